@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Metrify needs to build, test and demo on Debian/Ubuntu, with apt-get.
+# Idempotent and quick when everything is present (checks with dpkg first).
+# Set METRIFY_DEPS_EXTRA to add packages. Needs root or sudo only when something is missing.
+set -euo pipefail
+
+pkgs=(
+  build-essential pkg-config clang-format
+  libsqlite3-dev sqlite3 zlib1g-dev libjansson-dev   # core: store, gzip input, JSON
+  python3                                            # test oracles and bench helpers
+)
+pkgs+=(${METRIFY_DEPS_EXTRA:-})
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,18 @@
+/* store_open.c - chooses the store adapter from the location string (see store_open.h). */
+#include "adapters/store_open.h"
+
+#include <string.h>
+
+#include "adapters/sqlite/sqlite_store.h"
+
+int mtr_store_open(const char *location, struct mtr_store **out, struct mtr_errbuf *eb)
+{
+    *out = NULL;
+    if (!location || !*location)
+        return mtr_err(eb, MTR_EINVAL, "empty store location");
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+        return mtr_err(eb, MTR_EUNSUPPORTED, "the PostgreSQL store is not built in yet");
+    if (strncmp(location, "sqlite:", 7) == 0)
+        location += 7;
+    return mtr_sqlite_open(location, out, eb);
+}

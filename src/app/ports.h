@@ -1,0 +1,213 @@
+/*
+ * ports.h - how the use cases reach the world: the record source port (files, stdin, later
+ * HTTP/Kafka/MQTT bodies) and the store port (SQLite now, PostgreSQL later). Adapters implement
+ * these ops tables; use cases never include an adapter header.
+ *
+ * Conventions: every op returns int rc (0 or a negative MTR_E*), and fills a caller-owned struct
+ * mtr_errbuf where one is passed. Strings passed in are borrowed for the duration of the call.
+ * Row callbacks receive rows borrowed for the duration of the callback; a non-zero return from a
+ * callback stops the iteration and is returned by the op.
+ */
+#ifndef MTR_PORTS_H
+#define MTR_PORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "core/params.h"
+#include "core/types.h"
+#include "core/vocab.h"
+
+/* ======================= record source ======================= */
+
+/* Why one record could not be decoded. Filled by source->next when it returns MTR_EPARSE. */
+struct mtr_record_error {
+    uint64_t line;         /* 1-based line (CSV/NDJSON); 0 when unknown */
+    enum mtr_rule_id rule; /* MTR_R_PARSE_*, MTR_R_REQUIRED, MTR_R_NUMBER, MTR_R_TIMESTAMP */
+    char field[48];        /* the offending column/field name, "" when not field-specific */
+    char message[256];     /* human-readable: what is wrong, e.g. "not a number: \"abc\"" */
+    char raw[256];         /* the start of the offending line/message, for quarantine */
+};
+
+struct mtr_source;
+struct mtr_source_ops {
+    /*
+     * Decodes the next record into *rec. Returns 1 when a record was produced, 0 at end of input,
+     * MTR_EPARSE when this record is malformed (err filled; the source has skipped it and the
+     * caller may continue), or another negative code on a fatal error (I/O; err->message filled).
+     */
+    int (*next)(struct mtr_source *src, struct mtr_record *rec, struct mtr_record_error *err);
+    /* Frees the source and everything it owns. */
+    void (*close)(struct mtr_source *src);
+};
+struct mtr_source {
+    const struct mtr_source_ops *ops;
+    char name[256]; /* what messages call it: the file path, "-" for stdin, "http", ... */
+};
+
+/* ======================= store ======================= */
+
+/* A reading as stored: delivered values plus the pipeline's verdict. */
+struct mtr_stored_reading {
+    int64_t meter_key;
+    int64_t ts;
+    int32_t interval_s;
+    double raw_kwh; /* as delivered; NAN for an estimate */
+    double kwh;     /* final value used by analytics (estimate or raw) */
+    double voltage_v, current_a, power_factor, frequency_hz, active_power_kw, reactive_power_kvar;
+    int quality_code; /* enum mtr_quality_code */
+    uint64_t flags;   /* mtr_rule_bit() of every rule that fired on this interval */
+    double score;     /* reading quality score 0..1 */
+    int64_t ingested_at;
+};
+
+/* Per meter and hour; merged (summed) on write. Only analytics-grade values (not questionable). */
+struct mtr_rollup_hour {
+    int64_t meter_key, hour; /* hour = start, UTC */
+    double kwh, min_kwh, max_kwh;
+    int32_t n, n_estimated;
+};
+
+/* Per meter and UTC day; merged on write (sums and counts add, min/max/first/last combine). */
+struct mtr_rollup_day {
+    int64_t meter_key, day; /* day = 00:00 UTC */
+    int32_t interval_s;
+    double kwh, peak_kwh, offpeak_kwh, min_kwh, max_kwh; /* analytics-grade values only */
+    int32_t n_valid, n_estimated, n_flagged, n_anomalous;
+    int64_t first_ts, last_ts; /* first and last interval start seen that day (any quality) */
+    double timeliness_sum;     /* sum of per-reading timeliness factors (core/quality.h) */
+};
+
+/* Per grid operator and UTC day. */
+struct mtr_rollup_grid_day {
+    int64_t day;
+    char operator_id[MTR_ID_MAX];
+    int32_t n, n_flagged;
+    double freq_sum, freq_min, freq_max, voltage_sum, load_sum, load_max, stability_sum,
+        stability_min;
+};
+
+struct mtr_alert {
+    enum mtr_kind source;
+    char entity_id[MTR_ID_MAX];
+    enum mtr_rule_id type; /* MTR_R_* with action ALERT or FLAG */
+    enum mtr_level level;
+    double score;             /* 0..1 */
+    int64_t start_ts, end_ts; /* end = start of the last interval concerned */
+    int32_t count;            /* intervals concerned */
+    double value;             /* the most extreme value seen */
+    char detail[MTR_TEXT_MAX];
+};
+
+struct mtr_quarantine {
+    enum mtr_kind kind;
+    const char *source; /* file name or channel */
+    uint64_t line;
+    enum mtr_rule_id rule;
+    const char *field;
+    const char *message;
+    const char *raw;
+    int64_t at;
+};
+
+/* Filters for the query ops; zero/NULL/"" members mean "no filter". */
+struct mtr_query {
+    const char *entity_id; /* meter, operator or station id */
+    int64_t from, to;      /* [from, to) on interval/day start; 0 = open */
+    int has_from, has_to;
+    int kind;      /* enum mtr_kind for quarantine/alerts; -1 = any */
+    int type;      /* rule id for alerts; -1 = any */
+    int min_level; /* alerts: level >= this; -1 = any */
+    int64_t limit, offset;
+};
+
+struct mtr_day_row {
+    char meter_id[MTR_ID_MAX];
+    struct mtr_rollup_day d;
+};
+struct mtr_store_stats {
+    int64_t meters, operators, stations, readings, estimated, revisions, grid_status, weather,
+        alerts, quarantined, bytes;
+};
+
+struct mtr_store;
+struct mtr_store_ops {
+    int abi_version; /* 1; ops are only ever appended */
+    const char *name;
+    void (*close)(struct mtr_store *s);
+
+    /* Units of work: every write happens inside begin..commit; reads see uncommitted writes. */
+    int (*begin)(struct mtr_store *s);
+    int (*commit)(struct mtr_store *s);
+    int (*rollback)(struct mtr_store *s);
+
+    /* Master data. *_put upserts by id. meter_key: returns the surrogate key of meter id; with
+     * create != 0 an unknown id is registered as pending (status pending, type residential). */
+    int (*meter_put)(struct mtr_store *s, const struct mtr_meter *m);
+    int (*meter_get)(struct mtr_store *s, const char *id, struct mtr_meter *out, int64_t *key);
+    int (*meter_key)(struct mtr_store *s, const char *id, int create, int64_t *key, int *created);
+    int (*meter_list)(struct mtr_store *s, const struct mtr_query *q,
+                      int (*cb)(void *ctx, const struct mtr_meter *m), void *ctx);
+    int (*operator_put)(struct mtr_store *s, const struct mtr_operator *o);
+    int (*operator_get)(struct mtr_store *s, const char *id, struct mtr_operator *out);
+    int (*station_put)(struct mtr_store *s, const struct mtr_station *st);
+    int (*station_get)(struct mtr_store *s, const char *id, struct mtr_station *out);
+
+    /* Detector state of a meter, an opaque blob owned by core/detect. ENOTFOUND when none. */
+    int (*state_get)(struct mtr_store *s, int64_t meter_key, void *buf, size_t cap, size_t *len);
+    int (*state_put)(struct mtr_store *s, int64_t meter_key, const void *buf, size_t len);
+
+    /* Readings, keyed (meter_key, ts). put inserts or replaces; revise appends the given (old)
+     * reading to the revision history; flag ORs flags into [from, to] and, when set_code >= 0,
+     * sets the quality code of the valid ones among them. */
+    int (*reading_get)(struct mtr_store *s, int64_t meter_key, int64_t ts,
+                       struct mtr_stored_reading *out);
+    int (*reading_put)(struct mtr_store *s, const struct mtr_stored_reading *r);
+    int (*reading_revise)(struct mtr_store *s, const struct mtr_stored_reading *old,
+                          int64_t revised_at);
+    int (*readings_flag)(struct mtr_store *s, int64_t meter_key, int64_t from, int64_t to,
+                         uint64_t flags, int set_code);
+    int (*readings_range)(struct mtr_store *s, int64_t meter_key, int64_t from, int64_t to,
+                          int (*cb)(void *ctx, const struct mtr_stored_reading *r), void *ctx);
+
+    /* Rollups: merge adds to an existing row; recompute rebuilds one meter-day (and its hours)
+     * from the stored readings, for days touched by revisions or retroactive flags. */
+    int (*rollup_hour_merge)(struct mtr_store *s, const struct mtr_rollup_hour *h);
+    int (*rollup_day_merge)(struct mtr_store *s, const struct mtr_rollup_day *d);
+    int (*rollup_recompute)(struct mtr_store *s, int64_t meter_key, int64_t day,
+                            const struct mtr_params *p);
+    int (*rollup_grid_merge)(struct mtr_store *s, const struct mtr_rollup_grid_day *g);
+
+    /* Grid status and weather, upserted by (entity, ts); flags as for readings. */
+    int (*grid_put)(struct mtr_store *s, const struct mtr_grid_status *g, uint64_t flags,
+                    double score);
+    int (*weather_put)(struct mtr_store *s, const struct mtr_weather_obs *w, uint64_t flags,
+                       double score);
+
+    /* Alerts are upserted by (source, entity, type, start_ts): end, count, score, value grow. */
+    int (*alert_put)(struct mtr_store *s, const struct mtr_alert *a);
+    int (*quarantine_put)(struct mtr_store *s, const struct mtr_quarantine *q);
+
+    /* Queries for reports, ordered by entity then time. */
+    int (*day_rows)(struct mtr_store *s, const struct mtr_query *q,
+                    int (*cb)(void *ctx, const struct mtr_day_row *r), void *ctx);
+    int (*alert_rows)(struct mtr_store *s, const struct mtr_query *q,
+                      int (*cb)(void *ctx, const struct mtr_alert *a), void *ctx);
+    int (*quarantine_rows)(struct mtr_store *s, const struct mtr_query *q,
+                           int (*cb)(void *ctx, const struct mtr_quarantine *r), void *ctx);
+    int (*stats)(struct mtr_store *s, struct mtr_store_stats *out);
+
+    /* Maintenance. retention deletes readings/status/weather/rollups older than `before`. check
+     * reports problems through cb (one message each) and returns MTR_ESTORE if any. */
+    int (*vacuum)(struct mtr_store *s);
+    int (*retention)(struct mtr_store *s, int64_t before, int64_t *deleted);
+    int (*check)(struct mtr_store *s, int (*cb)(void *ctx, const char *problem), void *ctx);
+    int (*backup)(struct mtr_store *s, const char *path);
+};
+struct mtr_store {
+    const struct mtr_store_ops *ops;
+    struct mtr_errbuf err; /* message of the last failed op */
+};
+
+#endif

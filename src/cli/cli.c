@@ -1,0 +1,143 @@
+/*
+ * cli.c - the `metrify` dispatcher: global options, the subcommand table, help, and the helpers
+ * every command shares (opening the store, exit codes, error printing).
+ */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters/store_open.h"
+#include "app/ports.h"
+#include "base/err.h"
+
+#define METRIFY_VERSION "0.1.0"
+
+static const struct {
+    const char *name;
+    mtr_cli_fn fn;
+    const char *summary;
+} commands[] = {
+    {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f, "usage: metrify [--db PATH] [--json] [--quiet] COMMAND [ARGS]\n\n"
+           "Smart-meter data platform: ingest, validate (VEE), score, detect anomalies, report.\n\n"
+           "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nGlobal options:\n"
+               "  --db PATH    the store (default $METRIFY_DB, else ./metrify.db)\n"
+               "  --json       machine-readable output on stdout\n"
+               "  --quiet      no progress or summaries on stderr\n"
+               "  --version    print the version\n\n"
+               "Run `metrify COMMAND --help` for a command's options.\n"
+               "Exit codes: 0 ok, 1 problems found (e.g. rejected records), 2 usage, 3 I/O,\n"
+               "4 store, 5 internal.\n");
+}
+
+void mtr_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("metrify: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int mtr_cli_exit_code(int rc)
+{
+    switch (rc) {
+    case MTR_OK:
+        return MTR_EXIT_OK;
+    case MTR_EINVAL:
+    case MTR_ERANGE:
+    case MTR_ECONFLICT:
+    case MTR_ENOTFOUND:
+    case MTR_EEXIST:
+        return MTR_EXIT_USAGE;
+    case MTR_EIO:
+    case MTR_EPARSE:
+        return MTR_EXIT_IO;
+    case MTR_ESTORE:
+        return MTR_EXIT_STORE;
+    default:
+        return MTR_EXIT_INTERNAL;
+    }
+}
+
+int mtr_cli_open_store(struct mtr_cli *cli, struct mtr_store **out)
+{
+    struct mtr_errbuf eb = {{0}};
+    int rc = mtr_store_open(cli->db, out, &eb);
+    if (rc < 0) {
+        mtr_cli_error("cannot open store %s: %s", cli->db, eb.msg[0] ? eb.msg : mtr_strerror(rc));
+        return rc == MTR_EIO ? MTR_EXIT_IO : MTR_EXIT_STORE;
+    }
+    return MTR_EXIT_OK;
+}
+
+int mtr_cli_take_json(struct mtr_cli *cli, int argc, char **argv)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--json") == 0)
+            cli->json = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+int mtr_cli_main(int argc, char **argv)
+{
+    struct mtr_cli cli = {0};
+    const char *env = getenv("METRIFY_DB");
+    cli.db = env && *env ? env : "metrify.db";
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            cli.db = argv[++i];
+        } else if (strncmp(argv[i], "--db=", 5) == 0) {
+            cli.db = argv[i] + 5;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            cli.json = 1;
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            cli.quiet = 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return MTR_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("metrify %s\n", METRIFY_VERSION);
+            return MTR_EXIT_OK;
+        } else {
+            mtr_cli_error("unknown global option '%s' (see metrify --help)", argv[i]);
+            return MTR_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return MTR_EXIT_USAGE;
+    }
+    cli.progress = !cli.quiet && isatty(STDERR_FILENO);
+    if (strcmp(argv[i], "help") == 0) {
+        usage(stdout);
+        return MTR_EXIT_OK;
+    }
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            int n = mtr_cli_take_json(&cli, argc - i, argv + i);
+            return commands[c].fn(&cli, n, argv + i);
+        }
+    }
+    mtr_cli_error("unknown command '%s' (see metrify --help)", argv[i]);
+    return MTR_EXIT_USAGE;
+}

@@ -1,0 +1,57 @@
+/*
+ * cli.h - the `metrify` command line: a table of subcommands (cli.c), one file per command group
+ * (cmd_*.c). Exit codes: 0 ok, 1 the command ran but found problems (rejected records, failed
+ * check), 2 usage error, 3 input/output error, 4 store error, 5 internal error.
+ */
+#ifndef MTR_CLI_H
+#define MTR_CLI_H
+
+enum {
+    MTR_EXIT_OK = 0,
+    MTR_EXIT_PROBLEMS = 1,
+    MTR_EXIT_USAGE = 2,
+    MTR_EXIT_IO = 3,
+    MTR_EXIT_STORE = 4,
+    MTR_EXIT_INTERNAL = 5
+};
+
+int mtr_cli_main(int argc, char **argv);
+
+struct mtr_store;
+
+/* Global options, parsed before the subcommand; borrowed by every command. */
+struct mtr_cli {
+    const char *db; /* --db PATH|URL, else $METRIFY_DB, else ./metrify.db */
+    int json;       /* --json (also accepted after the subcommand) */
+    int quiet;      /* --quiet: no progress, no human summary on stderr */
+    int progress;   /* stderr is a terminal and not quiet */
+};
+
+/* A subcommand: argv[0] is its name; returns an exit code (MTR_EXIT_*). */
+typedef int (*mtr_cli_fn)(struct mtr_cli *cli, int argc, char **argv);
+
+/* Opens (and migrates) the store named by cli->db; prints the error and returns an exit code
+ * (MTR_EXIT_OK on success). The caller closes *out with (*out)->ops->close(*out). */
+int mtr_cli_open_store(struct mtr_cli *cli, struct mtr_store **out);
+
+/* Maps an MTR_E* code to an exit code. */
+int mtr_cli_exit_code(int rc);
+
+/* Prints "metrify: " + message to stderr. */
+void mtr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Removes a "--json" anywhere in argv (setting cli->json); returns the new argc. */
+int mtr_cli_take_json(struct mtr_cli *cli, int argc, char **argv);
+
+/* The subcommands, one per cmd_*.c file. */
+int mtr_cmd_import(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_ingest(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_simulate(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_quality(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_anomalies(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_analytics(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
+
+#endif
