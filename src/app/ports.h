@@ -204,6 +204,9 @@ struct mtr_store_ops {
     int (*retention)(struct mtr_store *s, int64_t before, int64_t *deleted);
     int (*check)(struct mtr_store *s, int (*cb)(void *ctx, const char *problem), void *ctx);
     int (*backup)(struct mtr_store *s, const char *path);
+
+    /* Rebuilds one operator-day of rollup_grid_daily from grid_status (idempotent re-delivery). */
+    int (*rollup_grid_recompute)(struct mtr_store *s, const char *operator_id, int64_t day);
 };
 struct mtr_store {
     const struct mtr_store_ops *ops;

@@ -22,6 +22,12 @@ static inline int mtr_has(double x)
     return !isnan(x);
 }
 
+/* 1 when x is delivered and outside [lo, hi]. */
+static inline int mtr_outside(double x, double lo, double hi)
+{
+    return !isnan(x) && (x < lo || x > hi);
+}
+
 /* Meter lifecycle status; transitions in core/vocab.c (mtr_meter_status_can_move). */
 enum mtr_meter_status {
     MTR_METER_PENDING = 0, /* auto-registered from readings, no master data yet */

@@ -1,0 +1,787 @@
+/*
+ * ingest.c - the ingest use case (see ingest.h).
+ *
+ * Hot path per reading: one hash lookup (meter cache), mtr_detect_step, one reading_put, and a
+ * rollup accumulation in memory; no allocation. Rare paths (gaps, late data, revisions, retro
+ * flags) mark meter-days dirty; dirty days are rebuilt from the stored readings at commit, so the
+ * rollups are exact whatever the order of events.
+ */
+#include "app/ingest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/detect.h"
+#include "core/estimate.h"
+#include "core/quality.h"
+
+#define CHUNK_ENTRIES 1024
+
+struct meter_entry {
+    char id[MTR_ID_MAX];
+    int64_t key;
+    enum mtr_meter_type type;
+    enum mtr_meter_status status;
+    int touched;
+    struct mtr_rollup_hour hour; /* open bucket; hour.n + hour.n_estimated == 0: empty */
+    struct mtr_rollup_day day;
+    struct mtr_meter_state st;
+};
+
+struct day_key {
+    int64_t key, day;
+};
+
+struct grid_key {
+    char id[MTR_ID_MAX];
+    int64_t day;
+};
+
+struct mtr_ingest {
+    struct mtr_store *store;
+    struct mtr_ingest_opts o;
+    struct mtr_ingest_stats stats;
+    int64_t now;
+    int in_tx;
+    int64_t since_commit, since_progress;
+    /* meter cache: open addressing over entry pointers; entries live in chunks */
+    struct meter_entry **slots;
+    size_t cap, n;
+    struct meter_entry **chunks;
+    size_t n_chunks, chunk_used;
+    struct meter_entry **touched;
+    size_t n_touched, cap_touched;
+    struct day_key *dirty;
+    size_t n_dirty, cap_dirty;
+    struct grid_key *grid_dirty;
+    size_t n_grid_dirty, cap_grid_dirty;
+};
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 256;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return MTR_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+static uint64_t hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static struct meter_entry **slot_of(struct mtr_ingest *ing, const char *id)
+{
+    size_t mask = ing->cap - 1, i = hash_id(id) & mask;
+    while (ing->slots[i] && strcmp(ing->slots[i]->id, id) != 0)
+        i = (i + 1) & mask;
+    return &ing->slots[i];
+}
+
+static int cache_rehash(struct mtr_ingest *ing, size_t cap)
+{
+    struct meter_entry **old = ing->slots;
+    size_t old_cap = ing->cap;
+    ing->slots = calloc(cap, sizeof *ing->slots);
+    if (!ing->slots) {
+        ing->slots = old;
+        return MTR_ENOMEM;
+    }
+    ing->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            *slot_of(ing, old[i]->id) = old[i];
+    free(old);
+    return 0;
+}
+
+static struct meter_entry *entry_alloc(struct mtr_ingest *ing)
+{
+    if (ing->n_chunks == 0 || ing->chunk_used == CHUNK_ENTRIES) {
+        struct meter_entry **c = realloc(ing->chunks, (ing->n_chunks + 1) * sizeof *c);
+        if (!c)
+            return NULL;
+        ing->chunks = c;
+        c[ing->n_chunks] = malloc(CHUNK_ENTRIES * sizeof(struct meter_entry));
+        if (!c[ing->n_chunks])
+            return NULL;
+        ing->n_chunks++;
+        ing->chunk_used = 0;
+    }
+    return &ing->chunks[ing->n_chunks - 1][ing->chunk_used++];
+}
+
+static void cache_clear(struct mtr_ingest *ing)
+{
+    for (size_t i = 0; i < ing->n_chunks; i++)
+        free(ing->chunks[i]);
+    free(ing->chunks);
+    ing->chunks = NULL;
+    ing->n_chunks = ing->chunk_used = 0;
+    memset(ing->slots, 0, ing->cap * sizeof *ing->slots);
+    ing->n = 0;
+}
+
+int mtr_ingest_create(struct mtr_store *store, const struct mtr_ingest_opts *o,
+                      struct mtr_ingest **out, struct mtr_errbuf *eb)
+{
+    struct mtr_ingest *ing = calloc(1, sizeof *ing);
+    if (!ing)
+        return mtr_err(eb, MTR_ENOMEM, "out of memory");
+    ing->store = store;
+    ing->o = *o;
+    if (ing->o.commit_every <= 0)
+        ing->o.commit_every = 200000;
+    if (ing->o.max_meters <= 0)
+        ing->o.max_meters = 200000;
+    ing->now = o->params.now ? o->params.now : (int64_t)time(NULL);
+    if (cache_rehash(ing, 1024) < 0) {
+        free(ing);
+        return mtr_err(eb, MTR_ENOMEM, "out of memory");
+    }
+    *out = ing;
+    return 0;
+}
+
+const struct mtr_ingest_stats *mtr_ingest_get_stats(const struct mtr_ingest *ing)
+{
+    return &ing->stats;
+}
+
+static int begin(struct mtr_ingest *ing)
+{
+    if (ing->in_tx)
+        return 0;
+    int rc = ing->store->ops->begin(ing->store);
+    if (rc == 0)
+        ing->in_tx = 1;
+    return rc;
+}
+
+static int reject(struct mtr_ingest *ing, enum mtr_kind kind, const char *source, uint64_t line,
+                  enum mtr_rule_id rule, const char *field, const char *message, const char *raw)
+{
+    int rc = begin(ing);
+    if (rc < 0)
+        return rc;
+    struct mtr_quarantine q = {.kind = kind,
+                               .source = source ? source : "",
+                               .line = line,
+                               .rule = rule,
+                               .field = field ? field : "",
+                               .message = message,
+                               .raw = raw ? raw : "",
+                               .at = ing->now};
+    rc = ing->store->ops->quarantine_put(ing->store, &q);
+    if (rc < 0)
+        return rc;
+    ing->stats.rejected++;
+    ing->stats.by_rule[rule]++;
+    if (ing->o.on_reject)
+        ing->o.on_reject(ing->o.reject_ctx, line, rule, field ? field : "", message);
+    return 1;
+}
+
+int mtr_ingest_reject(struct mtr_ingest *ing, enum mtr_kind kind, const char *source,
+                      const struct mtr_record_error *err)
+{
+    ing->stats.read++;
+    ing->since_commit++;
+    return reject(ing, kind, source, err->line, err->rule, err->field, err->message, err->raw);
+}
+
+static int mark_dirty(struct mtr_ingest *ing, int64_t key, int64_t from, int64_t to)
+{
+    for (int64_t d = mtr_day_start(from); d <= to; d += 86400) {
+        if (ing->n_dirty && ing->dirty[ing->n_dirty - 1].key == key &&
+            ing->dirty[ing->n_dirty - 1].day == d)
+            continue;
+        if (grow((void **)&ing->dirty, &ing->cap_dirty, ing->n_dirty + 1, sizeof *ing->dirty))
+            return MTR_ENOMEM;
+        ing->dirty[ing->n_dirty++] = (struct day_key){key, d};
+    }
+    return 0;
+}
+
+static void touch(struct mtr_ingest *ing, struct meter_entry *e)
+{
+    if (e->touched)
+        return;
+    if (grow((void **)&ing->touched, &ing->cap_touched, ing->n_touched + 1,
+             sizeof *ing->touched) == 0) {
+        ing->touched[ing->n_touched++] = e;
+        e->touched = 1;
+    }
+}
+
+/* Finds or loads the cache entry of a meter; *rule >= 0 when the reading must be rejected. */
+static int entry_get(struct mtr_ingest *ing, const char *id, int32_t interval_s,
+                     struct meter_entry **out, int *rule)
+{
+    struct mtr_store *s = ing->store;
+    *rule = -1;
+    struct meter_entry **slot = slot_of(ing, id);
+    if (*slot) {
+        *out = *slot;
+        return 0;
+    }
+    struct mtr_meter m;
+    int64_t key = 0;
+    int rc = s->ops->meter_get(s, id, &m, &key);
+    if (rc == MTR_ENOTFOUND) {
+        if (ing->o.params.strict_meters) {
+            *rule = MTR_R_METER_UNKNOWN;
+            return 0;
+        }
+        int created = 0;
+        rc = s->ops->meter_key(s, id, 1, &key, &created);
+        if (rc < 0)
+            return rc;
+        mtr_meter_init(&m);
+        m.status = MTR_METER_PENDING;
+        ing->stats.new_meters += created;
+    } else if (rc < 0) {
+        return rc;
+    }
+    struct meter_entry *e = entry_alloc(ing);
+    if (!e)
+        return MTR_ENOMEM;
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", id);
+    e->key = key;
+    e->type = m.type;
+    e->status = m.status;
+    size_t len = 0;
+    rc = s->ops->state_get(s, key, &e->st, sizeof e->st, &len);
+    if (rc == MTR_ENOTFOUND || (rc == 0 && (len != sizeof e->st ||
+                                            e->st.version != MTR_STATE_VERSION))) {
+        mtr_detect_init(&e->st, interval_s);
+    } else if (rc < 0) {
+        return rc;
+    }
+    if (ing->n + 1 > ing->cap / 2) {
+        if ((rc = cache_rehash(ing, ing->cap * 2)) < 0)
+            return rc;
+        slot = slot_of(ing, id);
+    }
+    *slot = e;
+    ing->n++;
+    *out = e;
+    return 0;
+}
+
+static int flush_hour(struct mtr_ingest *ing, struct meter_entry *e)
+{
+    if (e->hour.n + e->hour.n_estimated == 0)
+        return 0;
+    int rc = ing->store->ops->rollup_hour_merge(ing->store, &e->hour);
+    e->hour.n = e->hour.n_estimated = 0;
+    e->hour.kwh = 0;
+    return rc;
+}
+
+static int flush_day(struct mtr_ingest *ing, struct meter_entry *e)
+{
+    struct mtr_rollup_day *d = &e->day;
+    if (d->n_valid + d->n_estimated + d->n_flagged == 0)
+        return 0;
+    int rc = ing->store->ops->rollup_day_merge(ing->store, d);
+    int64_t day = d->day;
+    memset(d, 0, sizeof *d);
+    d->day = day;
+    d->meter_key = e->key;
+    d->min_kwh = d->max_kwh = NAN;
+    return rc;
+}
+
+static int in_window(double hour, double start, double end)
+{
+    return start <= end ? (hour >= start && hour < end) : (hour >= start || hour < end);
+}
+
+/* Adds a stored reading to the meter's open hour and day buckets, flushing closed ones. */
+static int accumulate(struct mtr_ingest *ing, struct meter_entry *e,
+                      const struct mtr_stored_reading *r, double timeliness)
+{
+    int rc;
+    int64_t hour = r->ts - ((r->ts % 3600) + 3600) % 3600, day = mtr_day_start(r->ts);
+    if (e->hour.hour != hour || e->hour.meter_key != e->key) {
+        if ((rc = flush_hour(ing, e)) < 0)
+            return rc;
+        e->hour.meter_key = e->key;
+        e->hour.hour = hour;
+        e->hour.min_kwh = e->hour.max_kwh = NAN;
+    }
+    if (e->day.day != day || e->day.meter_key != e->key) {
+        if ((rc = flush_day(ing, e)) < 0)
+            return rc;
+        memset(&e->day, 0, sizeof e->day);
+        e->day.meter_key = e->key;
+        e->day.day = day;
+        e->day.min_kwh = e->day.max_kwh = NAN;
+    }
+    struct mtr_rollup_day *d = &e->day;
+    d->interval_s = r->interval_s;
+    if (!d->first_ts || r->ts < d->first_ts)
+        d->first_ts = r->ts;
+    if (r->ts > d->last_ts)
+        d->last_ts = r->ts;
+    if (r->flags & mtr_alert_mask())
+        d->n_anomalous++;
+    if (r->quality_code == MTR_Q_QUESTIONABLE) {
+        d->n_flagged++;
+        d->timeliness_sum += timeliness;
+        return 0;
+    }
+    int est = mtr_quality_code_is_estimate(r->quality_code);
+    if (est) {
+        d->n_estimated++;
+        e->hour.n_estimated++;
+    } else {
+        d->n_valid++;
+        e->hour.n++;
+        d->timeliness_sum += timeliness;
+    }
+    double v = r->kwh, h = (double)(((r->ts % 86400) + 86400) % 86400) / 3600.0;
+    d->kwh += v;
+    if (in_window(h, ing->o.params.peak_start_hour, ing->o.params.peak_end_hour))
+        d->peak_kwh += v;
+    if (in_window(h, ing->o.params.offpeak_start_hour, ing->o.params.offpeak_end_hour))
+        d->offpeak_kwh += v;
+    if (isnan(d->min_kwh) || v < d->min_kwh)
+        d->min_kwh = v;
+    if (isnan(d->max_kwh) || v > d->max_kwh)
+        d->max_kwh = v;
+    e->hour.kwh += v;
+    if (isnan(e->hour.min_kwh) || v < e->hour.min_kwh)
+        e->hour.min_kwh = v;
+    if (isnan(e->hour.max_kwh) || v > e->hour.max_kwh)
+        e->hour.max_kwh = v;
+    return 0;
+}
+
+static int put_alert(struct mtr_ingest *ing, enum mtr_kind kind, const char *entity,
+                     const struct mtr_det_event *ev)
+{
+    struct mtr_alert a = {.source = kind,
+                          .type = ev->rule,
+                          .level = ev->level,
+                          .score = ev->score,
+                          .start_ts = ev->from,
+                          .end_ts = ev->to,
+                          .count = (int32_t)ev->count,
+                          .value = ev->value};
+    snprintf(a.entity_id, sizeof a.entity_id, "%s", entity);
+    snprintf(a.detail, sizeof a.detail, "%s", mtr_rule(ev->rule)->what);
+    return ing->store->ops->alert_put(ing->store, &a);
+}
+
+/* Estimated value for a missing interval by the reference-day method, or NAN. */
+static double reference_value(struct mtr_ingest *ing, struct meter_entry *e, int64_t ts)
+{
+    int64_t cand[MTR_REF_CANDIDATES];
+    mtr_estimate_reference_candidates(ts, cand);
+    for (int i = 0; i < MTR_REF_CANDIDATES; i++) {
+        struct mtr_stored_reading ref;
+        if (cand[i] && ing->store->ops->reading_get(ing->store, e->key, cand[i], &ref) == 0 &&
+            ref.quality_code != MTR_Q_QUESTIONABLE && mtr_has(ref.kwh))
+            return ref.kwh;
+    }
+    return NAN;
+}
+
+static int estimate_gap(struct mtr_ingest *ing, struct meter_entry *e, int64_t from, int64_t to,
+                        int64_t count, double before, int64_t before_ts, double after,
+                        int after_ok)
+{
+    const struct mtr_params *p = &ing->o.params;
+    int32_t iv = e->st.interval_s;
+    int64_t span = count * iv;
+    int linear = span <= p->max_interpolate_s && after_ok && before_ts == from - iv;
+    if (!linear && span > p->max_estimate_s)
+        return 0;
+    int64_t made = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t ts = from + i * iv;
+        struct mtr_stored_reading r = {.meter_key = e->key, .ts = ts, .interval_s = iv};
+        r.raw_kwh = r.voltage_v = r.current_a = r.power_factor = r.frequency_hz = NAN;
+        r.active_power_kw = r.reactive_power_kvar = NAN;
+        if (linear) {
+            r.kwh = mtr_estimate_linear(before, after, count, i);
+            r.quality_code = MTR_Q_EST_INTERPOLATION;
+        } else {
+            r.kwh = reference_value(ing, e, ts);
+            r.quality_code = MTR_Q_EST_REFERENCE_DAY;
+            if (isnan(r.kwh))
+                continue;
+        }
+        r.score = mtr_reading_score(r.quality_code, 0);
+        r.ingested_at = ing->now;
+        int rc = ing->store->ops->reading_put(ing->store, &r);
+        if (rc < 0)
+            return rc;
+        made++;
+    }
+    ing->stats.estimated += made;
+    return made ? mark_dirty(ing, e->key, from, to) : 0;
+}
+
+static int same_values(const struct mtr_stored_reading *a, const struct mtr_reading *b)
+{
+#define SAME(x, y) ((isnan(x) && isnan(y)) || (x) == (y))
+    return SAME(a->raw_kwh, b->kwh) && SAME(a->voltage_v, b->voltage_v) &&
+           SAME(a->current_a, b->current_a) && SAME(a->power_factor, b->power_factor) &&
+           SAME(a->frequency_hz, b->frequency_hz) && SAME(a->active_power_kw, b->active_power_kw) &&
+           SAME(a->reactive_power_kvar, b->reactive_power_kvar) && a->interval_s == b->interval_s;
+#undef SAME
+}
+
+static void to_stored(struct mtr_stored_reading *s, const struct meter_entry *e,
+                      const struct mtr_reading *r, int code, uint64_t flags, int64_t now)
+{
+    s->meter_key = e->key;
+    s->ts = r->ts;
+    s->interval_s = r->interval_s;
+    s->raw_kwh = s->kwh = r->kwh;
+    s->voltage_v = r->voltage_v;
+    s->current_a = r->current_a;
+    s->power_factor = r->power_factor;
+    s->frequency_hz = r->frequency_hz;
+    s->active_power_kw = r->active_power_kw;
+    s->reactive_power_kvar = r->reactive_power_kvar;
+    s->quality_code = code;
+    s->flags = flags;
+    s->score = mtr_reading_score(code, flags);
+    s->ingested_at = now;
+}
+
+static void count_flags(struct mtr_ingest *ing, uint64_t flags)
+{
+    for (int i = 0; flags && i < MTR_RULE_COUNT; i++)
+        if (flags & mtr_rule_bit(i))
+            ing->stats.by_rule[i]++;
+}
+
+/* A reading at or before the meter's last interval: duplicate, revision, or late fill. */
+static int late_reading(struct mtr_ingest *ing, struct meter_entry *e, const struct mtr_reading *r)
+{
+    struct mtr_store *s = ing->store;
+    struct mtr_stored_reading old, nr;
+    int rc = s->ops->reading_get(s, e->key, r->ts, &old);
+    if (rc < 0 && rc != MTR_ENOTFOUND)
+        return rc;
+    if (rc == 0 && !isnan(old.raw_kwh) && same_values(&old, r)) {
+        ing->stats.duplicates++;
+        ing->stats.by_rule[MTR_R_DUPLICATE]++;
+        return 0;
+    }
+    uint64_t flags = mtr_plausibility_flags(r, &ing->o.params, e->type, e->st.typical_kwh);
+    int code = flags & mtr_invalid_mask() ? MTR_Q_QUESTIONABLE : MTR_Q_VALID;
+    to_stored(&nr, e, r, code, flags, ing->now);
+    if (rc == 0 && !isnan(old.raw_kwh)) {
+        if ((rc = s->ops->reading_revise(s, &old, ing->now)) < 0)
+            return rc;
+        ing->stats.revisions++;
+        ing->stats.by_rule[MTR_R_REVISION]++;
+    } else if (rc == 0) {
+        ing->stats.replaced_estimates++;
+    } else {
+        ing->stats.late++;
+    }
+    if (code == MTR_Q_QUESTIONABLE)
+        ing->stats.flagged++;
+    count_flags(ing, flags);
+    if ((rc = s->ops->reading_put(s, &nr)) < 0)
+        return rc;
+    return mark_dirty(ing, e->key, r->ts, r->ts);
+}
+
+static void render_reading(char *buf, size_t n, const struct mtr_reading *r)
+{
+    snprintf(buf, n, "%s,%lld,%.6g,%.6g,%.6g,%.6g,%.6g", r->meter_id, (long long)r->ts, r->kwh,
+             r->voltage_v, r->current_a, r->power_factor, r->frequency_hz);
+}
+
+static int ingest_reading(struct mtr_ingest *ing, const struct mtr_reading *in, const char *source)
+{
+    const struct mtr_params *p = &ing->o.params;
+    struct mtr_reading r = *in;
+    char msg[200], raw[256];
+    struct meter_entry *e = NULL;
+    int rule, rc;
+
+    if ((rc = entry_get(ing, r.meter_id, r.interval_s ? r.interval_s : p->default_interval_s, &e,
+                        &rule)) < 0)
+        return rc;
+    if (rule >= 0) {
+        render_reading(raw, sizeof raw, &r);
+        snprintf(msg, sizeof msg, "meter %s is not registered (--strict-meters)", r.meter_id);
+        return reject(ing, MTR_KIND_READING, source, r.line, rule, "meter_id", msg, raw);
+    }
+    if (!mtr_meter_status_accepts_readings(e->status)) {
+        render_reading(raw, sizeof raw, &r);
+        snprintf(msg, sizeof msg, "meter %s is decommissioned", r.meter_id);
+        return reject(ing, MTR_KIND_READING, source, r.line, MTR_R_METER_DECOMMISSIONED,
+                      "meter_id", msg, raw);
+    }
+    if (!r.interval_s)
+        r.interval_s = e->st.interval_s ? e->st.interval_s : p->default_interval_s;
+    if ((rule = mtr_validate_reading(&r, p, ing->now, msg, sizeof msg)) >= 0) {
+        render_reading(raw, sizeof raw, &r);
+        return reject(ing, MTR_KIND_READING, source, r.line, rule, "timestamp", msg, raw);
+    }
+    touch(ing, e);
+    ing->stats.accepted++;
+    if (e->st.last_ts && r.ts <= e->st.last_ts)
+        return late_reading(ing, e, &r);
+
+    double before = e->st.last_good_kwh;
+    int64_t before_ts = e->st.last_good_ts;
+    struct mtr_det_result res;
+    mtr_detect_step(&e->st, p, e->type, &r, &res);
+    for (int i = 0; i < res.n_events; i++) {
+        const struct mtr_det_event *ev = &res.events[i];
+        switch (ev->kind) {
+        case MTR_EV_GAP:
+            rc = estimate_gap(ing, e, ev->from, ev->to, ev->count, before, before_ts, r.kwh,
+                              res.quality_code == MTR_Q_VALID);
+            break;
+        case MTR_EV_FLAG:
+            rc = ing->store->ops->readings_flag(ing->store, e->key, ev->from, ev->to, ev->flags,
+                                                ev->set_code);
+            if (rc == 0)
+                rc = mark_dirty(ing, e->key, ev->from, ev->to);
+            break;
+        case MTR_EV_ALERT:
+            rc = put_alert(ing, MTR_KIND_READING, e->id, ev);
+            ing->stats.alerts++;
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    struct mtr_stored_reading sr;
+    to_stored(&sr, e, &r, res.quality_code, res.flags, ing->now);
+    if ((rc = ing->store->ops->reading_put(ing->store, &sr)) < 0)
+        return rc;
+    if (res.quality_code == MTR_Q_QUESTIONABLE)
+        ing->stats.flagged++;
+    count_flags(ing, res.flags);
+    return accumulate(ing, e, &sr, mtr_timeliness(ing->now - (r.ts + r.interval_s)));
+}
+
+static int validate_time(struct mtr_ingest *ing, int64_t ts, char *msg, size_t n)
+{
+    if (ts < MTR_TIME_ANCIENT_BEFORE) {
+        snprintf(msg, n, "timestamp before 2000-01-01: clock not set");
+        return MTR_R_TIME_ANCIENT;
+    }
+    if (ts > ing->now + ing->o.params.future_tolerance_s) {
+        snprintf(msg, n, "timestamp is %lld s in the future", (long long)(ts - ing->now));
+        return MTR_R_TIME_FUTURE;
+    }
+    return -1;
+}
+
+static int mark_grid_dirty(struct mtr_ingest *ing, const char *id, int64_t day)
+{
+    for (size_t i = ing->n_grid_dirty; i > 0 && i + 8 > ing->n_grid_dirty; i--)
+        if (ing->grid_dirty[i - 1].day == day && strcmp(ing->grid_dirty[i - 1].id, id) == 0)
+            return 0;
+    if (grow((void **)&ing->grid_dirty, &ing->cap_grid_dirty, ing->n_grid_dirty + 1,
+             sizeof *ing->grid_dirty))
+        return MTR_ENOMEM;
+    struct grid_key *k = &ing->grid_dirty[ing->n_grid_dirty++];
+    snprintf(k->id, sizeof k->id, "%s", id);
+    k->day = day;
+    return 0;
+}
+
+static int ingest_grid(struct mtr_ingest *ing, const struct mtr_grid_status *g, const char *source)
+{
+    char msg[200], raw[256];
+    int rule = validate_time(ing, g->ts, msg, sizeof msg);
+    if (rule >= 0) {
+        snprintf(raw, sizeof raw, "%s,%lld", g->operator_id, (long long)g->ts);
+        return reject(ing, MTR_KIND_GRID, source, g->line, rule, "timestamp", msg, raw);
+    }
+    uint64_t f = 0;
+    if (mtr_outside(g->frequency_hz, MTR_GRID_FREQ_MIN_HZ, MTR_GRID_FREQ_MAX_HZ))
+        f |= mtr_rule_bit(MTR_R_GRID_FREQUENCY_RANGE);
+    if (mtr_outside(g->voltage_kv, MTR_GRID_VOLTAGE_MIN_KV, MTR_GRID_VOLTAGE_MAX_KV))
+        f |= mtr_rule_bit(MTR_R_GRID_VOLTAGE_RANGE);
+    if ((mtr_has(g->load_mw) && g->load_mw < 0) ||
+        (mtr_has(g->load_mw) && mtr_has(g->capacity_mw) && g->load_mw > g->capacity_mw))
+        f |= mtr_rule_bit(MTR_R_GRID_LOAD_RANGE);
+    if (mtr_outside(g->stability, 0.0, 1.0))
+        f |= mtr_rule_bit(MTR_R_GRID_STABILITY_RANGE);
+    int rc = ing->store->ops->grid_put(ing->store, g, f, f ? 0.2 : 1.0);
+    if (rc < 0)
+        return rc;
+    ing->stats.accepted++;
+    if (f)
+        ing->stats.flagged++;
+    count_flags(ing, f);
+    return mark_grid_dirty(ing, g->operator_id, mtr_day_start(g->ts));
+}
+
+static int ingest_weather(struct mtr_ingest *ing, const struct mtr_weather_obs *w,
+                          const char *source)
+{
+    char msg[200], raw[256];
+    int rule = validate_time(ing, w->ts, msg, sizeof msg);
+    if (rule >= 0) {
+        snprintf(raw, sizeof raw, "%s,%lld", w->station_id, (long long)w->ts);
+        return reject(ing, MTR_KIND_WEATHER, source, w->line, rule, "timestamp", msg, raw);
+    }
+    int bad = mtr_outside(w->temperature_c, MTR_WEATHER_T_MIN_C, MTR_WEATHER_T_MAX_C) ||
+              mtr_outside(w->humidity_pct, 0, 100) ||
+              mtr_outside(w->pressure_hpa, MTR_WEATHER_P_MIN_HPA, MTR_WEATHER_P_MAX_HPA) ||
+              mtr_outside(w->wind_speed_ms, 0, MTR_WEATHER_WIND_MAX_MS) ||
+              mtr_outside(w->wind_direction_deg, 0, 360) || mtr_outside(w->cloud_cover_pct, 0, 100) ||
+              (mtr_has(w->precipitation_mm) && w->precipitation_mm < 0);
+    uint64_t f = bad ? mtr_rule_bit(MTR_R_WEATHER_RANGE) : 0;
+    int rc = ing->store->ops->weather_put(ing->store, w, f, f ? 0.2 : 1.0);
+    if (rc < 0)
+        return rc;
+    ing->stats.accepted++;
+    if (f)
+        ing->stats.flagged++;
+    count_flags(ing, f);
+    return 0;
+}
+
+int mtr_ingest_record(struct mtr_ingest *ing, const struct mtr_record *rec, const char *source)
+{
+    int rc = begin(ing);
+    if (rc < 0)
+        return rc;
+    ing->stats.read++;
+    ing->since_commit++;
+    switch (rec->kind) {
+    case MTR_KIND_READING:
+        rc = ingest_reading(ing, &rec->u.reading, source);
+        break;
+    case MTR_KIND_GRID:
+        rc = ingest_grid(ing, &rec->u.grid, source);
+        break;
+    case MTR_KIND_WEATHER:
+        rc = ingest_weather(ing, &rec->u.weather, source);
+        break;
+    default:
+        rc = MTR_EINVAL;
+    }
+    return rc;
+}
+
+static int cmp_day_key(const void *a, const void *b)
+{
+    const struct day_key *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->day < y->day ? -1 : x->day > y->day;
+}
+
+int mtr_ingest_commit(struct mtr_ingest *ing)
+{
+    struct mtr_store *s = ing->store;
+    int rc = begin(ing);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < ing->n_touched; i++) {
+        struct meter_entry *e = ing->touched[i];
+        struct mtr_det_result res;
+        if ((rc = flush_hour(ing, e)) < 0 || (rc = flush_day(ing, e)) < 0)
+            return rc;
+        if ((rc = s->ops->state_put(s, e->key, &e->st, sizeof e->st)) < 0)
+            return rc;
+        mtr_detect_snapshot(&e->st, &res);
+        for (int k = 0; k < res.n_events; k++)
+            if ((rc = put_alert(ing, MTR_KIND_READING, e->id, &res.events[k])) < 0)
+                return rc;
+        e->touched = 0;
+    }
+    ing->n_touched = 0;
+    if (ing->n_dirty) {
+        qsort(ing->dirty, ing->n_dirty, sizeof *ing->dirty, cmp_day_key);
+        for (size_t i = 0; i < ing->n_dirty; i++) {
+            if (i && cmp_day_key(&ing->dirty[i], &ing->dirty[i - 1]) == 0)
+                continue;
+            if ((rc = s->ops->rollup_recompute(s, ing->dirty[i].key, ing->dirty[i].day,
+                                               &ing->o.params)) < 0)
+                return rc;
+        }
+        ing->n_dirty = 0;
+    }
+    for (size_t i = 0; i < ing->n_grid_dirty; i++)
+        if ((rc = s->ops->rollup_grid_recompute(s, ing->grid_dirty[i].id,
+                                                ing->grid_dirty[i].day)) < 0)
+            return rc;
+    ing->n_grid_dirty = 0;
+    if ((rc = s->ops->commit(s)) < 0)
+        return rc;
+    ing->in_tx = 0;
+    ing->since_commit = 0;
+    if ((int64_t)ing->n > ing->o.max_meters)
+        cache_clear(ing);
+    return 0;
+}
+
+int mtr_ingest_source(struct mtr_ingest *ing, struct mtr_source *src, struct mtr_errbuf *eb)
+{
+    struct mtr_record rec;
+    struct mtr_record_error err;
+    int rc;
+    for (;;) {
+        memset(&err, 0, sizeof err);
+        rc = src->ops->next(src, &rec, &err);
+        if (rc == 0)
+            break;
+        if (rc == MTR_EPARSE) {
+            rc = mtr_ingest_reject(ing, rec.kind, src->name, &err);
+        } else if (rc < 0) {
+            int crc = mtr_ingest_commit(ing);
+            mtr_err(eb, rc, "%s:%llu: %s", src->name, (unsigned long long)err.line,
+                    err.message[0] ? err.message : mtr_strerror(rc));
+            return crc < 0 ? crc : rc;
+        } else {
+            rc = mtr_ingest_record(ing, &rec, src->name);
+        }
+        if (rc < 0)
+            return mtr_err(eb, rc, "store: %s", ing->store->err.msg);
+        if (ing->since_commit >= ing->o.commit_every && (rc = mtr_ingest_commit(ing)) < 0)
+            return mtr_err(eb, rc, "store: %s", ing->store->err.msg);
+        if (ing->o.progress && ++ing->since_progress >= 100000) {
+            ing->since_progress = 0;
+            ing->o.progress(ing->o.progress_ctx, &ing->stats);
+        }
+    }
+    return 0;
+}
+
+void mtr_ingest_destroy(struct mtr_ingest *ing)
+{
+    if (!ing)
+        return;
+    if (ing->in_tx)
+        ing->store->ops->rollback(ing->store);
+    cache_clear(ing);
+    free(ing->slots);
+    free(ing->touched);
+    free(ing->dirty);
+    free(ing->grid_dirty);
+    free(ing);
+}
