@@ -21,6 +21,7 @@ SRCS     := $(shell find src -name '*.c' ! -path 'src/cli/main.c' | sort)
 TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 HARNESS  := $(wildcard tests/harness/*.c)
 
+.SECONDARY:
 .PHONY: all deps demo test unit integration bench format format-check clean
 all: build/release/metrify
 

@@ -220,8 +220,8 @@ static void touch(struct mtr_ingest *ing, struct meter_entry *e)
 {
     if (e->touched)
         return;
-    if (grow((void **)&ing->touched, &ing->cap_touched, ing->n_touched + 1,
-             sizeof *ing->touched) == 0) {
+    if (grow((void **)&ing->touched, &ing->cap_touched, ing->n_touched + 1, sizeof *ing->touched) ==
+        0) {
         ing->touched[ing->n_touched++] = e;
         e->touched = 1;
     }
@@ -266,8 +266,8 @@ static int entry_get(struct mtr_ingest *ing, const char *id, int32_t interval_s,
     e->status = m.status;
     size_t len = 0;
     rc = s->ops->state_get(s, key, &e->st, sizeof e->st, &len);
-    if (rc == MTR_ENOTFOUND || (rc == 0 && (len != sizeof e->st ||
-                                            e->st.version != MTR_STATE_VERSION))) {
+    if (rc == MTR_ENOTFOUND ||
+        (rc == 0 && (len != sizeof e->st || e->st.version != MTR_STATE_VERSION))) {
         mtr_detect_init(&e->st, interval_s);
     } else if (rc < 0) {
         return rc;
@@ -404,8 +404,7 @@ static double reference_value(struct mtr_ingest *ing, struct meter_entry *e, int
 }
 
 static int estimate_gap(struct mtr_ingest *ing, struct meter_entry *e, int64_t from, int64_t to,
-                        int64_t count, double before, int64_t before_ts, double after,
-                        int after_ok)
+                        int64_t count, double before, int64_t before_ts, double after, int after_ok)
 {
     const struct mtr_params *p = &ing->o.params;
     int32_t iv = e->st.interval_s;
@@ -534,8 +533,8 @@ static int ingest_reading(struct mtr_ingest *ing, const struct mtr_reading *in, 
     if (!mtr_meter_status_accepts_readings(e->status)) {
         render_reading(raw, sizeof raw, &r);
         snprintf(msg, sizeof msg, "meter %s is decommissioned", r.meter_id);
-        return reject(ing, MTR_KIND_READING, source, r.line, MTR_R_METER_DECOMMISSIONED,
-                      "meter_id", msg, raw);
+        return reject(ing, MTR_KIND_READING, source, r.line, MTR_R_METER_DECOMMISSIONED, "meter_id",
+                      msg, raw);
     }
     if (!r.interval_s)
         r.interval_s = e->st.interval_s ? e->st.interval_s : p->default_interval_s;
@@ -651,7 +650,8 @@ static int ingest_weather(struct mtr_ingest *ing, const struct mtr_weather_obs *
               mtr_outside(w->humidity_pct, 0, 100) ||
               mtr_outside(w->pressure_hpa, MTR_WEATHER_P_MIN_HPA, MTR_WEATHER_P_MAX_HPA) ||
               mtr_outside(w->wind_speed_ms, 0, MTR_WEATHER_WIND_MAX_MS) ||
-              mtr_outside(w->wind_direction_deg, 0, 360) || mtr_outside(w->cloud_cover_pct, 0, 100) ||
+              mtr_outside(w->wind_direction_deg, 0, 360) ||
+              mtr_outside(w->cloud_cover_pct, 0, 100) ||
               (mtr_has(w->precipitation_mm) && w->precipitation_mm < 0);
     uint64_t f = bad ? mtr_rule_bit(MTR_R_WEATHER_RANGE) : 0;
     int rc = ing->store->ops->weather_put(ing->store, w, f, f ? 0.2 : 1.0);
@@ -727,8 +727,8 @@ int mtr_ingest_commit(struct mtr_ingest *ing)
         ing->n_dirty = 0;
     }
     for (size_t i = 0; i < ing->n_grid_dirty; i++)
-        if ((rc = s->ops->rollup_grid_recompute(s, ing->grid_dirty[i].id,
-                                                ing->grid_dirty[i].day)) < 0)
+        if ((rc = s->ops->rollup_grid_recompute(s, ing->grid_dirty[i].id, ing->grid_dirty[i].day)) <
+            0)
             return rc;
     ing->n_grid_dirty = 0;
     if ((rc = s->ops->commit(s)) < 0)

@@ -16,9 +16,9 @@
 
 /* Learning rates: running means until the horizon is reached, then an EWMA over about that
  * horizon, so a meter's first day counts fully and old behaviour fades. */
-#define SHARE_HORIZON 672 /* readings (7 days at 15 min) */
-#define THIRD_HORIZON 7   /* days */
-#define PROFILE_HORIZON 8 /* weeks per hour-of-week slot */
+#define SHARE_HORIZON   672 /* readings (7 days at 15 min) */
+#define THIRD_HORIZON   7   /* days */
+#define PROFILE_HORIZON 8   /* weeks per hour-of-week slot */
 
 static const enum mtr_rule_id da_rule[MTR_DA_COUNT] = {
     [MTR_DA_GAP] = MTR_R_GAP,
@@ -69,8 +69,7 @@ int mtr_validate_reading(const struct mtr_reading *r, const struct mtr_params *p
         return MTR_R_TIME_ANCIENT;
     }
     if (r->ts > now + p->future_tolerance_s) {
-        snprintf(msg, msg_len, "interval start is %lld s in the future",
-                 (long long)(r->ts - now));
+        snprintf(msg, msg_len, "interval start is %lld s in the future", (long long)(r->ts - now));
         return MTR_R_TIME_FUTURE;
     }
     return -1;
@@ -147,7 +146,10 @@ static int fire(struct mtr_meter_state *s, struct mtr_det_result *res, enum mtr_
         run->count = (int32_t)((ts - run->start) / s->interval_s + 1);
         if (score > run->score)
             run->score = score;
-        if (fabsf(value) > fabsf(run->value))
+        /* keep the worst value: the lowest for a sag or a negative, else the largest */
+        int lower = da == MTR_DA_VOLTAGE_SAG || da == MTR_DA_NEGATIVE ||
+                    da == MTR_DA_COUNTER_RESET || da == MTR_DA_POWER_FACTOR;
+        if (lower ? value < run->value : value > run->value)
             run->value = value;
         return 0;
     }

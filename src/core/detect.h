@@ -28,8 +28,8 @@
 #include "core/types.h"
 #include "core/vocab.h"
 
-#define MTR_HOW_SLOTS 168  /* hours of the week, Monday 00:00 UTC = slot 0 */
-#define MTR_WINDOW_MAX 96  /* trailing values kept for the spike reference (24 h at 15 min) */
+#define MTR_HOW_SLOTS     168 /* hours of the week, Monday 00:00 UTC = slot 0 */
+#define MTR_WINDOW_MAX    96  /* trailing values kept for the spike reference (24 h at 15 min) */
 #define MTR_STATE_VERSION 1
 
 /* The alert types a meter stream can hold open (one run each). */
@@ -77,10 +77,10 @@ struct mtr_meter_state {
     /* spike reference */
     float window[MTR_WINDOW_MAX];
     int32_t window_n, window_pos;
-    int64_t day;            /* current UTC day start */
-    float day_top[3];       /* the day's three highest values */
+    int64_t day;      /* current UTC day start */
+    float day_top[3]; /* the day's three highest values */
     int32_t day_n;
-    double third_mean;      /* mean of daily 3rd-highest values (EWMA after 7 days) */
+    double third_mean; /* mean of daily 3rd-highest values (EWMA after 7 days) */
     int32_t days_seen;
     /* hour-of-week profile of kWh per hour: mean and mean absolute deviation */
     float how_mean[MTR_HOW_SLOTS], how_dev[MTR_HOW_SLOTS];
@@ -107,8 +107,8 @@ struct mtr_det_event {
 #define MTR_DET_EVENTS_MAX 24
 
 struct mtr_det_result {
-    uint64_t flags;       /* rules that fired on this reading */
-    int quality_code;     /* MTR_Q_VALID or MTR_Q_QUESTIONABLE */
+    uint64_t flags;   /* rules that fired on this reading */
+    int quality_code; /* MTR_Q_VALID or MTR_Q_QUESTIONABLE */
     int n_events;
     struct mtr_det_event events[MTR_DET_EVENTS_MAX];
 };
