@@ -106,7 +106,7 @@ static int src_next(struct mtr_source *base, struct mtr_record *rec, struct mtr_
         err->line = 0;
         err->rule = MTR_R_PARSE_COLUMNS;
         err->field[0] = err->raw[0] = 0;
-        snprintf(err->message, sizeof err->message, "%.120s: read error: %s", s->base.name,
+        snprintf(err->message, sizeof err->message, "%.100s: read error: %.120s", s->base.name,
                  s->ioerr[0] ? s->ioerr : mtr_strerror(rc));
         return rc;
     }
