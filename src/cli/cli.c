@@ -21,6 +21,13 @@ static const struct {
     mtr_cli_fn fn;
     const char *summary;
 } commands[] = {
+    {"import", mtr_cmd_import, "load master data: meters, operators, stations (CSV)"},
+    {"ingest", mtr_cmd_ingest, "validate, score, detect and store readings, grid status, weather"},
+    {"quality", mtr_cmd_quality, "data-quality report per fleet, meter and day"},
+    {"anomalies", mtr_cmd_anomalies, "list anomaly alerts"},
+    {"analytics", mtr_cmd_analytics, "consumption analytics (daily)"},
+    {"quarantine", mtr_cmd_quarantine, "list rejected records with their reasons"},
+    {"maintenance", mtr_cmd_maintenance, "vacuum, retention, check, backup"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
 };
 

@@ -6,6 +6,10 @@
 #ifndef MTR_CLI_H
 #define MTR_CLI_H
 
+#include <stdint.h>
+
+#include "core/types.h"
+
 enum {
     MTR_EXIT_OK = 0,
     MTR_EXIT_PROBLEMS = 1,
@@ -43,6 +47,19 @@ void mtr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Removes a "--json" anywhere in argv (setting cli->json); returns the new argc. */
 int mtr_cli_take_json(struct mtr_cli *cli, int argc, char **argv);
 
+/* Parses a duration: "900", "900s", "15m", "1h", "1d" into seconds. 0 or MTR_EINVAL. */
+int mtr_cli_parse_duration(const char *s, int64_t *out);
+
+struct mtr_format;
+struct mtr_ingest_opts;
+struct mtr_ingest_stats;
+
+/* Runs the ingest use case over files (shared by `ingest` and `demo`); returns an exit code. */
+int mtr_cli_run_ingest(struct mtr_cli *cli, enum mtr_kind kind, const struct mtr_format *fmt,
+                       struct mtr_ingest_opts *io, int nfiles, char **files);
+/* Prints an ingest summary (JSON with --json). */
+void mtr_cli_print_ingest(const struct mtr_cli *cli, const struct mtr_ingest_stats *st);
+
 /* The subcommands, one per cmd_*.c file. */
 int mtr_cmd_import(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_ingest(struct mtr_cli *cli, int argc, char **argv);
@@ -52,6 +69,7 @@ int mtr_cmd_anomalies(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_analytics(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
 
 #endif

@@ -112,7 +112,15 @@ struct mtr_weather_obs {
 };
 
 /* Which of the three series a record, file or batch belongs to. */
-enum mtr_kind { MTR_KIND_READING = 0, MTR_KIND_GRID, MTR_KIND_WEATHER, MTR_KIND_COUNT };
+enum mtr_kind {
+    MTR_KIND_READING = 0,
+    MTR_KIND_GRID,
+    MTR_KIND_WEATHER,
+    MTR_KIND_METER, /* master data (import) */
+    MTR_KIND_OPERATOR,
+    MTR_KIND_STATION,
+    MTR_KIND_COUNT
+};
 
 /* One record of any kind; the parsers fill the member named by kind. */
 struct mtr_record {

@@ -23,7 +23,8 @@ static const char *const meter_status_names[MTR_METER_STATUS_COUNT] = {
 static const char *const meter_type_names[MTR_METER_TYPE_COUNT] = {"residential", "commercial",
                                                                    "industrial"};
 static const char *const site_status_names[MTR_SITE_COUNT] = {"active", "inactive", "maintenance"};
-static const char *const kind_names[MTR_KIND_COUNT] = {"readings", "grid", "weather"};
+static const char *const kind_names[MTR_KIND_COUNT] = {"readings", "grid",      "weather",
+                                                          "meters",   "operators", "stations"};
 static const char *const tier_names[] = {"unknown", "poor", "fair", "good", "excellent"};
 static const char *const level_names[] = {"low", "medium", "high", "critical"};
 
@@ -202,6 +203,7 @@ static const struct mtr_rule rules[MTR_RULE_COUNT] = {
     {MTR_R_GRID_VOLTAGE_RANGE, "grid.range.voltage", F, "grid voltage outside 0..1200 kV"},
     {MTR_R_GRID_LOAD_RANGE, "grid.range.load", F, "load negative or above the operator's capacity"},
     {MTR_R_GRID_STABILITY_RANGE, "grid.range.stability", F, "stability score outside 0..1"},
+    {MTR_R_VALUE, "value", Q, "a field holds a value outside its vocabulary (status, type, ...)"},
     {MTR_R_WEATHER_RANGE, "weather.range", F,
      "an observation outside physical bounds (T -60..60 C, RH 0..100 %, p 850..1090 hPa, wind "
      "0..100 m/s, direction 0..360, cloud 0..100 %, precipitation >= 0)"},

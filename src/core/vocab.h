@@ -111,6 +111,7 @@ enum mtr_rule_id {
     MTR_R_GRID_VOLTAGE_RANGE,
     MTR_R_GRID_LOAD_RANGE,
     MTR_R_GRID_STABILITY_RANGE,
+    MTR_R_VALUE, /* master data: a value outside its vocabulary */
     MTR_R_WEATHER_RANGE,
     MTR_RULE_COUNT
 };
