@@ -160,7 +160,8 @@ struct mtr_store_ops {
 
     /* Readings, keyed (meter_key, ts). put inserts or replaces; revise appends the given (old)
      * reading to the revision history; flag ORs flags into [from, to] and, when set_code >= 0,
-     * sets the quality code of the valid ones among them. */
+     * sets the quality code of the valid ones (valid, edited) among them, and recomputes the score
+     * of each (mtr_reading_score); range yields [from, to) in ascending ts. */
     int (*reading_get)(struct mtr_store *s, int64_t meter_key, int64_t ts,
                        struct mtr_stored_reading *out);
     int (*reading_put)(struct mtr_store *s, const struct mtr_stored_reading *r);

@@ -1,0 +1,1735 @@
+/*
+ * sqlite_store.c - the embedded store: the store port (app/ports.h) on one SQLite file in WAL
+ * mode. Holds the versioned schema and its migrations, a cache of prepared statements (prepared
+ * once, reset and rebound per call, so the hot paths never allocate), and a bounded in-memory map
+ * meter_id -> meter_key for the per-record lookup of ingest.
+ *
+ * Readings live in a rowid table whose key packs (meter_key, ts): see reading_rowid().
+ */
+#include "adapters/sqlite/sqlite_store.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/quality.h"
+
+/* ======================= schema ======================= */
+
+struct migration {
+    const char *description;
+    const char *sql;
+};
+
+/* Append only: a released migration is never edited, a change is a new entry. Version = index+1.
+ */
+static const struct migration migrations[] = {
+    {"initial schema",
+     "CREATE TABLE meters("
+     " meter_key INTEGER PRIMARY KEY,"
+     " meter_id TEXT NOT NULL UNIQUE,"
+     " latitude REAL, longitude REAL, address TEXT, manufacturer TEXT, model TEXT, firmware TEXT,"
+     " type TEXT NOT NULL DEFAULT 'residential'"
+     "  CHECK (type IN ('residential','commercial','industrial')),"
+     " tariff TEXT,"
+     " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','active','inactive',"
+     "  'maintenance','faulty','decommissioned')),"
+     " installed_at INTEGER, operator_id TEXT, station_id TEXT, base_kwh REAL,"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE TABLE grid_operators("
+     " operator_id TEXT PRIMARY KEY, name TEXT, type TEXT, region TEXT,"
+     " capacity_mw REAL, voltage_kv REAL, latitude REAL, longitude REAL,"
+     " status TEXT NOT NULL CHECK (status IN ('active','inactive','maintenance')),"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE TABLE weather_stations("
+     " station_id TEXT PRIMARY KEY, name TEXT, type TEXT,"
+     " latitude REAL, longitude REAL, elevation_m REAL,"
+     " status TEXT NOT NULL CHECK (status IN ('active','inactive','maintenance')),"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE TABLE meter_state("
+     " meter_key INTEGER PRIMARY KEY REFERENCES meters(meter_key),"
+     " state BLOB NOT NULL, updated_at INTEGER NOT NULL);"
+     /* id = meter_key * 2^31 + ts / 60: one b-tree, no secondary index on the hot path */
+     "CREATE TABLE readings("
+     " id INTEGER PRIMARY KEY,"
+     " meter_key INTEGER NOT NULL, ts INTEGER NOT NULL, interval_s INTEGER NOT NULL,"
+     " raw_kwh REAL, kwh REAL, voltage_v REAL, current_a REAL, power_factor REAL,"
+     " frequency_hz REAL, active_power_kw REAL, reactive_power_kvar REAL,"
+     " quality_code INTEGER NOT NULL, flags INTEGER NOT NULL, score REAL, ingested_at INTEGER);"
+     "CREATE TABLE reading_revisions("
+     " revision_id INTEGER PRIMARY KEY,"
+     " meter_key INTEGER NOT NULL REFERENCES meters(meter_key), ts INTEGER NOT NULL,"
+     " interval_s INTEGER NOT NULL,"
+     " raw_kwh REAL, kwh REAL, voltage_v REAL, current_a REAL, power_factor REAL,"
+     " frequency_hz REAL, active_power_kw REAL, reactive_power_kvar REAL,"
+     " quality_code INTEGER NOT NULL, flags INTEGER NOT NULL, score REAL, ingested_at INTEGER,"
+     " revised_at INTEGER NOT NULL);"
+     "CREATE INDEX reading_revisions_meter_ts ON reading_revisions(meter_key, ts);"
+     "CREATE TABLE rollup_hourly("
+     " meter_key INTEGER NOT NULL, hour INTEGER NOT NULL,"
+     " kwh REAL NOT NULL, min_kwh REAL, max_kwh REAL,"
+     " n INTEGER NOT NULL, n_estimated INTEGER NOT NULL,"
+     " PRIMARY KEY (meter_key, hour)) WITHOUT ROWID;"
+     "CREATE TABLE rollup_daily("
+     " meter_key INTEGER NOT NULL, day INTEGER NOT NULL, interval_s INTEGER NOT NULL,"
+     " kwh REAL NOT NULL, peak_kwh REAL NOT NULL, offpeak_kwh REAL NOT NULL,"
+     " min_kwh REAL, max_kwh REAL,"
+     " n_valid INTEGER NOT NULL, n_estimated INTEGER NOT NULL, n_flagged INTEGER NOT NULL,"
+     " n_anomalous INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER,"
+     " timeliness_sum REAL NOT NULL,"
+     " PRIMARY KEY (meter_key, day)) WITHOUT ROWID;"
+     "CREATE TABLE rollup_grid_daily("
+     " operator_id TEXT NOT NULL, day INTEGER NOT NULL,"
+     " n INTEGER NOT NULL, n_flagged INTEGER NOT NULL,"
+     " freq_sum REAL NOT NULL, freq_min REAL, freq_max REAL, voltage_sum REAL NOT NULL,"
+     " load_sum REAL NOT NULL, load_max REAL, stability_sum REAL NOT NULL, stability_min REAL,"
+     " PRIMARY KEY (operator_id, day)) WITHOUT ROWID;"
+     "CREATE TABLE grid_status("
+     " operator_id TEXT NOT NULL, ts INTEGER NOT NULL,"
+     " frequency_hz REAL, voltage_kv REAL, load_mw REAL, capacity_mw REAL, stability REAL,"
+     " flags INTEGER NOT NULL, score REAL,"
+     " PRIMARY KEY (operator_id, ts)) WITHOUT ROWID;"
+     "CREATE TABLE weather_observations("
+     " station_id TEXT NOT NULL, ts INTEGER NOT NULL,"
+     " temperature_c REAL, humidity_pct REAL, pressure_hpa REAL, wind_speed_ms REAL,"
+     " wind_direction_deg REAL, precipitation_mm REAL, cloud_cover_pct REAL,"
+     " flags INTEGER NOT NULL, score REAL,"
+     " PRIMARY KEY (station_id, ts)) WITHOUT ROWID;"
+     /* level is the vocabulary name; level_rank its order, for max() and the min_level filter */
+     "CREATE TABLE alerts("
+     " alert_id INTEGER PRIMARY KEY,"
+     " source TEXT NOT NULL, entity_id TEXT NOT NULL, type TEXT NOT NULL,"
+     " level TEXT NOT NULL, level_rank INTEGER NOT NULL, score REAL,"
+     " start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, count INTEGER NOT NULL,"
+     " value REAL, detail TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+     " UNIQUE (source, entity_id, type, start_ts));"
+     "CREATE TABLE quarantine("
+     " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT, line INTEGER,"
+     " rule TEXT NOT NULL, field TEXT, message TEXT, raw TEXT, at INTEGER NOT NULL);"},
+    {"indexes for report queries and retention",
+     "CREATE INDEX alerts_start ON alerts(start_ts);"
+     "CREATE INDEX quarantine_at ON quarantine(at);"
+     "CREATE INDEX rollup_daily_day ON rollup_daily(day);"},
+};
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ======================= statements ======================= */
+
+#define READING_COLS                                                                               \
+    "meter_key, ts, interval_s, raw_kwh, kwh, voltage_v, current_a, power_factor, frequency_hz, "  \
+    "active_power_kw, reactive_power_kvar, quality_code, flags, score, ingested_at"
+#define METER_COLS                                                                                 \
+    "meter_key, meter_id, latitude, longitude, address, manufacturer, model, firmware, type, "     \
+    "tariff, status, installed_at, operator_id, station_id, base_kwh"
+#define DAY_COLS                                                                                   \
+    "d.meter_key, d.day, d.interval_s, d.kwh, d.peak_kwh, d.offpeak_kwh, d.min_kwh, d.max_kwh, "   \
+    "d.n_valid, d.n_estimated, d.n_flagged, d.n_anomalous, d.first_ts, d.last_ts, "                \
+    "d.timeliness_sum"
+#define ALERT_COLS                                                                                 \
+    "source, entity_id, type, level_rank, score, start_ts, end_ts, count, value, detail"
+/* nullable min/max combine as coalesce(min(a, b), a, b): min(a, NULL) is NULL in SQL */
+
+enum sid {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_METER_PUT,
+    S_METER_GET,
+    S_METER_KEY,
+    S_METER_NEW,
+    S_METER_LIST,
+    S_OP_PUT,
+    S_OP_GET,
+    S_STATION_PUT,
+    S_STATION_GET,
+    S_STATE_GET,
+    S_STATE_PUT,
+    S_READ_GET,
+    S_READ_PUT,
+    S_READ_REVISE,
+    S_READ_FLAG,
+    S_READ_RANGE,
+    S_RECOMP_SCAN,
+    S_RECOMP_DEL_HOURS,
+    S_RECOMP_DEL_DAY,
+    S_HOUR_MERGE,
+    S_DAY_MERGE,
+    S_GRID_MERGE,
+    S_GRID_PUT,
+    S_WEATHER_PUT,
+    S_ALERT_PUT,
+    S_QUAR_PUT,
+    S_DAY_ROWS,
+    S_ALERT_ROWS,
+    S_QUAR_ROWS,
+    S_STATS,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_METER_PUT] =
+        "INSERT INTO meters(meter_id, latitude, longitude, address, manufacturer, model, firmware,"
+        " type, tariff, status, installed_at, operator_id, station_id, base_kwh, created_at,"
+        " updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15)"
+        " ON CONFLICT(meter_id) DO UPDATE SET latitude = excluded.latitude,"
+        " longitude = excluded.longitude, address = excluded.address,"
+        " manufacturer = excluded.manufacturer, model = excluded.model,"
+        " firmware = excluded.firmware, type = excluded.type, tariff = excluded.tariff,"
+        " status = excluded.status, installed_at = excluded.installed_at,"
+        " operator_id = excluded.operator_id, station_id = excluded.station_id,"
+        " base_kwh = excluded.base_kwh, updated_at = excluded.updated_at",
+    [S_METER_GET] = "SELECT " METER_COLS " FROM meters WHERE meter_id = ?1",
+    [S_METER_KEY] = "SELECT meter_key FROM meters WHERE meter_id = ?1",
+    [S_METER_NEW] = "INSERT INTO meters(meter_id, type, status, created_at, updated_at)"
+                    " VALUES (?1, 'residential', 'pending', ?2, ?2)",
+    [S_METER_LIST] = "SELECT " METER_COLS " FROM meters WHERE (?1 IS NULL OR meter_id = ?1)"
+                     " ORDER BY meter_id LIMIT ?2 OFFSET ?3",
+    [S_OP_PUT] = "INSERT INTO grid_operators(operator_id, name, type, region, capacity_mw,"
+                 " voltage_kv, latitude, longitude, status, created_at, updated_at)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10)"
+                 " ON CONFLICT(operator_id) DO UPDATE SET name = excluded.name,"
+                 " type = excluded.type, region = excluded.region,"
+                 " capacity_mw = excluded.capacity_mw, voltage_kv = excluded.voltage_kv,"
+                 " latitude = excluded.latitude, longitude = excluded.longitude,"
+                 " status = excluded.status, updated_at = excluded.updated_at",
+    [S_OP_GET] = "SELECT operator_id, name, type, region, capacity_mw, voltage_kv, latitude,"
+                 " longitude, status FROM grid_operators WHERE operator_id = ?1",
+    [S_STATION_PUT] = "INSERT INTO weather_stations(station_id, name, type, latitude, longitude,"
+                      " elevation_m, status, created_at, updated_at)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8)"
+                      " ON CONFLICT(station_id) DO UPDATE SET name = excluded.name,"
+                      " type = excluded.type, latitude = excluded.latitude,"
+                      " longitude = excluded.longitude, elevation_m = excluded.elevation_m,"
+                      " status = excluded.status, updated_at = excluded.updated_at",
+    [S_STATION_GET] = "SELECT station_id, name, type, latitude, longitude, elevation_m, status"
+                      " FROM weather_stations WHERE station_id = ?1",
+    [S_STATE_GET] = "SELECT state FROM meter_state WHERE meter_key = ?1",
+    [S_STATE_PUT] = "INSERT OR REPLACE INTO meter_state(meter_key, state, updated_at)"
+                    " VALUES (?1, ?2, ?3)",
+    [S_READ_GET] = "SELECT " READING_COLS " FROM readings WHERE id = ?1",
+    [S_READ_PUT] = "INSERT OR REPLACE INTO readings(id, " READING_COLS ")"
+                   " VALUES (?16,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+    /* SET sees the old row, so the new code is spelled out again for the score */
+    [S_READ_FLAG] =
+        "UPDATE readings SET flags = flags | ?3,"
+        " quality_code = CASE WHEN ?4 >= 0 AND quality_code IN (0, 7) THEN ?4"
+        "  ELSE quality_code END,"
+        " score = mtr_reading_score(CASE WHEN ?4 >= 0 AND quality_code IN (0, 7) THEN ?4"
+        "  ELSE quality_code END, flags | ?3)"
+        " WHERE id >= ?1 AND id <= ?2 AND ts >= ?5 AND ts <= ?6",
+    [S_READ_RANGE] = "SELECT " READING_COLS " FROM readings WHERE id >= ?1 AND id < ?2"
+                     " AND ts >= ?3 AND ts < ?4 ORDER BY id",
+    [S_RECOMP_SCAN] = "SELECT " READING_COLS " FROM readings WHERE id >= ?1 AND id < ?2"
+                      " AND ts >= ?3 AND ts < ?4 ORDER BY id",
+    [S_RECOMP_DEL_HOURS] = "DELETE FROM rollup_hourly WHERE meter_key = ?1 AND hour >= ?2"
+                           " AND hour < ?3",
+    [S_RECOMP_DEL_DAY] = "DELETE FROM rollup_daily WHERE meter_key = ?1 AND day = ?2",
+    [S_HOUR_MERGE] =
+        "INSERT INTO rollup_hourly(meter_key, hour, kwh, min_kwh, max_kwh, n,"
+        " n_estimated) VALUES (?1,?2,?3,?4,?5,?6,?7)"
+        " ON CONFLICT(meter_key, hour) DO UPDATE SET kwh = kwh + excluded.kwh,"
+        " min_kwh = coalesce(min(min_kwh, excluded.min_kwh), min_kwh, excluded.min_kwh),"
+        " max_kwh = coalesce(max(max_kwh, excluded.max_kwh), max_kwh, excluded.max_kwh),"
+        " n = n + excluded.n, n_estimated = n_estimated + excluded.n_estimated",
+    [S_DAY_MERGE] =
+        "INSERT INTO rollup_daily(meter_key, day, interval_s, kwh, peak_kwh, offpeak_kwh,"
+        " min_kwh, max_kwh, n_valid, n_estimated, n_flagged, n_anomalous, first_ts, last_ts,"
+        " timeliness_sum) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+        " ON CONFLICT(meter_key, day) DO UPDATE SET"
+        " interval_s = CASE WHEN excluded.interval_s > 0 THEN excluded.interval_s"
+        "  ELSE interval_s END,"
+        " kwh = kwh + excluded.kwh, peak_kwh = peak_kwh + excluded.peak_kwh,"
+        " offpeak_kwh = offpeak_kwh + excluded.offpeak_kwh,"
+        " min_kwh = coalesce(min(min_kwh, excluded.min_kwh), min_kwh, excluded.min_kwh),"
+        " max_kwh = coalesce(max(max_kwh, excluded.max_kwh), max_kwh, excluded.max_kwh),"
+        " n_valid = n_valid + excluded.n_valid, n_estimated = n_estimated + excluded.n_estimated,"
+        " n_flagged = n_flagged + excluded.n_flagged,"
+        " n_anomalous = n_anomalous + excluded.n_anomalous,"
+        " first_ts = coalesce(min(first_ts, excluded.first_ts), first_ts, excluded.first_ts),"
+        " last_ts = coalesce(max(last_ts, excluded.last_ts), last_ts, excluded.last_ts),"
+        " timeliness_sum = timeliness_sum + excluded.timeliness_sum",
+    [S_GRID_MERGE] =
+        "INSERT INTO rollup_grid_daily(operator_id, day, n, n_flagged, freq_sum, freq_min,"
+        " freq_max, voltage_sum, load_sum, load_max, stability_sum, stability_min)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+        " ON CONFLICT(operator_id, day) DO UPDATE SET n = n + excluded.n,"
+        " n_flagged = n_flagged + excluded.n_flagged, freq_sum = freq_sum + excluded.freq_sum,"
+        " freq_min = coalesce(min(freq_min, excluded.freq_min), freq_min, excluded.freq_min),"
+        " freq_max = coalesce(max(freq_max, excluded.freq_max), freq_max, excluded.freq_max),"
+        " voltage_sum = voltage_sum + excluded.voltage_sum, load_sum = load_sum + "
+        "excluded.load_sum,"
+        " load_max = coalesce(max(load_max, excluded.load_max), load_max, excluded.load_max),"
+        " stability_sum = stability_sum + excluded.stability_sum,"
+        " stability_min = coalesce(min(stability_min, excluded.stability_min), stability_min, "
+        "excluded.stability_min)",
+    [S_GRID_PUT] = "INSERT OR REPLACE INTO grid_status(operator_id, ts, frequency_hz, voltage_kv,"
+                   " load_mw, capacity_mw, stability, flags, score)"
+                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [S_WEATHER_PUT] = "INSERT OR REPLACE INTO weather_observations(station_id, ts, temperature_c,"
+                      " humidity_pct, pressure_hpa, wind_speed_ms, wind_direction_deg,"
+                      " precipitation_mm, cloud_cover_pct, flags, score)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [S_ALERT_PUT] =
+        "INSERT INTO alerts(source, entity_id, type, level, level_rank, score, start_ts, end_ts,"
+        " count, value, detail, created_at, updated_at)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12)"
+        " ON CONFLICT(source, entity_id, type, start_ts) DO UPDATE SET"
+        " level = CASE WHEN excluded.level_rank > level_rank THEN excluded.level ELSE level END,"
+        " level_rank = max(level_rank, excluded.level_rank),"
+        " score = coalesce(max(score, excluded.score), score, excluded.score),"
+        " end_ts = max(end_ts, excluded.end_ts), count = max(count, excluded.count),"
+        " value = CASE WHEN value IS NULL OR abs(excluded.value) > abs(value)"
+        "  THEN excluded.value ELSE value END,"
+        " detail = excluded.detail, updated_at = excluded.updated_at",
+    [S_QUAR_PUT] = "INSERT INTO quarantine(kind, source, line, rule, field, message, raw, at)"
+                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    [S_DAY_ROWS] = "SELECT m.meter_id, " DAY_COLS " FROM rollup_daily d"
+                   " JOIN meters m ON m.meter_key = d.meter_key"
+                   " WHERE (?1 IS NULL OR m.meter_id = ?1) AND (?2 IS NULL OR d.day >= ?2)"
+                   " AND (?3 IS NULL OR d.day < ?3)"
+                   " ORDER BY m.meter_id, d.day LIMIT ?4 OFFSET ?5",
+    [S_ALERT_ROWS] = "SELECT " ALERT_COLS " FROM alerts"
+                     " WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR entity_id = ?2)"
+                     " AND (?3 IS NULL OR type = ?3) AND (?4 IS NULL OR level_rank >= ?4)"
+                     " AND (?5 IS NULL OR start_ts >= ?5) AND (?6 IS NULL OR start_ts < ?6)"
+                     " ORDER BY start_ts, entity_id, type LIMIT ?7 OFFSET ?8",
+    [S_QUAR_ROWS] = "SELECT kind, source, line, rule, field, message, raw, at FROM quarantine"
+                    " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR at >= ?2)"
+                    " AND (?3 IS NULL OR at < ?3) ORDER BY id LIMIT ?4 OFFSET ?5",
+    [S_STATS] = "SELECT (SELECT count(*) FROM meters), (SELECT count(*) FROM grid_operators),"
+                " (SELECT count(*) FROM weather_stations), (SELECT count(*) FROM readings),"
+                " (SELECT count(*) FROM readings WHERE quality_code IN (8, 9)),"
+                " (SELECT count(*) FROM reading_revisions), (SELECT count(*) FROM grid_status),"
+                " (SELECT count(*) FROM weather_observations), (SELECT count(*) FROM alerts),"
+                " (SELECT count(*) FROM quarantine),"
+                " (SELECT page_count FROM pragma_page_count()) *"
+                " (SELECT page_size FROM pragma_page_size())",
+};
+
+/* ======================= the meter key cache ======================= */
+
+/* Open addressing, linear probing; key 0 marks an empty slot (meter keys start at 1). Bounded:
+ * when it would outgrow KEY_CACHE_MAX slots it is cleared instead, and refills from the DB. */
+#define KEY_CACHE_MIN 1024
+#define KEY_CACHE_MAX (1u << 18)
+
+struct key_slot {
+    int64_t key;
+    uint32_t hash;
+    char id[MTR_ID_MAX];
+};
+struct key_cache {
+    struct key_slot *slots;
+    size_t cap, used; /* cap is a power of two */
+};
+
+static uint32_t key_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static int64_t key_cache_get(const struct key_cache *c, const char *id, uint32_t h)
+{
+    if (!c->cap)
+        return 0;
+    for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        const struct key_slot *sl = &c->slots[i];
+        if (!sl->key)
+            return 0;
+        if (sl->hash == h && strcmp(sl->id, id) == 0)
+            return sl->key;
+    }
+}
+
+static void key_cache_clear(struct key_cache *c)
+{
+    if (c->slots)
+        memset(c->slots, 0, c->cap * sizeof *c->slots);
+    c->used = 0;
+}
+
+/* Best effort: a failed allocation leaves the cache as it was (the DB stays the truth). */
+static void key_cache_put(struct key_cache *c, const char *id, uint32_t h, int64_t key)
+{
+    if (strlen(id) >= MTR_ID_MAX)
+        return;
+    if ((c->used + 1) * 10 > c->cap * 7) {
+        size_t ncap = c->cap ? c->cap * 2 : KEY_CACHE_MIN;
+        if (ncap > KEY_CACHE_MAX) {
+            key_cache_clear(c);
+        } else {
+            struct key_slot *ns = calloc(ncap, sizeof *ns);
+            if (!ns)
+                return;
+            for (size_t i = 0; i < c->cap; i++) {
+                if (!c->slots[i].key)
+                    continue;
+                size_t j = c->slots[i].hash & (ncap - 1);
+                while (ns[j].key)
+                    j = (j + 1) & (ncap - 1);
+                ns[j] = c->slots[i];
+            }
+            free(c->slots);
+            c->slots = ns;
+            c->cap = ncap;
+        }
+    }
+    size_t i = h & (c->cap - 1);
+    while (c->slots[i].key)
+        i = (i + 1) & (c->cap - 1);
+    c->slots[i].key = key;
+    c->slots[i].hash = h;
+    strcpy(c->slots[i].id, id);
+    c->used++;
+}
+
+/* ======================= the handle ======================= */
+
+struct sq_store {
+    struct mtr_store base;
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+    struct key_cache keys;
+};
+
+static struct sq_store *sq(struct mtr_store *s)
+{
+    return (struct sq_store *)s;
+}
+
+static int fail(struct sq_store *s, const char *what)
+{
+    return mtr_err(&s->base.err, MTR_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* The cached statement `id`, reset and ready to bind; NULL (err set) when it cannot be prepared.
+ */
+static sqlite3_stmt *stmt(struct sq_store *s, enum sid id)
+{
+    if (!s->st[id]) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id],
+                               NULL) != SQLITE_OK) {
+            fail(s, "prepare");
+            s->st[id] = NULL;
+            return NULL;
+        }
+    }
+    return s->st[id];
+}
+
+/* Steps a statement that returns no rows and resets it. */
+static int run(struct sq_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = fail(s, what);
+        sqlite3_reset(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* NAN <-> NULL for optional measurements; "" <-> NULL for optional text. */
+static void bind_dbl(sqlite3_stmt *st, int i, double x)
+{
+    if (isnan(x))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, x);
+}
+static void bind_sum(sqlite3_stmt *st, int i, double x)
+{
+    sqlite3_bind_double(st, i, isnan(x) ? 0.0 : x);
+}
+static void bind_txt(sqlite3_stmt *st, int i, const char *t)
+{
+    if (!t || !*t)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+}
+/* 0 means "unknown/none" for these times (no valid interval starts at 1970-01-01). */
+static void bind_time(sqlite3_stmt *st, int i, int64_t t)
+{
+    if (t)
+        sqlite3_bind_int64(st, i, t);
+    else
+        sqlite3_bind_null(st, i);
+}
+static double col_dbl(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+static void col_txt(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* The packed key of readings: meter_key in the high bits, the minute in the low 31. */
+#define MINUTES_MAX ((int64_t)1 << 31)
+static int64_t reading_rowid(int64_t meter_key, int64_t minute)
+{
+    return meter_key * MINUTES_MAX + minute;
+}
+static int reading_key_ok(int64_t meter_key, int64_t ts)
+{
+    return meter_key > 0 && meter_key < ((int64_t)1 << 32) && ts >= 0 && ts % 60 == 0 &&
+           ts / 60 < MINUTES_MAX;
+}
+/* The first minute whose start is >= t, clamped to the packable range. */
+static int64_t minute_ceil(int64_t t)
+{
+    if (t <= 0)
+        return 0;
+    int64_t m = t / 60 + (t % 60 != 0);
+    return m > MINUTES_MAX ? MINUTES_MAX : m;
+}
+
+/* ======================= open, migrate, close ======================= */
+
+static void sql_reading_score(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_double(
+        ctx, mtr_reading_score(sqlite3_value_int(argv[0]), (uint64_t)sqlite3_value_int64(argv[1])));
+}
+
+static int64_t schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(sqlite3 *db, const char *path, struct mtr_errbuf *eb)
+{
+    if (sqlite3_exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY,"
+                     " applied_at INTEGER NOT NULL, description TEXT NOT NULL)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return mtr_err(eb, MTR_ESTORE, "%s: schema_migrations: %s", path, sqlite3_errmsg(db));
+    for (;;) {
+        int64_t v = schema_version(db);
+        if (v < 0)
+            return mtr_err(eb, MTR_ESTORE, "%s: reading the schema version: %s", path,
+                           sqlite3_errmsg(db));
+        if (v > MIGRATION_COUNT)
+            return mtr_err(eb, MTR_ESTORE,
+                           "%s: the database has schema version %lld, newer than this metrify "
+                           "knows (%d); use a newer metrify",
+                           path, (long long)v, MIGRATION_COUNT);
+        if (v == MIGRATION_COUNT)
+            return 0;
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return mtr_err(eb, MTR_ESTORE, "%s: migration: %s", path, sqlite3_errmsg(db));
+        /* another process may have migrated between the check and the lock */
+        if (schema_version(db) != v) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            continue;
+        }
+        const struct migration *m = &migrations[v];
+        char ins[256];
+        snprintf(ins, sizeof ins,
+                 "INSERT INTO schema_migrations(version, applied_at, description)"
+                 " VALUES (%lld, %lld, '%s')",
+                 (long long)v + 1, (long long)time(NULL), m->description);
+        char *msg = NULL;
+        if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, ins, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            int rc = mtr_err(eb, MTR_ESTORE, "%s: migration %lld (%s): %s", path, (long long)v + 1,
+                             m->description, msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+}
+
+static void sq_close(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    if (!s)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s->keys.slots);
+    free(s);
+}
+
+static const struct mtr_store_ops sq_ops;
+
+int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf *eb)
+{
+    int rc = 0;
+    struct sq_store *s = NULL;
+    *out = NULL;
+    if (!path || !*path)
+        return mtr_err(eb, MTR_EINVAL, "empty database path");
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return mtr_err(eb, MTR_ENOMEM, "out of memory opening %s", path);
+    s->base.ops = &sq_ops;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = mtr_err(eb, MTR_EIO, "%s: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "cannot open the database");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    /* the file is only really opened by the first statement: an error here is an I/O error */
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = mtr_err(eb, MTR_EIO, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (sqlite3_exec(s->db,
+                     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                     " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (sqlite3_create_function_v2(s->db, "mtr_reading_score", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_reading_score,
+                                   NULL, NULL, NULL) != SQLITE_OK) {
+        rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    rc = migrate(s->db, path, eb);
+    if (rc)
+        goto fail;
+    *out = &s->base;
+    return 0;
+fail:
+    sq_close(&s->base);
+    return rc;
+}
+
+/* ======================= transactions ======================= */
+
+static int sq_begin(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_BEGIN);
+    return st ? run(s, st, "begin") : MTR_ESTORE;
+}
+
+static int sq_commit(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_COMMIT);
+    return st ? run(s, st, "commit") : MTR_ESTORE;
+}
+
+static int sq_rollback(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    /* meters created in the transaction are gone: their cached keys with them */
+    key_cache_clear(&s->keys);
+    sqlite3_stmt *st = stmt(s, S_ROLLBACK);
+    return st ? run(s, st, "rollback") : MTR_ESTORE;
+}
+
+/* ======================= master data ======================= */
+
+static int sq_meter_put(struct mtr_store *base, const struct mtr_meter *m)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_METER_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+    bind_dbl(st, 2, m->latitude);
+    bind_dbl(st, 3, m->longitude);
+    bind_txt(st, 4, m->address);
+    bind_txt(st, 5, m->manufacturer);
+    bind_txt(st, 6, m->model);
+    bind_txt(st, 7, m->firmware);
+    sqlite3_bind_text(st, 8, mtr_meter_type_name(m->type), -1, SQLITE_STATIC);
+    bind_txt(st, 9, m->tariff);
+    sqlite3_bind_text(st, 10, mtr_meter_status_name(m->status), -1, SQLITE_STATIC);
+    bind_time(st, 11, m->installed_at);
+    bind_txt(st, 12, m->operator_id);
+    bind_txt(st, 13, m->station_id);
+    bind_dbl(st, 14, m->base_kwh);
+    sqlite3_bind_int64(st, 15, (int64_t)time(NULL));
+    return run(s, st, "meter_put");
+}
+
+static void col_meter(sqlite3_stmt *st, struct mtr_meter *m, int64_t *key)
+{
+    mtr_meter_init(m);
+    if (key)
+        *key = sqlite3_column_int64(st, 0);
+    col_txt(st, 1, m->id, sizeof m->id);
+    m->latitude = col_dbl(st, 2);
+    m->longitude = col_dbl(st, 3);
+    col_txt(st, 4, m->address, sizeof m->address);
+    col_txt(st, 5, m->manufacturer, sizeof m->manufacturer);
+    col_txt(st, 6, m->model, sizeof m->model);
+    col_txt(st, 7, m->firmware, sizeof m->firmware);
+    int t = mtr_meter_type_parse((const char *)sqlite3_column_text(st, 8));
+    m->type = t < 0 ? MTR_METER_RESIDENTIAL : (enum mtr_meter_type)t;
+    col_txt(st, 9, m->tariff, sizeof m->tariff);
+    int status = mtr_meter_status_parse((const char *)sqlite3_column_text(st, 10));
+    m->status = status < 0 ? MTR_METER_PENDING : (enum mtr_meter_status)status;
+    m->installed_at = sqlite3_column_int64(st, 11);
+    col_txt(st, 12, m->operator_id, sizeof m->operator_id);
+    col_txt(st, 13, m->station_id, sizeof m->station_id);
+    m->base_kwh = col_dbl(st, 14);
+}
+
+static int sq_meter_get(struct mtr_store *base, const char *id, struct mtr_meter *out, int64_t *key)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_METER_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        col_meter(st, out, key);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "meter %s not found", id);
+    } else {
+        rc = fail(s, "meter_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_meter_key(struct mtr_store *base, const char *id, int create, int64_t *key,
+                        int *created)
+{
+    struct sq_store *s = sq(base);
+    uint32_t h = key_hash(id);
+    if (created)
+        *created = 0;
+    *key = key_cache_get(&s->keys, id, h);
+    if (*key)
+        return 0;
+    sqlite3_stmt *st = stmt(s, S_METER_KEY);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *key = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        rc = fail(s, "meter_key");
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rc;
+    if (!*key) {
+        if (!create)
+            return mtr_err(&s->base.err, MTR_ENOTFOUND, "meter %s not found", id);
+        st = stmt(s, S_METER_NEW);
+        if (!st)
+            return MTR_ESTORE;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+        rc = run(s, st, "meter_key (register)");
+        if (rc)
+            return rc;
+        *key = sqlite3_last_insert_rowid(s->db);
+        if (created)
+            *created = 1;
+    }
+    key_cache_put(&s->keys, id, h, *key);
+    return 0;
+}
+
+/* SQLite takes LIMIT -1 as "no limit". */
+static void bind_limit(sqlite3_stmt *st, int i, const struct mtr_query *q)
+{
+    sqlite3_bind_int64(st, i, q && q->limit > 0 ? q->limit : -1);
+    sqlite3_bind_int64(st, i + 1, q && q->offset > 0 ? q->offset : 0);
+}
+static void bind_from_to(sqlite3_stmt *st, int i, const struct mtr_query *q)
+{
+    if (q && q->has_from)
+        sqlite3_bind_int64(st, i, q->from);
+    else
+        sqlite3_bind_null(st, i);
+    if (q && q->has_to)
+        sqlite3_bind_int64(st, i + 1, q->to);
+    else
+        sqlite3_bind_null(st, i + 1);
+}
+
+/* Steps a row query; `row` converts the current row and calls the user callback. */
+static int iterate(struct sq_store *s, sqlite3_stmt *st, const char *what,
+                   int (*row)(sqlite3_stmt *st, void *cb, void *ctx), void *cb, void *ctx)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int r = row(st, cb, ctx);
+        if (r) {
+            sqlite3_reset(st);
+            return r;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : fail(s, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int meter_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_meter m;
+    col_meter(st, &m, NULL);
+    return ((int (*)(void *, const struct mtr_meter *))cb)(ctx, &m);
+}
+
+static int sq_meter_list(struct mtr_store *base, const struct mtr_query *q,
+                         int (*cb)(void *ctx, const struct mtr_meter *m), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_METER_LIST);
+    if (!st)
+        return MTR_ESTORE;
+    bind_txt(st, 1, q ? q->entity_id : NULL);
+    bind_limit(st, 2, q);
+    return iterate(s, st, "meter_list", meter_row, (void *)cb, ctx);
+}
+
+static int sq_operator_put(struct mtr_store *base, const struct mtr_operator *o)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_OP_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    bind_txt(st, 2, o->name);
+    bind_txt(st, 3, o->type);
+    bind_txt(st, 4, o->region);
+    bind_dbl(st, 5, o->capacity_mw);
+    bind_dbl(st, 6, o->voltage_kv);
+    bind_dbl(st, 7, o->latitude);
+    bind_dbl(st, 8, o->longitude);
+    sqlite3_bind_text(st, 9, mtr_site_status_name(o->status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, (int64_t)time(NULL));
+    return run(s, st, "operator_put");
+}
+
+static int sq_operator_get(struct mtr_store *base, const char *id, struct mtr_operator *o)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_OP_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(o, 0, sizeof *o);
+        col_txt(st, 0, o->id, sizeof o->id);
+        col_txt(st, 1, o->name, sizeof o->name);
+        col_txt(st, 2, o->type, sizeof o->type);
+        col_txt(st, 3, o->region, sizeof o->region);
+        o->capacity_mw = col_dbl(st, 4);
+        o->voltage_kv = col_dbl(st, 5);
+        o->latitude = col_dbl(st, 6);
+        o->longitude = col_dbl(st, 7);
+        int status = mtr_site_status_parse((const char *)sqlite3_column_text(st, 8));
+        o->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "grid operator %s not found", id);
+    } else {
+        rc = fail(s, "operator_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_station_put(struct mtr_store *base, const struct mtr_station *w)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_STATION_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+    bind_txt(st, 2, w->name);
+    bind_txt(st, 3, w->type);
+    bind_dbl(st, 4, w->latitude);
+    bind_dbl(st, 5, w->longitude);
+    bind_dbl(st, 6, w->elevation_m);
+    sqlite3_bind_text(st, 7, mtr_site_status_name(w->status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
+    return run(s, st, "station_put");
+}
+
+static int sq_station_get(struct mtr_store *base, const char *id, struct mtr_station *w)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_STATION_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(w, 0, sizeof *w);
+        col_txt(st, 0, w->id, sizeof w->id);
+        col_txt(st, 1, w->name, sizeof w->name);
+        col_txt(st, 2, w->type, sizeof w->type);
+        w->latitude = col_dbl(st, 3);
+        w->longitude = col_dbl(st, 4);
+        w->elevation_m = col_dbl(st, 5);
+        int status = mtr_site_status_parse((const char *)sqlite3_column_text(st, 6));
+        w->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "weather station %s not found", id);
+    } else {
+        rc = fail(s, "station_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ======================= detector state ======================= */
+
+static int sq_state_get(struct mtr_store *base, int64_t meter_key, void *buf, size_t cap,
+                        size_t *len)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_STATE_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, meter_key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        *len = n;
+        if (n > cap) {
+            rc = mtr_err(&s->base.err, MTR_ERANGE,
+                         "state of meter %lld is %zu bytes, the buffer holds %zu",
+                         (long long)meter_key, n, cap);
+        } else {
+            if (n)
+                memcpy(buf, b, n);
+            rc = 0;
+        }
+    } else if (rc == SQLITE_DONE) {
+        *len = 0;
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no state for meter %lld", (long long)meter_key);
+    } else {
+        rc = fail(s, "state_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_state_put(struct mtr_store *base, int64_t meter_key, const void *buf, size_t len)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_STATE_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, meter_key);
+    sqlite3_bind_blob64(st, 2, len ? buf : "", len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+    return run(s, st, "state_put");
+}
+
+/* ======================= readings ======================= */
+
+/* Binds the 15 READING_COLS as ?1..?15. */
+static void bind_reading(sqlite3_stmt *st, const struct mtr_stored_reading *r)
+{
+    sqlite3_bind_int64(st, 1, r->meter_key);
+    sqlite3_bind_int64(st, 2, r->ts);
+    sqlite3_bind_int(st, 3, r->interval_s);
+    bind_dbl(st, 4, r->raw_kwh);
+    bind_dbl(st, 5, r->kwh);
+    bind_dbl(st, 6, r->voltage_v);
+    bind_dbl(st, 7, r->current_a);
+    bind_dbl(st, 8, r->power_factor);
+    bind_dbl(st, 9, r->frequency_hz);
+    bind_dbl(st, 10, r->active_power_kw);
+    bind_dbl(st, 11, r->reactive_power_kvar);
+    sqlite3_bind_int(st, 12, r->quality_code);
+    sqlite3_bind_int64(st, 13, (int64_t)r->flags);
+    bind_dbl(st, 14, r->score);
+    bind_time(st, 15, r->ingested_at);
+}
+
+static void col_reading(sqlite3_stmt *st, struct mtr_stored_reading *r)
+{
+    r->meter_key = sqlite3_column_int64(st, 0);
+    r->ts = sqlite3_column_int64(st, 1);
+    r->interval_s = sqlite3_column_int(st, 2);
+    r->raw_kwh = col_dbl(st, 3);
+    r->kwh = col_dbl(st, 4);
+    r->voltage_v = col_dbl(st, 5);
+    r->current_a = col_dbl(st, 6);
+    r->power_factor = col_dbl(st, 7);
+    r->frequency_hz = col_dbl(st, 8);
+    r->active_power_kw = col_dbl(st, 9);
+    r->reactive_power_kvar = col_dbl(st, 10);
+    r->quality_code = sqlite3_column_int(st, 11);
+    r->flags = (uint64_t)sqlite3_column_int64(st, 12);
+    r->score = col_dbl(st, 13);
+    r->ingested_at = sqlite3_column_int64(st, 14);
+}
+
+static int bad_key(struct sq_store *s, int64_t meter_key, int64_t ts)
+{
+    return mtr_err(&s->base.err, MTR_EINVAL,
+                   "reading key out of range: meter_key %lld, ts %lld (need 0 < key < 2^32, "
+                   "ts >= 0 and minute-aligned)",
+                   (long long)meter_key, (long long)ts);
+}
+
+static int sq_reading_get(struct mtr_store *base, int64_t meter_key, int64_t ts,
+                          struct mtr_stored_reading *out)
+{
+    struct sq_store *s = sq(base);
+    if (!reading_key_ok(meter_key, ts))
+        return mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
+                       (long long)meter_key, (long long)ts);
+    sqlite3_stmt *st = stmt(s, S_READ_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, reading_rowid(meter_key, ts / 60));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        col_reading(st, out);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
+                     (long long)meter_key, (long long)ts);
+    } else {
+        rc = fail(s, "reading_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_reading_put(struct mtr_store *base, const struct mtr_stored_reading *r)
+{
+    struct sq_store *s = sq(base);
+    if (!reading_key_ok(r->meter_key, r->ts))
+        return bad_key(s, r->meter_key, r->ts);
+    sqlite3_stmt *st = stmt(s, S_READ_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    bind_reading(st, r);
+    sqlite3_bind_int64(st, 16, reading_rowid(r->meter_key, r->ts / 60));
+    return run(s, st, "reading_put");
+}
+
+static int sq_reading_revise(struct mtr_store *base, const struct mtr_stored_reading *old,
+                             int64_t revised_at)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_READ_REVISE);
+    if (!st)
+        return MTR_ESTORE;
+    bind_reading(st, old);
+    sqlite3_bind_int64(st, 16, revised_at);
+    return run(s, st, "reading_revise");
+}
+
+static int sq_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t from, int64_t to,
+                            uint64_t flags, int set_code)
+{
+    struct sq_store *s = sq(base);
+    if (meter_key <= 0 || meter_key >= ((int64_t)1 << 32) || to < from || to < 0)
+        return 0; /* no reading can be in that range */
+    sqlite3_stmt *st = stmt(s, S_READ_FLAG);
+    if (!st)
+        return MTR_ESTORE;
+    int64_t last = to / 60 >= MINUTES_MAX ? MINUTES_MAX - 1 : to / 60; /* [from, to] inclusive */
+    sqlite3_bind_int64(st, 1, reading_rowid(meter_key, minute_ceil(from)));
+    sqlite3_bind_int64(st, 2, reading_rowid(meter_key, last));
+    sqlite3_bind_int64(st, 3, (int64_t)flags);
+    sqlite3_bind_int(st, 4, set_code);
+    sqlite3_bind_int64(st, 5, from);
+    sqlite3_bind_int64(st, 6, to);
+    return run(s, st, "readings_flag");
+}
+
+/* Binds ?1..?4 of a [from, to) range scan over one meter's rowid range. */
+static void bind_range(sqlite3_stmt *st, int64_t meter_key, int64_t from, int64_t to)
+{
+    sqlite3_bind_int64(st, 1, reading_rowid(meter_key, minute_ceil(from)));
+    sqlite3_bind_int64(st, 2, reading_rowid(meter_key, minute_ceil(to)));
+    sqlite3_bind_int64(st, 3, from);
+    sqlite3_bind_int64(st, 4, to);
+}
+
+static int reading_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_stored_reading r;
+    col_reading(st, &r);
+    return ((int (*)(void *, const struct mtr_stored_reading *))cb)(ctx, &r);
+}
+
+static int sq_readings_range(struct mtr_store *base, int64_t meter_key, int64_t from, int64_t to,
+                             int (*cb)(void *ctx, const struct mtr_stored_reading *r), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    if (meter_key <= 0 || meter_key >= ((int64_t)1 << 32) || to <= from || to <= 0)
+        return 0;
+    sqlite3_stmt *st = stmt(s, S_READ_RANGE);
+    if (!st)
+        return MTR_ESTORE;
+    bind_range(st, meter_key, from, to);
+    return iterate(s, st, "readings_range", reading_row, (void *)cb, ctx);
+}
+
+/* ======================= rollups ======================= */
+
+static int hour_merge(struct sq_store *s, const struct mtr_rollup_hour *h)
+{
+    sqlite3_stmt *st = stmt(s, S_HOUR_MERGE);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, h->meter_key);
+    sqlite3_bind_int64(st, 2, h->hour);
+    bind_sum(st, 3, h->kwh);
+    bind_dbl(st, 4, h->min_kwh);
+    bind_dbl(st, 5, h->max_kwh);
+    sqlite3_bind_int(st, 6, h->n);
+    sqlite3_bind_int(st, 7, h->n_estimated);
+    return run(s, st, "rollup_hour_merge");
+}
+
+static int sq_rollup_hour_merge(struct mtr_store *base, const struct mtr_rollup_hour *h)
+{
+    return hour_merge(sq(base), h);
+}
+
+static int day_merge(struct sq_store *s, const struct mtr_rollup_day *d)
+{
+    sqlite3_stmt *st = stmt(s, S_DAY_MERGE);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, d->meter_key);
+    sqlite3_bind_int64(st, 2, d->day);
+    sqlite3_bind_int(st, 3, d->interval_s);
+    bind_sum(st, 4, d->kwh);
+    bind_sum(st, 5, d->peak_kwh);
+    bind_sum(st, 6, d->offpeak_kwh);
+    bind_dbl(st, 7, d->min_kwh);
+    bind_dbl(st, 8, d->max_kwh);
+    sqlite3_bind_int(st, 9, d->n_valid);
+    sqlite3_bind_int(st, 10, d->n_estimated);
+    sqlite3_bind_int(st, 11, d->n_flagged);
+    sqlite3_bind_int(st, 12, d->n_anomalous);
+    bind_time(st, 13, d->first_ts);
+    bind_time(st, 14, d->last_ts);
+    bind_sum(st, 15, d->timeliness_sum);
+    return run(s, st, "rollup_day_merge");
+}
+
+static int sq_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_day *d)
+{
+    return day_merge(sq(base), d);
+}
+
+static void acc_min_max(double *mn, double *mx, double v)
+{
+    if (isnan(*mn) || v < *mn)
+        *mn = v;
+    if (isnan(*mx) || v > *mx)
+        *mx = v;
+}
+
+/* Accumulates one day's readings into its day row and 24 hour rows (the rules of ports.h). */
+struct recompute {
+    const struct mtr_params *p;
+    uint64_t alert_mask;
+    struct mtr_rollup_day d;
+    struct mtr_rollup_hour h[24];
+    int h_seen[24];
+    int any;
+};
+
+static int recompute_row(struct recompute *rc, const struct mtr_stored_reading *r)
+{
+    struct mtr_rollup_day *d = &rc->d;
+    int64_t sec = r->ts - d->day;
+    int hi = (int)(sec / 3600);
+    double hod = (double)sec / 3600.0;
+    struct mtr_rollup_hour *h = &rc->h[hi];
+    int est = mtr_quality_code_is_estimate(r->quality_code);
+    rc->any = 1;
+    rc->h_seen[hi] = 1;
+    if (!d->first_ts || r->ts < d->first_ts)
+        d->first_ts = r->ts;
+    if (r->ts > d->last_ts)
+        d->last_ts = r->ts;
+    d->interval_s = r->interval_s;
+    if (r->quality_code == MTR_Q_VALID || r->quality_code == MTR_Q_EDITED)
+        d->n_valid++;
+    else if (est)
+        d->n_estimated++;
+    else if (r->quality_code == MTR_Q_QUESTIONABLE)
+        d->n_flagged++;
+    if (r->flags & rc->alert_mask)
+        d->n_anomalous++;
+    if (!est)
+        d->timeliness_sum += mtr_timeliness(r->ingested_at - (r->ts + r->interval_s));
+    if (r->quality_code == MTR_Q_QUESTIONABLE || isnan(r->kwh))
+        return 0;
+    d->kwh += r->kwh;
+    if (hod >= rc->p->peak_start_hour && hod < rc->p->peak_end_hour)
+        d->peak_kwh += r->kwh;
+    if (hod >= rc->p->offpeak_start_hour || hod < rc->p->offpeak_end_hour)
+        d->offpeak_kwh += r->kwh;
+    acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
+    h->kwh += r->kwh;
+    acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
+    h->n++;
+    if (est)
+        h->n_estimated++;
+    return 0;
+}
+
+static int sq_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_t day,
+                               const struct mtr_params *p)
+{
+    struct sq_store *s = sq(base);
+    int rc = 0;
+    struct recompute acc;
+    if (day % 86400 != 0 || !reading_key_ok(meter_key, day))
+        return mtr_err(&s->base.err, MTR_EINVAL, "rollup_recompute: bad meter %lld / day %lld",
+                       (long long)meter_key, (long long)day);
+    memset(&acc, 0, sizeof acc);
+    acc.p = p;
+    acc.alert_mask = mtr_alert_mask();
+    acc.d.meter_key = meter_key;
+    acc.d.day = day;
+    acc.d.min_kwh = acc.d.max_kwh = NAN;
+    for (int i = 0; i < 24; i++) {
+        acc.h[i].meter_key = meter_key;
+        acc.h[i].hour = day + 3600 * i;
+        acc.h[i].min_kwh = acc.h[i].max_kwh = NAN;
+    }
+    /* a savepoint makes the rebuild atomic inside or outside a caller's transaction */
+    if (sqlite3_exec(s->db, "SAVEPOINT recompute", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "rollup_recompute");
+    sqlite3_stmt *st = stmt(s, S_RECOMP_SCAN);
+    if (!st) {
+        rc = MTR_ESTORE;
+        goto out;
+    }
+    bind_range(st, meter_key, day, day + 86400);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct mtr_stored_reading r;
+        col_reading(st, &r);
+        recompute_row(&acc, &r);
+    }
+    if (step != SQLITE_DONE)
+        rc = fail(s, "rollup_recompute");
+    sqlite3_reset(st);
+    if (rc)
+        goto out;
+    if (!(st = stmt(s, S_RECOMP_DEL_HOURS))) {
+        rc = MTR_ESTORE;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, meter_key);
+    sqlite3_bind_int64(st, 2, day);
+    sqlite3_bind_int64(st, 3, day + 86400);
+    if ((rc = run(s, st, "rollup_recompute")))
+        goto out;
+    if (!(st = stmt(s, S_RECOMP_DEL_DAY))) {
+        rc = MTR_ESTORE;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, meter_key);
+    sqlite3_bind_int64(st, 2, day);
+    if ((rc = run(s, st, "rollup_recompute")))
+        goto out;
+    if (!acc.any)
+        goto out;
+    for (int i = 0; i < 24; i++)
+        if (acc.h_seen[i] && (rc = hour_merge(s, &acc.h[i])))
+            goto out;
+    rc = day_merge(s, &acc.d);
+out:
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK TO recompute", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "RELEASE recompute", NULL, NULL, NULL);
+        return rc;
+    }
+    if (sqlite3_exec(s->db, "RELEASE recompute", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "rollup_recompute");
+    return 0;
+}
+
+static int sq_rollup_grid_merge(struct mtr_store *base, const struct mtr_rollup_grid_day *g)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_GRID_MERGE);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, g->operator_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, g->day);
+    sqlite3_bind_int(st, 3, g->n);
+    sqlite3_bind_int(st, 4, g->n_flagged);
+    bind_sum(st, 5, g->freq_sum);
+    bind_dbl(st, 6, g->freq_min);
+    bind_dbl(st, 7, g->freq_max);
+    bind_sum(st, 8, g->voltage_sum);
+    bind_sum(st, 9, g->load_sum);
+    bind_dbl(st, 10, g->load_max);
+    bind_sum(st, 11, g->stability_sum);
+    bind_dbl(st, 12, g->stability_min);
+    return run(s, st, "rollup_grid_merge");
+}
+
+/* ======================= grid status, weather ======================= */
+
+static int sq_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, uint64_t flags,
+                       double score)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_GRID_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, g->operator_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, g->ts);
+    bind_dbl(st, 3, g->frequency_hz);
+    bind_dbl(st, 4, g->voltage_kv);
+    bind_dbl(st, 5, g->load_mw);
+    bind_dbl(st, 6, g->capacity_mw);
+    bind_dbl(st, 7, g->stability);
+    sqlite3_bind_int64(st, 8, (int64_t)flags);
+    bind_dbl(st, 9, score);
+    return run(s, st, "grid_put");
+}
+
+static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *w, uint64_t flags,
+                          double score)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WEATHER_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, w->station_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, w->ts);
+    bind_dbl(st, 3, w->temperature_c);
+    bind_dbl(st, 4, w->humidity_pct);
+    bind_dbl(st, 5, w->pressure_hpa);
+    bind_dbl(st, 6, w->wind_speed_ms);
+    bind_dbl(st, 7, w->wind_direction_deg);
+    bind_dbl(st, 8, w->precipitation_mm);
+    bind_dbl(st, 9, w->cloud_cover_pct);
+    sqlite3_bind_int64(st, 10, (int64_t)flags);
+    bind_dbl(st, 11, score);
+    return run(s, st, "weather_put");
+}
+
+/* ======================= alerts, quarantine ======================= */
+
+static int sq_alert_put(struct mtr_store *base, const struct mtr_alert *a)
+{
+    struct sq_store *s = sq(base);
+    const struct mtr_rule *rule = mtr_rule(a->type);
+    if (!rule)
+        return mtr_err(&s->base.err, MTR_EINVAL, "alert_put: unknown rule %d", (int)a->type);
+    sqlite3_stmt *st = stmt(s, S_ALERT_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, mtr_kind_name(a->source), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->entity_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, rule->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, mtr_level_name(a->level), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, (int)a->level);
+    bind_dbl(st, 6, a->score);
+    sqlite3_bind_int64(st, 7, a->start_ts);
+    sqlite3_bind_int64(st, 8, a->end_ts);
+    sqlite3_bind_int(st, 9, a->count);
+    bind_dbl(st, 10, a->value);
+    bind_txt(st, 11, a->detail);
+    sqlite3_bind_int64(st, 12, (int64_t)time(NULL));
+    return run(s, st, "alert_put");
+}
+
+static int sq_quarantine_put(struct mtr_store *base, const struct mtr_quarantine *q)
+{
+    struct sq_store *s = sq(base);
+    const struct mtr_rule *rule = mtr_rule(q->rule);
+    if (!rule)
+        return mtr_err(&s->base.err, MTR_EINVAL, "quarantine_put: unknown rule %d", (int)q->rule);
+    sqlite3_stmt *st = stmt(s, S_QUAR_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, mtr_kind_name(q->kind), -1, SQLITE_STATIC);
+    bind_txt(st, 2, q->source);
+    sqlite3_bind_int64(st, 3, (int64_t)q->line);
+    sqlite3_bind_text(st, 4, rule->name, -1, SQLITE_STATIC);
+    bind_txt(st, 5, q->field);
+    bind_txt(st, 6, q->message);
+    bind_txt(st, 7, q->raw);
+    sqlite3_bind_int64(st, 8, q->at);
+    return run(s, st, "quarantine_put");
+}
+
+/* ======================= queries ======================= */
+
+static void col_day(sqlite3_stmt *st, int c, struct mtr_rollup_day *d)
+{
+    d->meter_key = sqlite3_column_int64(st, c + 0);
+    d->day = sqlite3_column_int64(st, c + 1);
+    d->interval_s = sqlite3_column_int(st, c + 2);
+    d->kwh = sqlite3_column_double(st, c + 3);
+    d->peak_kwh = sqlite3_column_double(st, c + 4);
+    d->offpeak_kwh = sqlite3_column_double(st, c + 5);
+    d->min_kwh = col_dbl(st, c + 6);
+    d->max_kwh = col_dbl(st, c + 7);
+    d->n_valid = sqlite3_column_int(st, c + 8);
+    d->n_estimated = sqlite3_column_int(st, c + 9);
+    d->n_flagged = sqlite3_column_int(st, c + 10);
+    d->n_anomalous = sqlite3_column_int(st, c + 11);
+    d->first_ts = sqlite3_column_int64(st, c + 12);
+    d->last_ts = sqlite3_column_int64(st, c + 13);
+    d->timeliness_sum = sqlite3_column_double(st, c + 14);
+}
+
+static int day_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_day_row r;
+    col_txt(st, 0, r.meter_id, sizeof r.meter_id);
+    col_day(st, 1, &r.d);
+    return ((int (*)(void *, const struct mtr_day_row *))cb)(ctx, &r);
+}
+
+static int sq_day_rows(struct mtr_store *base, const struct mtr_query *q,
+                       int (*cb)(void *ctx, const struct mtr_day_row *r), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_DAY_ROWS);
+    if (!st)
+        return MTR_ESTORE;
+    bind_txt(st, 1, q ? q->entity_id : NULL);
+    bind_from_to(st, 2, q);
+    bind_limit(st, 4, q);
+    return iterate(s, st, "day_rows", day_row, (void *)cb, ctx);
+}
+
+static int alert_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_alert a;
+    memset(&a, 0, sizeof a);
+    int k = -1;
+    const char *kn = (const char *)sqlite3_column_text(st, 0);
+    for (int i = 0; i < MTR_KIND_COUNT; i++)
+        if (kn && strcmp(kn, mtr_kind_name(i)) == 0)
+            k = i;
+    a.source = k < 0 ? MTR_KIND_READING : (enum mtr_kind)k;
+    col_txt(st, 1, a.entity_id, sizeof a.entity_id);
+    int rule = mtr_rule_parse((const char *)sqlite3_column_text(st, 2));
+    a.type = rule < 0 ? MTR_R_GAP : (enum mtr_rule_id)rule;
+    a.level = (enum mtr_level)sqlite3_column_int(st, 3);
+    a.score = col_dbl(st, 4);
+    a.start_ts = sqlite3_column_int64(st, 5);
+    a.end_ts = sqlite3_column_int64(st, 6);
+    a.count = sqlite3_column_int(st, 7);
+    a.value = col_dbl(st, 8);
+    col_txt(st, 9, a.detail, sizeof a.detail);
+    return ((int (*)(void *, const struct mtr_alert *))cb)(ctx, &a);
+}
+
+static int sq_alert_rows(struct mtr_store *base, const struct mtr_query *q,
+                         int (*cb)(void *ctx, const struct mtr_alert *a), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_ALERT_ROWS);
+    if (!st)
+        return MTR_ESTORE;
+    if (q && q->kind >= 0 && q->kind < MTR_KIND_COUNT)
+        sqlite3_bind_text(st, 1, mtr_kind_name(q->kind), -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    bind_txt(st, 2, q ? q->entity_id : NULL);
+    const struct mtr_rule *rule = q && q->type >= 0 ? mtr_rule(q->type) : NULL;
+    if (rule)
+        sqlite3_bind_text(st, 3, rule->name, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    if (q && q->min_level >= 0)
+        sqlite3_bind_int(st, 4, q->min_level);
+    else
+        sqlite3_bind_null(st, 4);
+    bind_from_to(st, 5, q);
+    bind_limit(st, 7, q);
+    return iterate(s, st, "alert_rows", alert_row, (void *)cb, ctx);
+}
+
+static int quarantine_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_quarantine r;
+    int k = -1;
+    const char *kn = (const char *)sqlite3_column_text(st, 0);
+    for (int i = 0; i < MTR_KIND_COUNT; i++)
+        if (kn && strcmp(kn, mtr_kind_name(i)) == 0)
+            k = i;
+    r.kind = k < 0 ? MTR_KIND_READING : (enum mtr_kind)k;
+    r.source = (const char *)sqlite3_column_text(st, 1);
+    r.line = (uint64_t)sqlite3_column_int64(st, 2);
+    int rule = mtr_rule_parse((const char *)sqlite3_column_text(st, 3));
+    r.rule = rule < 0 ? MTR_R_PARSE_COLUMNS : (enum mtr_rule_id)rule;
+    r.field = (const char *)sqlite3_column_text(st, 4);
+    r.message = (const char *)sqlite3_column_text(st, 5);
+    r.raw = (const char *)sqlite3_column_text(st, 6);
+    r.at = sqlite3_column_int64(st, 7);
+    /* NULL columns come back as "" so callers can print them without checks */
+    if (!r.source)
+        r.source = "";
+    if (!r.field)
+        r.field = "";
+    if (!r.message)
+        r.message = "";
+    if (!r.raw)
+        r.raw = "";
+    return ((int (*)(void *, const struct mtr_quarantine *))cb)(ctx, &r);
+}
+
+static int sq_quarantine_rows(struct mtr_store *base, const struct mtr_query *q,
+                              int (*cb)(void *ctx, const struct mtr_quarantine *r), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_QUAR_ROWS);
+    if (!st)
+        return MTR_ESTORE;
+    if (q && q->kind >= 0 && q->kind < MTR_KIND_COUNT)
+        sqlite3_bind_text(st, 1, mtr_kind_name(q->kind), -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    bind_from_to(st, 2, q);
+    bind_limit(st, 4, q);
+    return iterate(s, st, "quarantine_rows", quarantine_row, (void *)cb, ctx);
+}
+
+static int sq_stats(struct mtr_store *base, struct mtr_store_stats *out)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_STATS);
+    if (!st)
+        return MTR_ESTORE;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t *f[] = {&out->meters,    &out->operators,   &out->stations,    &out->readings,
+                        &out->estimated, &out->revisions,   &out->grid_status, &out->weather,
+                        &out->alerts,    &out->quarantined, &out->bytes};
+        for (int i = 0; i < (int)(sizeof f / sizeof f[0]); i++)
+            *f[i] = sqlite3_column_int64(st, i);
+        rc = 0;
+    } else {
+        rc = fail(s, "stats");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ======================= maintenance ======================= */
+
+static int sq_vacuum(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    if (sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "vacuum");
+    return 0;
+}
+
+/* Deletes every row whose interval/bucket starts before `before` (alerts: that ended before). */
+static int sq_retention(struct mtr_store *base, int64_t before, int64_t *deleted)
+{
+    static const char *const del[] = {
+        "DELETE FROM readings WHERE ts < ?1",
+        "DELETE FROM reading_revisions WHERE ts < ?1",
+        "DELETE FROM grid_status WHERE ts < ?1",
+        "DELETE FROM weather_observations WHERE ts < ?1",
+        "DELETE FROM rollup_hourly WHERE hour < ?1",
+        "DELETE FROM rollup_daily WHERE day < ?1",
+        "DELETE FROM rollup_grid_daily WHERE day < ?1",
+        "DELETE FROM alerts WHERE end_ts < ?1",
+    };
+    struct sq_store *s = sq(base);
+    int rc = 0;
+    int64_t n = 0;
+    if (sqlite3_exec(s->db, "SAVEPOINT retention", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "retention");
+    for (size_t i = 0; i < sizeof del / sizeof del[0] && !rc; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, del[i], -1, &st, NULL) != SQLITE_OK) {
+            rc = fail(s, "retention");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, before);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = fail(s, "retention");
+        else
+            n += sqlite3_changes64(s->db);
+        sqlite3_finalize(st);
+    }
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK TO retention", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "RELEASE retention", NULL, NULL, NULL);
+        return rc;
+    }
+    if (sqlite3_exec(s->db, "RELEASE retention", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "retention");
+    if (deleted)
+        *deleted = n;
+    return 0;
+}
+
+/* Runs a query whose rows are problems (first column = the message) and reports each. */
+static int check_query(struct sq_store *s, const char *sql, const char *ok, int *problems,
+                       int (*cb)(void *ctx, const char *problem), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "check");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *msg = (const char *)sqlite3_column_text(st, 0);
+        if (!msg || (ok && strcmp(msg, ok) == 0))
+            continue;
+        ++*problems;
+        if (cb && cb(ctx, msg))
+            break;
+    }
+    rc = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : fail(s, "check");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_check(struct mtr_store *base, int (*cb)(void *ctx, const char *problem), void *ctx)
+{
+    static const char *const fixed[] = {
+        "PRAGMA integrity_check",
+        "SELECT 'foreign key: ' || \"table\" || ' row ' || coalesce(rowid, '?') || ' -> ' ||"
+        " parent FROM pragma_foreign_key_check",
+        "SELECT 'readings: ' || count(*) || ' rows whose id does not pack (meter_key, ts)'"
+        " FROM readings WHERE id != meter_key * 2147483648 + ts / 60 HAVING count(*) > 0",
+        "SELECT 'readings: ' || count(*) || ' rows with an unknown quality code'"
+        " FROM readings WHERE quality_code NOT IN (0, 7, 8, 9, 10) HAVING count(*) > 0",
+        "SELECT 'readings: ' || count(*) || ' rows of unregistered meters' FROM readings"
+        " WHERE meter_key NOT IN (SELECT meter_key FROM meters) HAVING count(*) > 0",
+        /* recount a sample of meter-days against the stored readings (rowid range per day) */
+        "SELECT 'rollup_daily: meter ' || meter_key || ' day ' || day"
+        " || ' counts valid/estimated/flagged ' || n_valid || '/' || n_estimated || '/'"
+        " || n_flagged || ' but the readings have ' || v || '/' || e || '/' || f FROM ("
+        " SELECT d.*,"
+        "  (SELECT count(*) FROM readings r WHERE r.id >= d.meter_key * 2147483648 + d.day / 60"
+        "   AND r.id < d.meter_key * 2147483648 + (d.day + 86400) / 60"
+        "   AND r.quality_code IN (0, 7)) AS v,"
+        "  (SELECT count(*) FROM readings r WHERE r.id >= d.meter_key * 2147483648 + d.day / 60"
+        "   AND r.id < d.meter_key * 2147483648 + (d.day + 86400) / 60"
+        "   AND r.quality_code IN (8, 9)) AS e,"
+        "  (SELECT count(*) FROM readings r WHERE r.id >= d.meter_key * 2147483648 + d.day / 60"
+        "   AND r.id < d.meter_key * 2147483648 + (d.day + 86400) / 60"
+        "   AND r.quality_code = 10) AS f"
+        " FROM (SELECT * FROM rollup_daily ORDER BY random() LIMIT 50) d)"
+        " WHERE n_valid != v OR n_estimated != e OR n_flagged != f",
+    };
+    struct sq_store *s = sq(base);
+    int problems = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        int rc = check_query(s, fixed[i], i == 0 ? "ok" : NULL, &problems, cb, ctx);
+        if (rc)
+            return rc;
+    }
+    if (problems)
+        return mtr_err(&s->base.err, MTR_ESTORE, "check found %d problem(s)", problems);
+    return 0;
+}
+
+static int sq_backup(struct mtr_store *base, const char *path)
+{
+    struct sq_store *s = sq(base);
+    sqlite3 *dst = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = mtr_err(&s->base.err, MTR_EIO, "backup to %s: %s", path,
+                     dst ? sqlite3_errmsg(dst) : "cannot open");
+        goto out;
+    }
+    sqlite3_busy_timeout(dst, 5000);
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+    if (!b) {
+        rc = mtr_err(&s->base.err, MTR_ESTORE, "backup to %s: %s", path, sqlite3_errmsg(dst));
+        goto out;
+    }
+    int step = sqlite3_backup_step(b, -1);
+    int fin = sqlite3_backup_finish(b);
+    if (step != SQLITE_DONE || fin != SQLITE_OK)
+        rc = mtr_err(&s->base.err, MTR_ESTORE, "backup to %s: %s", path, sqlite3_errmsg(dst));
+out:
+    sqlite3_close(dst);
+    return rc;
+}
+
+static const struct mtr_store_ops sq_ops = {
+    .abi_version = 1,
+    .name = "sqlite",
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .meter_put = sq_meter_put,
+    .meter_get = sq_meter_get,
+    .meter_key = sq_meter_key,
+    .meter_list = sq_meter_list,
+    .operator_put = sq_operator_put,
+    .operator_get = sq_operator_get,
+    .station_put = sq_station_put,
+    .station_get = sq_station_get,
+    .state_get = sq_state_get,
+    .state_put = sq_state_put,
+    .reading_get = sq_reading_get,
+    .reading_put = sq_reading_put,
+    .reading_revise = sq_reading_revise,
+    .readings_flag = sq_readings_flag,
+    .readings_range = sq_readings_range,
+    .rollup_hour_merge = sq_rollup_hour_merge,
+    .rollup_day_merge = sq_rollup_day_merge,
+    .rollup_recompute = sq_rollup_recompute,
+    .rollup_grid_merge = sq_rollup_grid_merge,
+    .grid_put = sq_grid_put,
+    .weather_put = sq_weather_put,
+    .alert_put = sq_alert_put,
+    .quarantine_put = sq_quarantine_put,
+    .day_rows = sq_day_rows,
+    .alert_rows = sq_alert_rows,
+    .quarantine_rows = sq_quarantine_rows,
+    .stats = sq_stats,
+    .vacuum = sq_vacuum,
+    .retention = sq_retention,
+    .check = sq_check,
+    .backup = sq_backup,
+};
