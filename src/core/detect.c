@@ -334,7 +334,7 @@ void mtr_detect_step(struct mtr_meter_state *s, const struct mtr_params *p,
         s->run_len = 1;
         s->run_start = ts;
     }
-    if (v != 0 && s->run_len >= p->frozen_min_run) {
+    if (v / hours >= p->frozen_min_kwh_h && s->run_len >= p->frozen_min_run) {
         f |= mtr_rule_bit(MTR_R_FROZEN);
         if (s->run_len == p->frozen_min_run) {
             struct mtr_det_event ev = {.kind = MTR_EV_FLAG,
@@ -418,7 +418,7 @@ void mtr_detect_step(struct mtr_meter_state *s, const struct mtr_params *p,
         double floor = 0.1 * mean > 0.01 ? 0.1 * mean : 0.01;
         double scale = dev > floor ? dev : floor;
         double z = (v / hours - mean) / scale;
-        if (z > p->high_factor) {
+        if (z > p->high_factor && v > p->high_min_ratio * s->third_mean) {
             f |= mtr_rule_bit(MTR_R_CONSUMPTION_HIGH);
             fire(s, res, MTR_DA_HIGH, ts, ts, clampf(0.6 + 0.01 * (z - p->high_factor), 0.6, 0.9),
                  (float)v);

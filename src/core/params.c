@@ -18,10 +18,12 @@ void mtr_params_default(struct mtr_params *p)
     p->spike_factor = 4.0;
     p->spike_min_kwh = 0.5;
     p->frozen_min_run = 3;
+    p->frozen_min_kwh_h = 0.2;
     p->zero_run_min_s = 2 * 3600;
     p->zero_run_expected_kwh = 0.05;
     p->zero_run_min_share = 0.25;
     p->high_factor = 8.0;
+    p->high_min_ratio = 3.0;
     p->profile_min_weeks = 2;
     p->peak_start_hour = 17;
     p->peak_end_hour = 21;

@@ -21,11 +21,14 @@ struct mtr_params {
     double spike_factor;         /* spike: above this x the reference (3rd-highest of 24 h): 4.0 */
     double spike_min_kwh;        /* ... and above this absolute kWh (per hour of interval): 0.5 */
     int32_t frozen_min_run;      /* frozen: this many identical non-zero values in a row: 3 */
-    int64_t zero_run_min_s;      /* zero_run: zeros lasting at least this long: 2 h */
+    double frozen_min_kwh_h; /* ... at a level of at least this many kWh per hour: below it, repeats
+                              * are natural at Wh resolution: 0.2 */
+    int64_t zero_run_min_s;  /* zero_run: zeros lasting at least this long: 2 h */
     double
         zero_run_expected_kwh; /* ... where the meter's profile expects more than this/hour: 0.05 */
     double zero_run_min_share; /* ... and the meter is zero less than this share of the time */
     double high_factor;        /* consumption_high: above profile mean + this x MAD: 8 */
+    double high_min_ratio;     /* ... and above this x the usual daily 3rd-highest value: 3 */
     int32_t profile_min_weeks; /* hour-of-week profile trusted after this many samples/slot: 2 */
     double peak_start_hour, peak_end_hour;       /* peak window (UTC hours): 17..21 */
     double offpeak_start_hour, offpeak_end_hour; /* off-peak window, wraps midnight: 22..6 */

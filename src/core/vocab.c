@@ -24,7 +24,7 @@ static const char *const meter_type_names[MTR_METER_TYPE_COUNT] = {"residential"
                                                                    "industrial"};
 static const char *const site_status_names[MTR_SITE_COUNT] = {"active", "inactive", "maintenance"};
 static const char *const kind_names[MTR_KIND_COUNT] = {"readings", "grid",      "weather",
-                                                          "meters",   "operators", "stations"};
+                                                       "meters",   "operators", "stations"};
 static const char *const tier_names[] = {"unknown", "poor", "fair", "good", "excellent"};
 static const char *const level_names[] = {"low", "medium", "high", "critical"};
 

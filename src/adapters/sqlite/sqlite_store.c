@@ -159,6 +159,8 @@ enum sid {
     S_DAY_MERGE,
     S_GRID_MERGE,
     S_GRID_PUT,
+    S_GRID_RECOMPUTE_DEL,
+    S_GRID_RECOMPUTE,
     S_WEATHER_PUT,
     S_ALERT_PUT,
     S_QUAR_PUT,
@@ -270,6 +272,22 @@ static const char *const stmt_sql[S_COUNT] = {
         " stability_sum = stability_sum + excluded.stability_sum,"
         " stability_min = coalesce(min(stability_min, excluded.stability_min), stability_min, "
         "excluded.stability_min)",
+    [S_GRID_RECOMPUTE_DEL] = "DELETE FROM rollup_grid_daily WHERE operator_id = ?1 AND day = ?2",
+    /* sums and extremes over plausible (unflagged) records only; n counts every record */
+    [S_GRID_RECOMPUTE] =
+        "INSERT INTO rollup_grid_daily(operator_id, day, n, n_flagged, freq_sum, freq_min,"
+        " freq_max, voltage_sum, load_sum, load_max, stability_sum, stability_min)"
+        " SELECT ?1, ?2, count(*), sum(flags != 0),"
+        " coalesce(sum(CASE WHEN flags = 0 THEN frequency_hz END), 0),"
+        " min(CASE WHEN flags = 0 THEN frequency_hz END),"
+        " max(CASE WHEN flags = 0 THEN frequency_hz END),"
+        " coalesce(sum(CASE WHEN flags = 0 THEN voltage_kv END), 0),"
+        " coalesce(sum(CASE WHEN flags = 0 THEN load_mw END), 0),"
+        " max(CASE WHEN flags = 0 THEN load_mw END),"
+        " coalesce(sum(CASE WHEN flags = 0 THEN stability END), 0),"
+        " min(CASE WHEN flags = 0 THEN stability END)"
+        " FROM grid_status WHERE operator_id = ?1 AND ts >= ?2 AND ts < ?2 + 86400"
+        " HAVING count(*) > 0",
     [S_GRID_PUT] = "INSERT OR REPLACE INTO grid_status(operator_id, ts, frequency_hz, voltage_kv,"
                    " load_mw, capacity_mw, stability, flags, score)"
                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
@@ -1306,6 +1324,25 @@ static int sq_rollup_grid_merge(struct mtr_store *base, const struct mtr_rollup_
     return run(s, st, "rollup_grid_merge");
 }
 
+static int sq_rollup_grid_recompute(struct mtr_store *base, const char *operator_id, int64_t day)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *del = stmt(s, S_GRID_RECOMPUTE_DEL);
+    if (!del)
+        return MTR_ESTORE;
+    sqlite3_bind_text(del, 1, operator_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(del, 2, day);
+    int rc = run(s, del, "rollup_grid_recompute");
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *ins = stmt(s, S_GRID_RECOMPUTE);
+    if (!ins)
+        return MTR_ESTORE;
+    sqlite3_bind_text(ins, 1, operator_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 2, day);
+    return run(s, ins, "rollup_grid_recompute");
+}
+
 /* ======================= grid status, weather ======================= */
 
 static int sq_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, uint64_t flags,
@@ -1732,4 +1769,5 @@ static const struct mtr_store_ops sq_ops = {
     .retention = sq_retention,
     .check = sq_check,
     .backup = sq_backup,
+    .rollup_grid_recompute = sq_rollup_grid_recompute,
 };
