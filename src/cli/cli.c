@@ -22,6 +22,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
+    {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
 };
 
 static void usage(FILE *f)
