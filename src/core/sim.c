@@ -430,7 +430,7 @@ void mtr_sim_make_meter(const struct mtr_sim_config *c, uint32_t index, struct m
     case MTR_METER_RESIDENTIAL:
         out->pattern = 0;
         out->daily_kwh = clampd(11.0 * exp(0.2 * z), 7.5, 16);
-        out->heat_sens = rng_range(r, 0.02, 0.30);
+        out->heat_sens = rng_range(r, 0.02, 0.20);
         out->cool_sens = rng_range(r, 0.0, 0.15);
         out->shift_h = rng_range(r, -0.75, 0.75);
         break;
@@ -696,6 +696,8 @@ static void push_label(struct mtr_sim *s, size_t i, int fault, int64_t a, int64_
  * the six meter faults, its length drawn per type. It starts only if it ends END_MARGIN intervals
  * before the end and keeps FAULT_SEP intervals from the operator's previous and next frequency
  * excursion (each operator always knows its next one); otherwise a new due time is drawn.
+ * A counter_reset reports minus the register and leaves the register itself untouched (the
+ * head-end re-bases on the next read), so every counter_reset value is <= -1000 kWh.
  */
 static void schedule_meter_fault(struct mtr_sim *s, size_t i, int64_t k)
 {
@@ -864,7 +866,6 @@ int mtr_sim_next_interval(struct mtr_sim *s, struct mtr_reading *out, size_t cap
             break;
         case MTR_SIM_COUNTER_RESET:
             qo = -llround(reg_before * 1e4);
-            m->reg = (double)q / 1e4;
             break;
         case MTR_SIM_FROZEN:
             qo = m->frozen_q;
