@@ -29,6 +29,7 @@ static const struct {
     {"quarantine", mtr_cmd_quarantine, "list rejected records with their reasons"},
     {"maintenance", mtr_cmd_maintenance, "vacuum, retention, check, backup"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
+    {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
 };
 
 static void usage(FILE *f)
