@@ -180,7 +180,7 @@ static const struct mtr_rule rules[MTR_RULE_COUNT] = {
     {MTR_R_CONSUMPTION_MAX, "range.consumption", F,
      "consumption exceeds the meter type's maximum power over the interval"},
     {MTR_R_VOLTAGE_RANGE, "range.voltage", F, "voltage outside the physical range 0..1000 V"},
-    {MTR_R_CURRENT_RANGE, "range.current", F, "current outside the physical range 0..1000 A"},
+    {MTR_R_CURRENT_RANGE, "range.current", F, "current outside the physical range 0..5000 A"},
     {MTR_R_POWER_FACTOR_RANGE, "range.power_factor", F, "power factor outside 0..1"},
     {MTR_R_FREQUENCY_RANGE, "range.frequency", F, "frequency outside the physical range 45..55 Hz"},
     {MTR_R_SPIKE, "spike", F,
