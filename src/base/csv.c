@@ -328,24 +328,29 @@ int mtr_csv_next(struct mtr_csv *c, struct mtr_csv_row *row)
         size_t avail = c->end - c->start;
         char *b = c->buf + c->start;
         size_t adv = len + 1;
-        if (!found) {
-            if (avail > MTR_CSV_LINE_MAX) {
-                row->line = c->line;
-                set_raw_copy(c, row, b, avail);
-                const char *nl = c->in_quote ? memchr(b, '\n', avail) : NULL;
-                if (nl) { /* resync at the line after the record's first line */
-                    consume(c, (size_t)(nl - b) + 1);
-                    c->line++;
-                    return row_error(row, MTR_CSV_E_QUOTE,
-                                     "quoted field runs past the maximum record length");
-                }
-                for (const char *p = b; (p = memchr(p, '\n', (size_t)(b + avail - p))); p++)
-                    c->line++; /* newlines inside closed quotes of this record */
-                c->start = c->end = 0;
-                reset_scan(c);
-                c->skipping = 1;
+        if ((!found && avail > MTR_CSV_LINE_MAX) || (found && len > MTR_CSV_LINE_MAX)) {
+            row->line = c->line;
+            set_raw_copy(c, row, b, avail);
+            const char *nl = c->in_quote || c->has_quote ? memchr(b, '\n', avail) : NULL;
+            if (nl) { /* resync at the line after the record's first line */
+                consume(c, (size_t)(nl - b) + 1);
+                c->line++;
+                return row_error(row, MTR_CSV_E_QUOTE,
+                                 "quoted field runs past the maximum record length");
+            }
+            if (found) {
+                consume(c, adv);
+                c->line++;
                 return row_error(row, MTR_CSV_E_LENGTH, "line longer than 1 MiB");
             }
+            for (const char *p = b; (p = memchr(p, '\n', (size_t)(b + avail - p))); p++)
+                c->line++; /* newlines inside closed quotes of this record */
+            c->start = c->end = 0;
+            reset_scan(c);
+            c->skipping = 1;
+            return row_error(row, MTR_CSV_E_LENGTH, "line longer than 1 MiB");
+        }
+        if (!found) {
             if (!c->eof) {
                 ssize_t n = refill(c);
                 if (n < 0)
