@@ -26,7 +26,7 @@ struct mtr_csv {
     uint64_t line, blank;
     /* resumable end-of-record scan; offsets are relative to start */
     size_t scan, nl_off, nl_nofrom;
-    int in_quote, has_quote;
+    int in_quote, has_quote, after_close;
     struct mtr_csv_field fields[MTR_CSV_FIELDS_MAX];
     char raw[256];
 };
@@ -98,7 +98,7 @@ static void reset_scan(struct mtr_csv *c)
     c->scan = 0;
     c->nl_off = NONE;
     c->nl_nofrom = 0;
-    c->in_quote = c->has_quote = 0;
+    c->in_quote = c->has_quote = c->after_close = 0;
 }
 
 static void consume(struct mtr_csv *c, size_t n)
@@ -108,7 +108,9 @@ static void consume(struct mtr_csv *c, size_t n)
 }
 
 /* Finds the end of the record at start: 1 with *len = offset of its '\n', 0 when the buffer holds
- * no complete record yet (scan state saved). At EOF, a closing quote may be the last byte. */
+ * no complete record yet (scan state saved), 2 when a closing quote is followed by something other
+ * than ',' or the end of the line (*len = its offset). At EOF, a closing quote may be the last
+ * byte. */
 static int find_end(struct mtr_csv *c, size_t *len)
 {
     const char *b = c->buf + c->start;
@@ -116,6 +118,13 @@ static int find_end(struct mtr_csv *c, size_t *len)
     int lines = c->flags & MTR_CSV_LINES;
     while (i < avail) {
         if (!c->in_quote) {
+            if (c->after_close) {
+                c->after_close = 0;
+                if (b[i] != ',' && b[i] != '\n' && b[i] != '\r') {
+                    *len = i;
+                    return 2;
+                }
+            }
             if (c->nl_off == NONE || c->nl_off < i) {
                 size_t from = i;
                 if (c->nl_off == NONE && c->nl_nofrom > from)
@@ -156,6 +165,7 @@ static int find_end(struct mtr_csv *c, size_t *len)
                 continue;
             }
             c->in_quote = 0;
+            c->after_close = 1;
             i = qi + 1;
         }
     }
@@ -323,29 +333,48 @@ int mtr_csv_next(struct mtr_csv *c, struct mtr_csv_row *row)
     for (;;) {
         if (c->skipping && (rc = skip_line(c)) < 0)
             return rc;
-        size_t len;
+        size_t len = 0;
         int found = find_end(c, &len);
         size_t avail = c->end - c->start;
         char *b = c->buf + c->start;
         size_t adv = len + 1;
-        if (!found) {
-            if (avail > MTR_CSV_LINE_MAX) {
-                row->line = c->line;
-                set_raw_copy(c, row, b, avail);
-                const char *nl = c->in_quote ? memchr(b, '\n', avail) : NULL;
-                if (nl) { /* resync at the line after the record's first line */
-                    consume(c, (size_t)(nl - b) + 1);
-                    c->line++;
-                    return row_error(row, MTR_CSV_E_QUOTE,
-                                     "quoted field runs past the maximum record length");
-                }
-                for (const char *p = b; (p = memchr(p, '\n', (size_t)(b + avail - p))); p++)
-                    c->line++; /* newlines inside closed quotes of this record */
+        if (found == 2) { /* resync at the next physical line, not at the far end of the quote */
+            row->line = c->line;
+            set_raw_copy(c, row, b, avail);
+            const char *nl = memchr(b, '\n', avail);
+            if (nl) {
+                consume(c, (size_t)(nl - b) + 1);
+                c->line++;
+            } else {
                 c->start = c->end = 0;
                 reset_scan(c);
                 c->skipping = 1;
+            }
+            return row_error(row, MTR_CSV_E_QUOTE, "text after a closing quote");
+        }
+        if ((!found && avail > MTR_CSV_LINE_MAX) || (found && len > MTR_CSV_LINE_MAX)) {
+            row->line = c->line;
+            set_raw_copy(c, row, b, avail);
+            const char *nl = c->in_quote || c->has_quote ? memchr(b, '\n', avail) : NULL;
+            if (nl) { /* resync at the line after the record's first line */
+                consume(c, (size_t)(nl - b) + 1);
+                c->line++;
+                return row_error(row, MTR_CSV_E_QUOTE,
+                                 "quoted field runs past the maximum record length");
+            }
+            if (found) {
+                consume(c, adv);
+                c->line++;
                 return row_error(row, MTR_CSV_E_LENGTH, "line longer than 1 MiB");
             }
+            for (const char *p = b; (p = memchr(p, '\n', (size_t)(b + avail - p))); p++)
+                c->line++; /* newlines inside closed quotes of this record */
+            c->start = c->end = 0;
+            reset_scan(c);
+            c->skipping = 1;
+            return row_error(row, MTR_CSV_E_LENGTH, "line longer than 1 MiB");
+        }
+        if (!found) {
             if (!c->eof) {
                 ssize_t n = refill(c);
                 if (n < 0)

@@ -280,13 +280,15 @@ static void init_record(struct mtr_record *rec, enum mtr_kind kind)
         mtr_reading_init(&rec->u.reading);
 }
 
-/* Decodes one text value v[0..len) of field f into the record; `text` says it came as text
- * (CSV), which matters only for messages. */
-static int decode_text(const struct field_def *f, double scale, const char *v, size_t len,
-                       struct mtr_record *rec, struct mtr_record_error *err)
+/* Decodes one text value v[0..len) of field f into the record. null_absent: the literal NULL in a
+ * measurement means absent (Dark Sky's convention for missing pressure readings). */
+static int decode_text(const struct field_def *f, double scale, int null_absent, const char *v,
+                       size_t len, struct mtr_record *rec, struct mtr_record_error *err)
 {
     char *dst = (char *)&rec->u + f->off;
     trim(&v, &len);
+    if (null_absent && len == 4 && memcmp(v, "NULL", 4) == 0 && (f->flags & F_NUM))
+        len = 0;
     if (len == 0) {
         if (f->flags & F_REQ)
             return rec_error(err, MTR_R_REQUIRED, f->name, "%s: required field is empty", f->name);
@@ -388,6 +390,7 @@ int mtr_decode_csv_row(const struct mtr_csv_binding *b, const struct mtr_csv_fie
 {
     int n;
     const struct field_def *fd = fields_of(b->kind, &n);
+    int null_absent = b->fmt && b->fmt->name == MTR_FORMAT_DARKSKY;
     init_record(rec, b->kind);
     *line_member(rec) = line;
     if (nfields != b->ncols)
@@ -396,7 +399,7 @@ int mtr_decode_csv_row(const struct mtr_csv_binding *b, const struct mtr_csv_fie
     for (int i = 0; i < b->nbind; i++) {
         const struct field_def *f = &fd[b->bind[i].field];
         const struct mtr_csv_field *v = &fields[b->bind[i].col];
-        int rc = decode_text(f, b->bind[i].scale, v->p, v->len, rec, err);
+        int rc = decode_text(f, b->bind[i].scale, null_absent, v->p, v->len, rec, err);
         if (rc < 0)
             return rc;
     }
@@ -474,7 +477,7 @@ int mtr_decode_json(const json_t *obj, enum mtr_kind kind, const struct mtr_form
                                  fd[f].name, "%s: expected a string, got %s", fd[f].name,
                                  json_type_name(v));
             }
-            int rc = decode_text(&fd[f], scale, s, len, rec, err);
+            int rc = decode_text(&fd[f], scale, 0, s, len, rec, err);
             if (rc < 0)
                 return rc;
             continue;

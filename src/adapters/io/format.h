@@ -15,8 +15,10 @@ enum mtr_format_name {
     MTR_FORMAT_AUTO = 0, /* NDJSON if the first non-blank byte is '{', else CSV with a header */
     MTR_FORMAT_CSV,      /* CSV with a header row; columns found by name and alias */
     MTR_FORMAT_NDJSON,   /* one JSON object per line (optionally {"payload": {...}}) */
-    MTR_FORMAT_LCL,      /* London "Low Carbon London" readings: LCLid,tstp,energy(kWh/hh) */
-    MTR_FORMAT_DARKSKY,  /* Dark Sky hourly weather (weather_hourly_darksky.csv) */
+    MTR_FORMAT_LCL,      /* London "Low Carbon London" readings: LCLid,tstp,energy(kWh/hh);
+                            interval 1800 s unless set; "Null" is a number error */
+    MTR_FORMAT_DARKSKY,  /* Dark Sky hourly weather: humidity 0..1 -> %, NULL = absent, station
+                            id from the format (default "LONDON"), time taken as UTC */
     MTR_FORMAT_COUNT
 };
 

@@ -43,6 +43,14 @@ static ssize_t gz_read(void *ctx, void *buf, size_t n)
                  zerr == Z_ERRNO ? strerror(errno) : (m && *m ? m : "read failed"));
         return -1;
     }
+    if (r == 0) { /* zlib reports a truncated stream as EOF plus an error state */
+        int zerr;
+        const char *m = gzerror(s->gz, &zerr);
+        if (zerr != Z_OK) {
+            snprintf(s->ioerr, sizeof s->ioerr, "%s", m && *m ? m : "truncated input");
+            return -1;
+        }
+    }
     return r;
 }
 
