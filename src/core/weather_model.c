@@ -144,41 +144,37 @@ int mtr_dd_fit_at(const double *temp_c, const double *kwh, size_t n, enum mtr_dd
     return MTR_OK;
 }
 
-/* Days strictly below th and strictly above tc (the active sides). */
-static void side_counts(const double *temp, const double *kwh, size_t n, double th, double tc,
-                        int *below, int *above)
-{
-    *below = *above = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(temp[i]) || isnan(kwh[i]))
-            continue;
-        *below += temp[i] < th;
-        *above += temp[i] > tc;
-    }
-}
+/* Candidate grid of the search: change points i * step for i in lo..hi, with the number of days
+ * strictly below and strictly above each point precomputed once (bounded, on the stack). */
+#define DD_GRID_MAX 4096
+struct dd_grid {
+    long lo, hi;
+    int64_t m;
+    int below[DD_GRID_MAX], above[DD_GRID_MAX];
+};
 
 /* Grid search of one variant; returns 0 with the best change points, -1 when no candidate. */
-static int search(const double *temp, const double *kwh, size_t n, int64_t m, enum mtr_dd_kind kind,
-                  const struct mtr_dd_opts *o, long lo, long hi, double *best_th, double *best_tc)
+static int search(const double *temp, const double *kwh, size_t n, const struct dd_grid *g,
+                  enum mtr_dd_kind kind, const struct mtr_dd_opts *o, double *best_th,
+                  double *best_tc)
 {
     double best = INFINITY, beta[3], sse;
-    int below, above;
-    long hlo = has_h(kind) ? lo : 0, hhi = has_h(kind) ? hi : 0;
+    long hlo = has_h(kind) ? g->lo : 0, hhi = has_h(kind) ? g->hi : 0;
     for (long ih = hlo; ih <= hhi; ih++) {
         double th = (double)ih * o->step_c;
         if (has_h(kind)) {
-            side_counts(temp, kwh, n, th, th, &below, &above);
-            if (below < o->min_days || m - below < o->min_days)
+            int below = g->below[ih - g->lo];
+            if (below < o->min_days || g->m - below < o->min_days)
                 continue;
         }
-        long clo = has_c(kind) ? (has_h(kind) ? ih : lo) : 0, chi = has_c(kind) ? hi : 0;
+        long clo = has_c(kind) ? (has_h(kind) ? ih : g->lo) : 0, chi = has_c(kind) ? g->hi : 0;
         for (long ic = clo; ic <= chi; ic++) {
             double tc = (double)ic * o->step_c;
             if (has_c(kind)) {
-                side_counts(temp, kwh, n, tc, tc, &below, &above);
+                int above = g->above[ic - g->lo];
                 if (above < o->min_days)
                     break; /* fewer days above as tc rises: no later tc qualifies */
-                if (m - above < o->min_days)
+                if (g->m - above < o->min_days)
                     continue;
             }
             if (candidate_sse(temp, kwh, n, kind, th, tc, beta, &sse) != 0)
@@ -221,13 +217,28 @@ int mtr_dd_fit(const double *temp_c, const double *kwh, size_t n, const struct m
     int rc = mtr_dd_fit_at(temp_c, kwh, n, MTR_DD_NONE, NAN, NAN, out, eb);
     if (rc != MTR_OK)
         return rc;
-    long lo = (long)ceil(tmin / o->step_c - 1e-9), hi = (long)floor(tmax / o->step_c + 1e-9);
+    struct dd_grid grid = {0}, *g = &grid; /* 32 KiB of counts: bounded, no allocation */
+    g->m = m;
+    g->lo = (long)ceil(tmin / o->step_c - 1e-9);
+    g->hi = (long)floor(tmax / o->step_c + 1e-9);
+    if (g->hi - g->lo + 1 > DD_GRID_MAX)
+        return mtr_err(eb, MTR_EINVAL, "degree-day fit: temperature range too wide for step %g",
+                       o->step_c);
+    for (long i = g->lo; i <= g->hi; i++) {
+        double c = (double)i * o->step_c;
+        for (size_t d = 0; d < n; d++) {
+            if (isnan(temp_c[d]) || isnan(kwh[d]))
+                continue;
+            g->below[i - g->lo] += temp_c[d] < c;
+            g->above[i - g->lo] += temp_c[d] > c;
+        }
+    }
     for (int kind = MTR_DD_HEATING; kind <= MTR_DD_BOTH; kind++) {
         if (o->force_kind >= 0 && kind != o->force_kind)
             continue;
         double th = NAN, tc = NAN;
         struct mtr_dd_model cand;
-        if (search(temp_c, kwh, n, m, kind, o, lo, hi, &th, &tc) != 0)
+        if (search(temp_c, kwh, n, g, kind, o, &th, &tc) != 0)
             continue;
         if (mtr_dd_fit_at(temp_c, kwh, n, kind, th, tc, &cand, NULL) != MTR_OK)
             continue;
