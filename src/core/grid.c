@@ -2,6 +2,7 @@
 #include "core/grid.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const enum mtr_rule_id cond_rules[MTR_GC_COUNT] = {
@@ -76,9 +77,8 @@ const char *mtr_grid_event_name(enum mtr_grid_event_kind k)
 void mtr_grid_alerter_init(struct mtr_grid_alerter *a, const char *operator_id)
 {
     memset(a, 0, sizeof *a);
-    if (operator_id) {
-        strncpy(a->operator_id, operator_id, MTR_ID_MAX - 1);
-    }
+    if (operator_id)
+        snprintf(a->operator_id, sizeof a->operator_id, "%s", operator_id);
 }
 
 static int worse(int c, double v, double than)
