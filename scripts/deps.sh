@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config clang-format
   libsqlite3-dev sqlite3 zlib1g-dev libjansson-dev   # core: store, gzip input, JSON
-  python3                                            # test oracles and bench helpers
+  python3 python3-numpy python3-pandas               # test oracles (weather_oracle) and bench helpers
 )
 pkgs+=(${METRIFY_DEPS_EXTRA:-})
 

@@ -207,6 +207,16 @@ static const struct mtr_rule rules[MTR_RULE_COUNT] = {
     {MTR_R_WEATHER_RANGE, "weather.range", F,
      "an observation outside physical bounds (T -60..60 C, RH 0..100 %, p 850..1090 hPa, wind "
      "0..100 m/s, direction 0..360, cloud 0..100 %, precipitation >= 0)"},
+    {MTR_R_GRID_FREQUENCY_DEVIATION, "grid.frequency_deviation", A,
+     "grid frequency outside the normal band 49.8..50.2 Hz (critical outside 49.5..50.5)"},
+    {MTR_R_GRID_VOLTAGE_HIGH, "grid.voltage_high", A,
+     "grid voltage above the operator's level + 10 % (critical above + 15 %)"},
+    {MTR_R_GRID_VOLTAGE_LOW, "grid.voltage_low", A,
+     "grid voltage below the operator's level - 10 % (critical below - 15 %)"},
+    {MTR_R_GRID_LOAD_HIGH, "grid.load_high", A,
+     "load above 90 % of capacity (critical above 95 %)"},
+    {MTR_R_GRID_STABILITY_LOW, "grid.stability_low", A,
+     "stability score below 0.7 (critical below 0.5)"},
 };
 #undef Q
 #undef F

@@ -113,6 +113,12 @@ enum mtr_rule_id {
     MTR_R_GRID_STABILITY_RANGE,
     MTR_R_VALUE, /* master data: a value outside its vocabulary */
     MTR_R_WEATHER_RANGE,
+    /* grid stability conditions (alert, opened and closed by core/grid.c) */
+    MTR_R_GRID_FREQUENCY_DEVIATION,
+    MTR_R_GRID_VOLTAGE_HIGH,
+    MTR_R_GRID_VOLTAGE_LOW,
+    MTR_R_GRID_LOAD_HIGH,
+    MTR_R_GRID_STABILITY_LOW,
     MTR_RULE_COUNT
 };
 
