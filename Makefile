@@ -39,6 +39,10 @@ build/$(1)/tests/%: build/$(1)/obj/tests/unit/%.o $$(HARNESS:%.c=build/$(1)/obj/
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) -lm -lpthread
 endef
+# bench/<name>.c -> build/release/bench/<name>, linked like the CLI
+build/release/bench/%: bench/%.c build/release/libmetrify.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) $(CFLAGS_release) -Isrc $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 $(eval $(call flavour,release))
 $(eval $(call flavour,asan))
 
