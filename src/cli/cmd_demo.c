@@ -24,8 +24,8 @@ static int run(struct mtr_cli *cli, mtr_cli_fn fn, const char *title, int argc, 
     if (title)
         printf("\n== %s\n", title);
     fflush(stdout);
-    char *args[16];
-    for (int i = 0; i < argc && i < 15; i++)
+    char *args[24];
+    for (int i = 0; i < argc && i < 23; i++)
         args[i] = (char *)argv[i];
     args[argc] = NULL;
     int ec = fn(cli, argc, args);
@@ -72,7 +72,8 @@ int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv)
     const char *sim[] = {"simulate", "--meters",  meters,   "--days",   days,   "--seed",
                          seed,       "--out",     readings, "--labels", labels, "--grid",
                          grid,       "--weather", weather,  "--master", out};
-    if ((ec = run(cli, mtr_cmd_simulate, "simulate", 15, sim)) != MTR_EXIT_OK)
+    if ((ec = run(cli, mtr_cmd_simulate, "simulate", (int)(sizeof sim / sizeof sim[0]), sim)) !=
+        MTR_EXIT_OK)
         return ec;
     const char *im[] = {"import", "meters", mfile};
     const char *io[] = {"import", "operators", ofile};
