@@ -8,6 +8,8 @@ pkgs=(
   build-essential pkg-config clang-format
   libsqlite3-dev sqlite3 zlib1g-dev libjansson-dev   # core: store, gzip input, JSON
   python3                                            # test oracles and bench helpers
+  libzstd-dev                                        # Parquet writer: ZSTD pages
+  nodejs npm                                         # Parquet tests: DuckDB reader from npm
 )
 pkgs+=(${METRIFY_DEPS_EXTRA:-})
 
