@@ -477,9 +477,14 @@ static int materialize_plain(struct col *c)
 }
 
 /* Does dictionary encoding pay for this chunk's first page? Compares dictionary + indices with
- * the PLAIN size of the same values. */
+ * the PLAIN size of the same values. A small first page is no evidence (10,000 meters cycling
+ * through 7,000-row pages look unique at first), so only large pages can reject the dictionary;
+ * otherwise the dict_max_bytes limit decides. */
+#define DICT_PAYS_MIN_VALUES 32768
 static bool dict_pays(const struct col *c)
 {
+    if (c->nidx < DICT_PAYS_MIN_VALUES)
+        return true;
     size_t pre = c->ptype == PT_BYTE_ARRAY ? 4 : 0, plain = 0;
     for (size_t i = 0; i < c->nidx; i++)
         plain += c->d.len[c->idx[i]] + pre;
