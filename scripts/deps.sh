@@ -7,7 +7,12 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config clang-format
   libsqlite3-dev sqlite3 zlib1g-dev libjansson-dev   # core: store, gzip input, JSON
-  python3 python3-numpy python3-pandas               # test oracles (weather_oracle) and bench helpers
+  python3 python3-numpy python3-pandas               # test oracles (weather_oracle), bench helpers
+  libzstd-dev time                                   # Parquet writer: ZSTD pages; bench RSS
+)
+# Node.js and npm run the independent Parquet reader (DuckDB from npm); any install will do.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+pkgs+=(
 )
 pkgs+=(${METRIFY_DEPS_EXTRA:-})
 
