@@ -12,8 +12,6 @@ pkgs=(
 )
 # Node.js and npm run the independent Parquet reader (DuckDB from npm); any install will do.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
-pkgs+=(
-)
 pkgs+=(${METRIFY_DEPS_EXTRA:-})
 
 missing=()
