@@ -52,7 +52,7 @@ deps:
 	@scripts/deps.sh
 
 demo: deps build/release/metrify
-	build/release/metrify --db demo/metrify.db demo --out demo
+	rm -rf demo && build/release/metrify --db demo/metrify.db demo --out demo
 
 unit: build/asan/metrify $(TESTS:%=build/asan/tests/%)
 	@scripts/run-tests.sh unit build/asan
