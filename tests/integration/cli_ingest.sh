@@ -2,7 +2,7 @@
 # End to end through the CLI on files: the bad-input catalogue (every malformed record is
 # quarantined with file:line and rule, every valid one stored, accepted + rejected = read),
 # duplicates and revisions, gzip and NDJSON, exit codes, and --help on every command.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../harness/lib.sh"
 DB="$T/m.db"
 now=2026-06-01T00:00:00Z
 

@@ -3,7 +3,7 @@
 # labelled faults, ingested at default settings; precision and recall must be >= 0.95 for every
 # injected fault type (tests/tools/score_detection.py). Uses the optimised build for time; the
 # same code runs under the sanitizers in the other tests.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../harness/lib.sh"
 M=${METRIFY_RELEASE_BIN:-$TOP/build/release/metrify}
 [ -x "$M" ] || { echo "no release binary"; exit 77; }
 "$M" -q simulate --meters 1000 --days 30 --interval 15m --seed 42 --out "$T/r.csv" \

@@ -2,7 +2,7 @@
 # The real London households (shared/data, when present): every file ingests as it is with
 # --format lcl, gaps are estimated, and the fault-free zero-heavy MAC000004 has anomalies on at
 # most 1 % of its days. Without shared/, the committed 96-row excerpt is ingested instead.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../harness/lib.sh"
 L="$SHARED/data/london-smart-meters-lcl-2013"
 if [ ! -d "$L" ]; then
   "$M" --db "$T/m.db" --json ingest readings --format lcl "$TOP/tests/data/lcl_excerpt.csv" > "$T/o.json"
