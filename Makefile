@@ -7,7 +7,8 @@
 # Sources are discovered: every src/**/*.c goes into libmetrify, except src/cli/main.c, which is
 # the entry point. Every tests/unit/test_*.c is one test binary.
 
-PKGS     := sqlite3 zlib jansson libzstd
+PKGS     := sqlite3 zlib jansson libzstd libpq rdkafka libmosquitto libmicrohttpd libcurl \
+            yaml-0.1 libcrypto
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
