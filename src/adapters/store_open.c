@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "adapters/postgres/pg_store.h"
 #include "adapters/sqlite/sqlite_store.h"
 
 int mtr_store_open(const char *location, struct mtr_store **out, struct mtr_errbuf *eb)
@@ -11,7 +12,7 @@ int mtr_store_open(const char *location, struct mtr_store **out, struct mtr_errb
     if (!location || !*location)
         return mtr_err(eb, MTR_EINVAL, "empty store location");
     if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
-        return mtr_err(eb, MTR_EUNSUPPORTED, "the PostgreSQL store is not built in yet");
+        return mtr_pg_open(location, out, eb);
     if (strncmp(location, "sqlite:", 7) == 0)
         location += 7;
     return mtr_sqlite_open(location, out, eb);

@@ -1079,7 +1079,17 @@ static void test_backup(void)
     struct mtr_store_stats a = stats(s);
     struct mtr_errbuf eb = {{0}};
     rc = g_open(path, &b, &eb);
-    if (rc != 0) {
+    if (rc == MTR_EINVAL) {
+        /* a backup this adapter cannot open as a store (PostgreSQL: a pg_dump archive); it must
+         * exist and hold data, and the adapter's own test restores it */
+        FILE *f = fopen(path, "rb");
+        long size = -1;
+        if (f && fseek(f, 0, SEEK_END) == 0)
+            size = ftell(f);
+        if (f)
+            fclose(f);
+        T_CHECK(size > 0);
+    } else if (rc != 0) {
         t_fail(__FILE__, __LINE__, "open backup %s -> %d (%s)", path, rc, eb.msg);
     } else {
         struct mtr_store_stats c = stats(b);
