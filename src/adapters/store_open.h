@@ -1,7 +1,8 @@
 /*
  * store_open.h - picks and opens the store adapter for a location: a path or sqlite:PATH is the
- * embedded SQLite store; postgresql://... or postgres://... is PostgreSQL (adapters/postgres/pg_store.h). The store is migrated to
- * the current schema before it is returned.
+ * embedded SQLite store; postgresql://... or postgres://... is PostgreSQL
+ * (adapters/postgres/pg_store.h). The store is migrated to the current schema before it is
+ * returned.
  */
 #ifndef MTR_STORE_OPEN_H
 #define MTR_STORE_OPEN_H
