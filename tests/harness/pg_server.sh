@@ -8,15 +8,17 @@
 # As root (a CI container) the server runs as an unprivileged user, since initdb refuses root:
 # $METRIFY_PG_USER, else `nobody`. Returns 77 (skip) when no PostgreSQL server is installed.
 
+# The server's bin directory: Debian's /usr/lib/postgresql/N/bin (newest N; it has psql, pg_dump
+# and the server tools together), else wherever initdb is on PATH.
 pg_find_bin() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ] && { echo "$d"; return 0; }
+  done
   if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
     dirname "$(command -v initdb)"
     return 0
   fi
-  local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
-  done
   return 1
 }
 
