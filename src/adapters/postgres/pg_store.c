@@ -158,6 +158,10 @@ static const char stage_sql[] =
     "d.meter_key, d.day, d.interval_s, d.kwh, d.peak_kwh, d.offpeak_kwh, d.min_kwh, d.max_kwh, "   \
     "d.n_valid, d.n_estimated, d.n_flagged, d.n_anomalous, d.first_ts, d.last_ts, "                \
     "d.timeliness_sum"
+#define OP_COLS                                                                                    \
+    "operator_id, name, type, region, capacity_mw, voltage_kv, latitude, longitude, status"
+#define STATION_COLS "station_id, name, type, latitude, longitude, elevation_m, status"
+#define HOUR_COLS    "h.meter_key, h.hour, h.kwh, h.min_kwh, h.max_kwh, h.n, h.n_estimated"
 #define ALERT_COLS                                                                                 \
     "source, entity_id, type, level_rank, score, start_ts, end_ts, count, value, detail"
 /* LEAST/GREATEST ignore NULLs: the SQLite store's coalesce(min(a, b), a, b) */
@@ -194,6 +198,13 @@ enum sid {
     S_HOUR_UPSERT,
     S_DAY_UPSERT,
     S_STATE_UPSERT,
+    S_OP_LIST,
+    S_STATION_LIST,
+    S_GRID_ROWS,
+    S_WEATHER_ROWS,
+    S_HOUR_ROWS_ALL,
+    S_HOUR_ROWS_METER,
+    S_GRID_DAY_ROWS,
     S_COUNT
 };
 
@@ -224,8 +235,7 @@ static const char *const stmt_sql[S_COUNT] = {
                  " capacity_mw = excluded.capacity_mw, voltage_kv = excluded.voltage_kv,"
                  " latitude = excluded.latitude, longitude = excluded.longitude,"
                  " status = excluded.status, updated_at = excluded.updated_at",
-    [S_OP_GET] = "SELECT operator_id, name, type, region, capacity_mw, voltage_kv, latitude,"
-                 " longitude, status FROM grid_operators WHERE operator_id = $1",
+    [S_OP_GET] = "SELECT " OP_COLS " FROM grid_operators WHERE operator_id = $1",
     [S_STATION_PUT] = "INSERT INTO weather_stations(station_id, name, type, latitude, longitude,"
                       " elevation_m, status, created_at, updated_at)"
                       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8)"
@@ -233,8 +243,7 @@ static const char *const stmt_sql[S_COUNT] = {
                       " type = excluded.type, latitude = excluded.latitude,"
                       " longitude = excluded.longitude, elevation_m = excluded.elevation_m,"
                       " status = excluded.status, updated_at = excluded.updated_at",
-    [S_STATION_GET] = "SELECT station_id, name, type, latitude, longitude, elevation_m, status"
-                      " FROM weather_stations WHERE station_id = $1",
+    [S_STATION_GET] = "SELECT " STATION_COLS " FROM weather_stations WHERE station_id = $1",
     [S_STATE_GET] = "SELECT state FROM meter_state WHERE meter_key = $1",
     [S_READ_GET] = "SELECT " READING_COLS " FROM readings WHERE meter_key = $1 AND ts = $2",
     [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
@@ -374,6 +383,41 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_STATE_UPSERT] = "INSERT INTO meter_state SELECT * FROM state_stage"
                        " ON CONFLICT (meter_key) DO UPDATE SET state = excluded.state,"
                        " updated_at = excluded.updated_at",
+    [S_OP_LIST] = "SELECT " OP_COLS " FROM grid_operators"
+                  " WHERE ($1::text IS NULL OR operator_id = $1)"
+                  " ORDER BY operator_id LIMIT $2 OFFSET $3",
+    [S_STATION_LIST] = "SELECT " STATION_COLS " FROM weather_stations"
+                       " WHERE ($1::text IS NULL OR station_id = $1) ORDER BY station_id"
+                       " LIMIT $2 OFFSET $3",
+    [S_GRID_ROWS] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
+                    " stability, flags, score FROM grid_status"
+                    " WHERE ($1::text IS NULL OR operator_id = $1)"
+                    " AND ($2::bigint IS NULL OR ts >= $2) AND ($3::bigint IS NULL OR ts < $3)"
+                    " ORDER BY operator_id, ts LIMIT $4 OFFSET $5",
+    [S_WEATHER_ROWS] = "SELECT station_id, ts, temperature_c, humidity_pct, pressure_hpa,"
+                       " wind_speed_ms, wind_direction_deg, precipitation_mm, cloud_cover_pct,"
+                       " flags, score FROM weather_observations"
+                       " WHERE ($1::text IS NULL OR station_id = $1)"
+                       " AND ($2::bigint IS NULL OR ts >= $2) AND ($3::bigint IS NULL OR ts < $3)"
+                       " ORDER BY station_id, ts LIMIT $4 OFFSET $5",
+    /* two variants so that both the fleet scan and the one-meter lookup use the primary key */
+    [S_HOUR_ROWS_ALL] = "SELECT m.meter_id, " HOUR_COLS " FROM rollup_hourly h"
+                        " JOIN meters m ON m.meter_key = h.meter_key"
+                        " WHERE ($2::bigint IS NULL OR h.hour >= $2)"
+                        " AND ($3::bigint IS NULL OR h.hour < $3) AND $1::text IS NULL"
+                        " ORDER BY h.meter_key, h.hour LIMIT $4 OFFSET $5",
+    [S_HOUR_ROWS_METER] = "SELECT m.meter_id, " HOUR_COLS " FROM meters m"
+                          " JOIN rollup_hourly h ON h.meter_key = m.meter_key"
+                          " WHERE m.meter_id = $1"
+                          " AND h.hour >= coalesce($2::bigint, -9223372036854775807)"
+                          " AND h.hour < coalesce($3::bigint, 9223372036854775807)"
+                          " ORDER BY h.hour LIMIT $4 OFFSET $5",
+    [S_GRID_DAY_ROWS] =
+        "SELECT operator_id, day, n, n_flagged, freq_sum, freq_min, freq_max,"
+        " voltage_sum, load_sum, load_max, stability_sum, stability_min"
+        " FROM rollup_grid_daily WHERE ($1::text IS NULL OR operator_id = $1)"
+        " AND ($2::bigint IS NULL OR day >= $2) AND ($3::bigint IS NULL OR day < $3)"
+        " ORDER BY operator_id, day LIMIT $4 OFFSET $5",
 };
 
 /* ======================= the connection pool ======================= */
@@ -1772,6 +1816,36 @@ static int pg_meter_list(struct mtr_store *base, const struct mtr_query *q,
     return rc;
 }
 
+/* Converts a row of OP_COLS. */
+static void col_operator(const PGresult *r, int i, struct mtr_operator *o)
+{
+    memset(o, 0, sizeof *o);
+    r_txt(r, i, 0, o->id, sizeof o->id);
+    r_txt(r, i, 1, o->name, sizeof o->name);
+    r_txt(r, i, 2, o->type, sizeof o->type);
+    r_txt(r, i, 3, o->region, sizeof o->region);
+    o->capacity_mw = r_dbl(r, i, 4);
+    o->voltage_kv = r_dbl(r, i, 5);
+    o->latitude = r_dbl(r, i, 6);
+    o->longitude = r_dbl(r, i, 7);
+    int status = mtr_site_status_parse(r_str(r, i, 8));
+    o->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+}
+
+/* Converts a row of STATION_COLS. */
+static void col_station(const PGresult *r, int i, struct mtr_station *w)
+{
+    memset(w, 0, sizeof *w);
+    r_txt(r, i, 0, w->id, sizeof w->id);
+    r_txt(r, i, 1, w->name, sizeof w->name);
+    r_txt(r, i, 2, w->type, sizeof w->type);
+    w->latitude = r_dbl(r, i, 3);
+    w->longitude = r_dbl(r, i, 4);
+    w->elevation_m = r_dbl(r, i, 5);
+    int status = mtr_site_status_parse(r_str(r, i, 6));
+    w->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+}
+
 static int pg_operator_put(struct mtr_store *base, const struct mtr_operator *o)
 {
     struct pg_store *s = pg(base);
@@ -1801,17 +1875,7 @@ static int pg_operator_get(struct mtr_store *base, const char *id, struct mtr_op
         return MTR_ESTORE;
     int rc = 0;
     if (PQntuples(r)) {
-        memset(o, 0, sizeof *o);
-        r_txt(r, 0, 0, o->id, sizeof o->id);
-        r_txt(r, 0, 1, o->name, sizeof o->name);
-        r_txt(r, 0, 2, o->type, sizeof o->type);
-        r_txt(r, 0, 3, o->region, sizeof o->region);
-        o->capacity_mw = r_dbl(r, 0, 4);
-        o->voltage_kv = r_dbl(r, 0, 5);
-        o->latitude = r_dbl(r, 0, 6);
-        o->longitude = r_dbl(r, 0, 7);
-        int status = mtr_site_status_parse(r_str(r, 0, 8));
-        o->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+        col_operator(r, 0, o);
     } else {
         rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "grid operator %s not found", id);
     }
@@ -1846,15 +1910,7 @@ static int pg_station_get(struct mtr_store *base, const char *id, struct mtr_sta
         return MTR_ESTORE;
     int rc = 0;
     if (PQntuples(r)) {
-        memset(w, 0, sizeof *w);
-        r_txt(r, 0, 0, w->id, sizeof w->id);
-        r_txt(r, 0, 1, w->name, sizeof w->name);
-        r_txt(r, 0, 2, w->type, sizeof w->type);
-        w->latitude = r_dbl(r, 0, 3);
-        w->longitude = r_dbl(r, 0, 4);
-        w->elevation_m = r_dbl(r, 0, 5);
-        int status = mtr_site_status_parse(r_str(r, 0, 6));
-        w->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+        col_station(r, 0, w);
     } else {
         rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "weather station %s not found", id);
     }
@@ -2814,6 +2870,180 @@ static int pg_backup(struct mtr_store *base, const char *path)
     return 0;
 }
 
+/* ======================= list and series queries ======================= */
+
+/* The common (entity, from, to, limit, offset) parameters $1..$5. */
+static void p_query(struct params *p, const struct mtr_query *q)
+{
+    p_txt(p, q ? q->entity_id : NULL);
+    p_from_to(p, q);
+    p_limit(p, q);
+}
+
+static int pg_operator_list(struct mtr_store *base, const struct mtr_query *q,
+                            int (*cb)(void *ctx, const struct mtr_operator *o), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_txt(&p, q ? q->entity_id : NULL);
+    p_limit(&p, q);
+    PGresult *r = stmt(s, S_OP_LIST, &p, "operator_list");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_operator o;
+        col_operator(r, i, &o);
+        rc = cb(ctx, &o);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_station_list(struct mtr_store *base, const struct mtr_query *q,
+                           int (*cb)(void *ctx, const struct mtr_station *w), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_txt(&p, q ? q->entity_id : NULL);
+    p_limit(&p, q);
+    PGresult *r = stmt(s, S_STATION_LIST, &p, "station_list");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_station w;
+        col_station(r, i, &w);
+        rc = cb(ctx, &w);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_grid_rows(struct mtr_store *base, const struct mtr_query *q,
+                        int (*cb)(void *ctx, const struct mtr_grid_row *r), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_query(&p, q);
+    PGresult *r = stmt(s, S_GRID_ROWS, &p, "grid_rows");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_grid_row g;
+        mtr_grid_status_init(&g.g);
+        r_txt(r, i, 0, g.g.operator_id, sizeof g.g.operator_id);
+        g.g.ts = r_int(r, i, 1);
+        g.g.frequency_hz = r_dbl(r, i, 2);
+        g.g.voltage_kv = r_dbl(r, i, 3);
+        g.g.load_mw = r_dbl(r, i, 4);
+        g.g.capacity_mw = r_dbl(r, i, 5);
+        g.g.stability = r_dbl(r, i, 6);
+        g.flags = (uint64_t)r_int(r, i, 7);
+        g.score = r_dbl(r, i, 8);
+        rc = cb(ctx, &g);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_weather_rows(struct mtr_store *base, const struct mtr_query *q,
+                           int (*cb)(void *ctx, const struct mtr_weather_row *r), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_query(&p, q);
+    PGresult *r = stmt(s, S_WEATHER_ROWS, &p, "weather_rows");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_weather_row w;
+        mtr_weather_obs_init(&w.w);
+        r_txt(r, i, 0, w.w.station_id, sizeof w.w.station_id);
+        w.w.ts = r_int(r, i, 1);
+        w.w.temperature_c = r_dbl(r, i, 2);
+        w.w.humidity_pct = r_dbl(r, i, 3);
+        w.w.pressure_hpa = r_dbl(r, i, 4);
+        w.w.wind_speed_ms = r_dbl(r, i, 5);
+        w.w.wind_direction_deg = r_dbl(r, i, 6);
+        w.w.precipitation_mm = r_dbl(r, i, 7);
+        w.w.cloud_cover_pct = r_dbl(r, i, 8);
+        w.flags = (uint64_t)r_int(r, i, 9);
+        w.score = r_dbl(r, i, 10);
+        rc = cb(ctx, &w);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_hour_rows(struct mtr_store *base, const struct mtr_query *q,
+                        int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    int rc;
+    if ((rc = flush_for_read(s)) < 0)
+        return rc;
+    struct params p;
+    p_init(&p);
+    p_query(&p, q);
+    PGresult *r = stmt(s, q && q->entity_id && *q->entity_id ? S_HOUR_ROWS_METER : S_HOUR_ROWS_ALL,
+                       &p, "hour_rows");
+    if (!r)
+        return MTR_ESTORE;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_hour_row h;
+        r_txt(r, i, 0, h.meter_id, sizeof h.meter_id);
+        h.h.meter_key = r_int(r, i, 1);
+        h.h.hour = r_int(r, i, 2);
+        h.h.kwh = r_dbl(r, i, 3);
+        h.h.min_kwh = r_dbl(r, i, 4);
+        h.h.max_kwh = r_dbl(r, i, 5);
+        h.h.n = (int32_t)r_int(r, i, 6);
+        h.h.n_estimated = (int32_t)r_int(r, i, 7);
+        rc = cb(ctx, &h);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_grid_day_rows(struct mtr_store *base, const struct mtr_query *q,
+                            int (*cb)(void *ctx, const struct mtr_rollup_grid_day *g), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_query(&p, q);
+    PGresult *r = stmt(s, S_GRID_DAY_ROWS, &p, "grid_day_rows");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_rollup_grid_day g;
+        memset(&g, 0, sizeof g);
+        r_txt(r, i, 0, g.operator_id, sizeof g.operator_id);
+        g.day = r_int(r, i, 1);
+        g.n = (int32_t)r_int(r, i, 2);
+        g.n_flagged = (int32_t)r_int(r, i, 3);
+        g.freq_sum = r_dbl(r, i, 4);
+        g.freq_min = r_dbl(r, i, 5);
+        g.freq_max = r_dbl(r, i, 6);
+        g.voltage_sum = r_dbl(r, i, 7);
+        g.load_sum = r_dbl(r, i, 8);
+        g.load_max = r_dbl(r, i, 9);
+        g.stability_sum = r_dbl(r, i, 10);
+        g.stability_min = r_dbl(r, i, 11);
+        rc = cb(ctx, &g);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static const struct mtr_store_ops pg_ops = {
     .abi_version = 1,
     .name = "postgresql",
@@ -2853,4 +3083,10 @@ static const struct mtr_store_ops pg_ops = {
     .check = pg_check,
     .backup = pg_backup,
     .rollup_grid_recompute = pg_rollup_grid_recompute,
+    .operator_list = pg_operator_list,
+    .station_list = pg_station_list,
+    .grid_rows = pg_grid_rows,
+    .weather_rows = pg_weather_rows,
+    .hour_rows = pg_hour_rows,
+    .grid_day_rows = pg_grid_day_rows,
 };
