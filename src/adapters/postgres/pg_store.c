@@ -62,9 +62,12 @@ static const struct migration migrations[] = {
      " latitude double precision, longitude double precision, elevation_m double precision,"
      " status text NOT NULL CHECK (status IN ('active','inactive','maintenance')),"
      " created_at bigint NOT NULL, updated_at bigint NOT NULL);"
+     /* a detector state (2.6 KB) is rewritten every commit: kept inline and uncompressed */
      "CREATE TABLE meter_state("
      " meter_key bigint PRIMARY KEY REFERENCES meters(meter_key),"
-     " state bytea NOT NULL, updated_at bigint NOT NULL);"
+     " state bytea NOT NULL, updated_at bigint NOT NULL)"
+     " WITH (toast_tuple_target = 8160);"
+     "ALTER TABLE meter_state ALTER COLUMN state SET STORAGE MAIN;"
      "CREATE TABLE readings("
      " meter_key bigint NOT NULL, ts bigint NOT NULL, interval_s integer NOT NULL,"
      " raw_kwh double precision, kwh double precision, voltage_v double precision,"
@@ -222,9 +225,13 @@ static const char *const stmt_sql[S_COUNT] = {
         " base_kwh = excluded.base_kwh, updated_at = excluded.updated_at",
     [S_METER_GET] = "SELECT " METER_COLS " FROM meters WHERE meter_id = $1",
     [S_METER_KEY] = "SELECT meter_key FROM meters WHERE meter_id = $1",
-    [S_METER_NEW] = "INSERT INTO meters(meter_id, type, status, created_at, updated_at)"
-                    " VALUES ($1, 'residential', 'pending', $2, $2)"
-                    " ON CONFLICT (meter_id) DO NOTHING RETURNING meter_key",
+    /* one round trip: the new key (created = true), else the existing one (the CTE's snapshot
+     * does not see its own insert, so exactly one branch yields a row) */
+    [S_METER_NEW] = "WITH ins AS (INSERT INTO meters(meter_id, type, status, created_at,"
+                    " updated_at) VALUES ($1, 'residential', 'pending', $2, $2)"
+                    " ON CONFLICT (meter_id) DO NOTHING RETURNING meter_key)"
+                    " SELECT meter_key, true FROM ins"
+                    " UNION ALL SELECT meter_key, false FROM meters WHERE meter_id = $1",
     [S_METER_LIST] = "SELECT " METER_COLS " FROM meters WHERE ($1::text IS NULL OR meter_id = $1)"
                      " ORDER BY meter_id LIMIT $2 OFFSET $3",
     [S_OP_PUT] = "INSERT INTO grid_operators(operator_id, name, type, region, capacity_mw,"
@@ -869,6 +876,10 @@ static const char *r_str(const PGresult *r, int row, int col)
 #define SBUF_MAX    16384
 #define STATE_ARENA (16u << 20)
 
+/* A buffered rollup row that a recompute replaced (its stored row is deleted): skipped at flush,
+ * and a later merge starts it afresh. */
+#define DEAD INT32_MIN
+
 /* Open addressing over (a, b) -> position + 1 in an entry array; 0 marks an empty slot. */
 struct kslot {
     int64_t a, b;
@@ -956,6 +967,8 @@ struct pg_store {
     struct state_ent *sb;
     size_t sb_n;
     struct kidx sb_idx;
+    struct kidx fresh; /* meter keys this handle registered: they have no stored state yet */
+    size_t fresh_n;
     struct bbuf arena; /* state blobs */
     struct bbuf copy;  /* COPY data waiting to be sent */
 };
@@ -963,6 +976,40 @@ struct pg_store {
 static struct pg_store *pg(struct mtr_store *s)
 {
     return (struct pg_store *)s;
+}
+
+#define FRESH_MAX 65536
+
+/* Remembers a meter key registered by this handle (best effort: a full set starts over). */
+static void fresh_add(struct pg_store *s, int64_t key)
+{
+    if (!s->fresh.slots && kidx_init(&s->fresh, FRESH_MAX) < 0)
+        return;
+    if (s->fresh_n == FRESH_MAX) {
+        kidx_clear(&s->fresh);
+        s->fresh_n = 0;
+    }
+    struct kslot *sl = kidx_slot(&s->fresh, key, 0);
+    if (!sl->pos1) {
+        sl->a = key;
+        sl->pos1 = 1;
+        s->fresh_n++;
+    }
+}
+
+/* pos1 is 1 while the key is fresh, 2 once a state was put for it. */
+static int fresh_has(struct pg_store *s, int64_t key)
+{
+    return s->fresh_n && kidx_slot(&s->fresh, key, 0)->pos1 == 1;
+}
+
+static void fresh_drop(struct pg_store *s, int64_t key)
+{
+    if (s->fresh_n) {
+        struct kslot *sl = kidx_slot(&s->fresh, key, 0);
+        if (sl->pos1)
+            sl->pos1 = 2;
+    }
 }
 
 /* First line of the server's message for a failed result (or the connection's). */
@@ -1311,6 +1358,8 @@ static int flush_hours(struct pg_store *s)
     int rc = copy_begin(s, "COPY hour_stage FROM STDIN (FORMAT binary)", "flush hours");
     for (size_t i = 0; i < s->hb_n && !rc; i++) {
         const struct mtr_rollup_hour *h = &s->hb[i];
+        if (h->n == DEAD)
+            continue;
         if ((rc = copy_room(s, 100)) < 0)
             break;
         cw_i16(s, 7);
@@ -1341,6 +1390,8 @@ static int flush_days(struct pg_store *s)
     int rc = copy_begin(s, "COPY day_stage FROM STDIN (FORMAT binary)", "flush days");
     for (size_t i = 0; i < s->db_n && !rc; i++) {
         const struct mtr_rollup_day *d = &s->db[i];
+        if (d->n_valid == DEAD)
+            continue;
         if ((rc = copy_room(s, 200)) < 0)
             break;
         cw_i16(s, 15);
@@ -1515,6 +1566,8 @@ static int pg_rollback(struct mtr_store *base)
     struct pg_store *s = pg(base);
     drop_buffers(s);
     s->c->n_months = 0; /* partitions created in the unit of work are gone with it */
+    kidx_clear(&s->fresh);
+    s->fresh_n = 0;
     if (!s->in_tx)
         return 0;
     s->in_tx = 0;
@@ -1589,8 +1642,11 @@ static int conn_setup(struct pg_conn *c, struct mtr_errbuf *eb)
 {
     int rc;
     PQsetNoticeProcessor(c->pc, notice_ignore, NULL);
-    if ((rc = conn_exec(c->pc, "SET client_min_messages = warning; SET TIME ZONE 'UTC'", "session",
-                        eb)) < 0)
+    /* temp_buffers before the first use of a temporary table: the staging tables stay in memory */
+    if ((rc = conn_exec(c->pc,
+                        "SET client_min_messages = warning; SET TIME ZONE 'UTC';"
+                        " SET temp_buffers = '64MB'",
+                        "session", eb)) < 0)
         return rc;
     /* every new connection checks the version (one query); only an old schema takes the lock */
     PGresult *r = PQexec(c->pc, "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL"
@@ -1626,6 +1682,7 @@ static void pg_close(struct mtr_store *base)
     free(s->db_idx.slots);
     free(s->sb);
     free(s->sb_idx.slots);
+    free(s->fresh.slots);
     free(s->arena.p);
     free(s->copy.p);
     free(s);
@@ -1766,33 +1823,36 @@ static int pg_meter_key(struct mtr_store *base, const char *id, int create, int6
     if (created)
         *created = 0;
     *key = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
+    p_init(&p);
+    p_text(&p, id);
+    if (create)
+        p_i8(&p, (int64_t)time(NULL));
+    PGresult *r = stmt(s, create ? S_METER_NEW : S_METER_KEY, &p, "meter_key");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    if (PQntuples(r)) {
+        *key = r_int(r, 0, 0);
+        if (create && r_int(r, 0, 1)) {
+            if (created)
+                *created = 1;
+            fresh_add(s, *key);
+        }
+    } else if (create) { /* registered by another session after our snapshot: ask again */
+        PQclear(r);
         p_init(&p);
         p_text(&p, id);
-        PGresult *r = stmt(s, S_METER_KEY, &p, "meter_key");
-        if (!r)
+        if (!(r = stmt(s, S_METER_KEY, &p, "meter_key")))
             return MTR_ESTORE;
         if (PQntuples(r))
             *key = r_int(r, 0, 0);
-        PQclear(r);
-        if (*key)
-            return 0;
-        if (!create)
-            return mtr_err(&s->base.err, MTR_ENOTFOUND, "meter %s not found", id);
-        p_i8(&p, (int64_t)time(NULL));
-        if (!(r = stmt(s, S_METER_NEW, &p, "meter_key (register)")))
-            return MTR_ESTORE;
-        if (PQntuples(r)) {
-            *key = r_int(r, 0, 0);
-            if (created)
-                *created = 1;
-        }
-        PQclear(r);
-        if (*key)
-            return 0;
-        /* another session registered it meanwhile: read its key */
+        else
+            rc = mtr_err(&s->base.err, MTR_ESTORE, "meter_key: %s could not be registered", id);
+    } else {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "meter %s not found", id);
     }
-    return mtr_err(&s->base.err, MTR_ESTORE, "meter_key: %s could not be registered", id);
+    PQclear(r);
+    return rc;
 }
 
 static int pg_meter_list(struct mtr_store *base, const struct mtr_query *q,
@@ -1938,6 +1998,11 @@ static int pg_state_get(struct mtr_store *base, int64_t meter_key, void *buf, si
             return 0;
         }
     }
+    if (fresh_has(s, meter_key)) { /* registered here, no state written since: none stored */
+        *len = 0;
+        return mtr_err(&s->base.err, MTR_ENOTFOUND, "no state for meter %lld",
+                       (long long)meter_key);
+    }
     struct params p;
     p_init(&p);
     p_i8(&p, meter_key);
@@ -1968,6 +2033,7 @@ static int pg_state_put(struct mtr_store *base, int64_t meter_key, const void *b
     int rc;
     if ((rc = buffers_ready(s)) < 0)
         return rc;
+    fresh_drop(s, meter_key);
     if (len > STATE_ARENA)
         return mtr_err(&s->base.err, MTR_ERANGE, "state of %zu bytes is too large", len);
     if (s->sb_n == SBUF_MAX || s->arena.n + len > STATE_ARENA) {
@@ -2246,6 +2312,10 @@ static int hour_merge(struct pg_store *s, const struct mtr_rollup_hour *h)
     if ((rc = buffers_ready(s)) < 0)
         return rc;
     struct kslot *sl = kidx_slot(&s->hb_idx, h->meter_key, h->hour);
+    if (sl->pos1 && s->hb[sl->pos1 - 1].n == DEAD) {
+        s->hb[sl->pos1 - 1] = *h;
+        return 0;
+    }
     if (sl->pos1) {
         struct mtr_rollup_hour *t = &s->hb[sl->pos1 - 1];
         t->kwh = add_sum(t->kwh, h->kwh);
@@ -2280,6 +2350,10 @@ static int day_merge(struct pg_store *s, const struct mtr_rollup_day *d)
     if ((rc = buffers_ready(s)) < 0)
         return rc;
     struct kslot *sl = kidx_slot(&s->db_idx, d->meter_key, d->day);
+    if (sl->pos1 && s->db[sl->pos1 - 1].n_valid == DEAD) {
+        s->db[sl->pos1 - 1] = *d;
+        return 0;
+    }
     if (sl->pos1) {
         struct mtr_rollup_day *t = &s->db[sl->pos1 - 1];
         if (d->interval_s > 0)
@@ -2376,8 +2450,8 @@ static void recompute_row(struct recompute *rc, const struct mtr_stored_reading 
         h->n_estimated++;
 }
 
-/* Flushes, reads the day's readings, deletes its rollup rows and merges the recount (written at
- * the next flush, before anything can read it). */
+/* Flushes the readings, reads the day's, deletes its stored rollup rows, marks its buffered ones
+ * dead and merges the recount (written at the next flush, before anything can read it). */
 static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_t day,
                                const struct mtr_params *p)
 {
@@ -2400,7 +2474,7 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     int began, rc = tx_enter(s, &began);
     if (rc < 0)
         return rc;
-    if ((rc = flush_all(s)) < 0)
+    if ((rc = flush_readings(s)) < 0)
         return tx_leave(s, began, rc);
     struct params pa;
     p_init(&pa);
@@ -2419,8 +2493,22 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     p_init(&pa);
     p_i8(&pa, meter_key);
     p_i8(&pa, day);
-    if ((rc = run(s, S_RECOMP_DEL, &pa, "rollup_recompute")) < 0 || !acc.any)
+    if ((rc = run(s, S_RECOMP_DEL, &pa, "rollup_recompute")) < 0)
         return tx_leave(s, began, rc);
+    /* buffered merges of that meter-day are replaced too */
+    if (s->hb_n)
+        for (int i = 0; i < 24; i++) {
+            struct kslot *sl = kidx_slot(&s->hb_idx, meter_key, day + 3600 * i);
+            if (sl->pos1)
+                s->hb[sl->pos1 - 1].n = DEAD;
+        }
+    if (s->db_n) {
+        struct kslot *sl = kidx_slot(&s->db_idx, meter_key, day);
+        if (sl->pos1)
+            s->db[sl->pos1 - 1].n_valid = DEAD;
+    }
+    if (!acc.any)
+        return tx_leave(s, began, 0);
     for (int i = 0; i < 24 && !rc; i++)
         if (acc.h_seen[i])
             rc = hour_merge(s, &acc.h[i]);
