@@ -141,13 +141,19 @@ static const struct migration migrations[] = {
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
+#define ALERT_STAGE_COLS                                                                           \
+    "source, entity_id, type, level, level_rank, score, start_ts, end_ts, count, value, detail, "  \
+    "created_at, updated_at"
+
 /* Per-connection staging tables for the buffered upserts (temporary: no WAL, no catalog churn
  * per flush since they live as long as the connection). */
 static const char stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE readings INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS hour_stage (LIKE rollup_hourly INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS day_stage (LIKE rollup_daily INCLUDING DEFAULTS);"
-    "CREATE TEMP TABLE IF NOT EXISTS state_stage (LIKE meter_state INCLUDING DEFAULTS)";
+    "CREATE TEMP TABLE IF NOT EXISTS state_stage (LIKE meter_state INCLUDING DEFAULTS);"
+    "CREATE TEMP TABLE IF NOT EXISTS alert_stage AS SELECT " ALERT_STAGE_COLS " FROM alerts"
+    " WITH NO DATA";
 
 /* ======================= statements ======================= */
 
@@ -191,7 +197,7 @@ enum sid {
     S_GRID_RECOMPUTE_DEL,
     S_GRID_RECOMPUTE,
     S_WEATHER_PUT,
-    S_ALERT_PUT,
+    S_ALERT_UPSERT,
     S_QUAR_PUT,
     S_DAY_ROWS,
     S_ALERT_ROWS,
@@ -319,10 +325,8 @@ static const char *const stmt_sql[S_COUNT] = {
                       " precipitation_mm = excluded.precipitation_mm,"
                       " cloud_cover_pct = excluded.cloud_cover_pct, flags = excluded.flags,"
                       " score = excluded.score",
-    [S_ALERT_PUT] =
-        "INSERT INTO alerts AS t(source, entity_id, type, level, level_rank, score, start_ts,"
-        " end_ts, count, value, detail, created_at, updated_at)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)"
+    [S_ALERT_UPSERT] =
+        "INSERT INTO alerts AS t(" ALERT_STAGE_COLS ") SELECT " ALERT_STAGE_COLS " FROM alert_stage"
         " ON CONFLICT (source, entity_id, type, start_ts) DO UPDATE SET"
         " level = CASE WHEN excluded.level_rank > t.level_rank THEN excluded.level"
         "  ELSE t.level END,"
@@ -874,6 +878,7 @@ static const char *r_str(const PGresult *r, int row, int col)
 #define HBUF_MAX    16384
 #define DBUF_MAX    16384
 #define SBUF_MAX    16384
+#define ABUF_MAX    8192
 #define STATE_ARENA (16u << 20)
 
 /* A buffered rollup row that a recompute replaced (its stored row is deleted): skipped at flush,
@@ -967,7 +972,10 @@ struct pg_store {
     struct state_ent *sb;
     size_t sb_n;
     struct kidx sb_idx;
-    struct kidx fresh; /* meter keys this handle registered: they have no stored state yet */
+    struct mtr_alert *ab; /* alert upserts, merged in memory by the rules of S_ALERT_UPSERT */
+    size_t ab_n;
+    struct kidx ab_idx; /* (hash of source, type, entity, start_ts) */
+    struct kidx fresh;  /* meter keys this handle registered: they have no stored state yet */
     size_t fresh_n;
     struct bbuf arena; /* state blobs */
     struct bbuf copy;  /* COPY data waiting to be sent */
@@ -1453,18 +1461,80 @@ static int flush_states(struct pg_store *s)
     return 0;
 }
 
+/* A text field; bytes that are not UTF-8 become '?' (the server refuses them). */
+static int cw_text(struct pg_store *s, const char *t)
+{
+    size_t len = strlen(t);
+    int rc = copy_room(s, 4 + len + 1);
+    if (rc < 0)
+        return rc;
+    if (mtr_utf8_valid(t, len)) {
+        cw_len(s, (int32_t)len);
+        memcpy(s->copy.p + s->copy.n, t, len);
+    } else {
+        len = mtr_text_excerpt(s->copy.p + s->copy.n + 4, len + 1, t, len);
+        cw_len(s, (int32_t)len);
+    }
+    s->copy.n += len;
+    return 0;
+}
+
+static int flush_alerts(struct pg_store *s)
+{
+    if (!s->ab_n)
+        return 0;
+    int rc = copy_begin(s, "COPY alert_stage (" ALERT_STAGE_COLS ") FROM STDIN (FORMAT binary)",
+                        "flush alerts");
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < s->ab_n && !rc; i++) {
+        const struct mtr_alert *a = &s->ab[i];
+        if ((rc = copy_room(s, 120)) < 0)
+            break;
+        cw_i16(s, 13);
+        if ((rc = cw_text(s, mtr_kind_name(a->source))) < 0 ||
+            (rc = cw_text(s, a->entity_id)) < 0 || (rc = cw_text(s, mtr_rule(a->type)->name)) < 0 ||
+            (rc = cw_text(s, mtr_level_name(a->level))) < 0 || (rc = copy_room(s, 100)) < 0)
+            break;
+        cw_i4(s, (int32_t)a->level);
+        cw_f8(s, a->score);
+        cw_i8(s, a->start_ts);
+        cw_i8(s, a->end_ts);
+        cw_i4(s, a->count);
+        cw_f8(s, a->value);
+        if (a->detail[0])
+            rc = cw_text(s, a->detail);
+        else
+            cw_len(s, -1);
+        if (rc < 0 || (rc = copy_room(s, 40)) < 0)
+            break;
+        cw_i8(s, now);
+        cw_i8(s, now);
+    }
+    if (!rc)
+        rc = copy_end(s, "flush alerts", NULL);
+    struct params p;
+    p_init(&p);
+    if (rc < 0 || (rc = run(s, S_ALERT_UPSERT, &p, "flush alerts")) < 0 ||
+        (rc = exec_sql(s, "TRUNCATE alert_stage", "flush alerts")) < 0)
+        return rc;
+    s->ab_n = 0;
+    kidx_clear(&s->ab_idx);
+    return 0;
+}
+
 static int flush_all(struct pg_store *s)
 {
     int rc;
     if ((rc = flush_readings(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_hours(s)) < 0 ||
-        (rc = flush_days(s)) < 0)
+        (rc = flush_days(s)) < 0 || (rc = flush_alerts(s)) < 0)
         return rc;
     return 0;
 }
 
 static void drop_buffers(struct pg_store *s)
 {
-    s->rb_n = s->hb_n = s->db_n = s->sb_n = 0;
+    s->rb_n = s->hb_n = s->db_n = s->sb_n = s->ab_n = 0;
+    kidx_clear(&s->ab_idx);
     s->arena.n = 0;
     kidx_clear(&s->rb_idx);
     kidx_clear(&s->hb_idx);
@@ -1520,7 +1590,7 @@ static int write_through(struct pg_store *s)
  * or in one of their own). */
 static int flush_for_read(struct pg_store *s)
 {
-    if (!s->rb_n && !s->hb_n && !s->db_n && !s->sb_n)
+    if (!s->rb_n && !s->hb_n && !s->db_n && !s->sb_n && !s->ab_n)
         return 0;
     if (s->in_tx)
         return flush_all(s);
@@ -1682,6 +1752,8 @@ static void pg_close(struct mtr_store *base)
     free(s->db_idx.slots);
     free(s->sb);
     free(s->sb_idx.slots);
+    free(s->ab);
+    free(s->ab_idx.slots);
     free(s->fresh.slots);
     free(s->arena.p);
     free(s->copy.p);
@@ -1733,13 +1805,15 @@ static int buffers_ready(struct pg_store *s)
     s->hb = malloc(HBUF_MAX * sizeof *s->hb);
     s->db = malloc(DBUF_MAX * sizeof *s->db);
     s->sb = malloc(SBUF_MAX * sizeof *s->sb);
-    if (!s->rb || !s->hb || !s->db || !s->sb || kidx_init(&s->rb_idx, RBUF_MAX) < 0 ||
-        kidx_init(&s->hb_idx, HBUF_MAX) < 0 || kidx_init(&s->db_idx, DBUF_MAX) < 0 ||
-        kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
+    s->ab = malloc(ABUF_MAX * sizeof *s->ab);
+    if (!s->rb || !s->hb || !s->db || !s->sb || !s->ab || kidx_init(&s->ab_idx, ABUF_MAX) < 0 ||
+        kidx_init(&s->rb_idx, RBUF_MAX) < 0 || kidx_init(&s->hb_idx, HBUF_MAX) < 0 ||
+        kidx_init(&s->db_idx, DBUF_MAX) < 0 || kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
         void **all[] = {(void **)&s->rb,           (void **)&s->hb,
                         (void **)&s->db,           (void **)&s->sb,
                         (void **)&s->rb_idx.slots, (void **)&s->hb_idx.slots,
-                        (void **)&s->db_idx.slots, (void **)&s->sb_idx.slots};
+                        (void **)&s->db_idx.slots, (void **)&s->sb_idx.slots,
+                        (void **)&s->ab,           (void **)&s->ab_idx.slots};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             free(*all[i]);
             *all[i] = NULL;
@@ -2594,27 +2668,61 @@ static int pg_weather_put(struct mtr_store *base, const struct mtr_weather_obs *
 
 /* ======================= alerts, quarantine ======================= */
 
+static int64_t alert_hash(const struct mtr_alert *a)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over (source, type, entity) */
+    h = (h ^ (uint64_t)a->source) * 1099511628211ull;
+    h = (h ^ (uint64_t)a->type) * 1099511628211ull;
+    for (const char *c = a->entity_id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return (int64_t)h;
+}
+
+/* NULL-aware like the upsert: the most extreme |value|; a first value always wins over none. */
+static double alert_value(double old, double v)
+{
+    if (isnan(old))
+        return v;
+    return !isnan(v) && fabs(v) > fabs(old) ? v : old;
+}
+
+/* Buffered: merged with a buffered alert of the same key by the upsert's rules. */
 static int pg_alert_put(struct mtr_store *base, const struct mtr_alert *a)
 {
     struct pg_store *s = pg(base);
-    const struct mtr_rule *rule = mtr_rule(a->type);
-    if (!rule)
+    if (!mtr_rule(a->type))
         return mtr_err(&s->base.err, MTR_EINVAL, "alert_put: unknown rule %d", (int)a->type);
-    struct params p;
-    p_init(&p);
-    p_text(&p, mtr_kind_name(a->source));
-    p_text(&p, a->entity_id);
-    p_text(&p, rule->name);
-    p_text(&p, mtr_level_name(a->level));
-    p_i4(&p, (int32_t)a->level);
-    p_f8(&p, a->score);
-    p_i8(&p, a->start_ts);
-    p_i8(&p, a->end_ts);
-    p_i4(&p, a->count);
-    p_f8(&p, a->value);
-    p_txt(&p, a->detail);
-    p_i8(&p, (int64_t)time(NULL));
-    return run(s, S_ALERT_PUT, &p, "alert_put");
+    int rc;
+    if ((rc = buffers_ready(s)) < 0)
+        return rc;
+    int64_t h = alert_hash(a);
+    struct kslot *sl = kidx_slot(&s->ab_idx, h, a->start_ts);
+    if (sl->pos1) {
+        struct mtr_alert *t = &s->ab[sl->pos1 - 1];
+        if (t->source == a->source && t->type == a->type &&
+            strcmp(t->entity_id, a->entity_id) == 0) {
+            if (a->level > t->level)
+                t->level = a->level;
+            t->score = max_nan(t->score, a->score);
+            if (a->end_ts > t->end_ts)
+                t->end_ts = a->end_ts;
+            if (a->count > t->count)
+                t->count = a->count;
+            t->value = alert_value(t->value, a->value);
+            memcpy(t->detail, a->detail, sizeof t->detail);
+            return write_through(s);
+        }
+    }
+    if (sl->pos1 || s->ab_n == ABUF_MAX) { /* a hash collision, or full: write what is buffered */
+        if ((rc = flush_alerts(s)) < 0)
+            return rc;
+        sl = kidx_slot(&s->ab_idx, h, a->start_ts);
+    }
+    s->ab[s->ab_n++] = *a;
+    sl->a = h;
+    sl->b = a->start_ts;
+    sl->pos1 = (uint32_t)s->ab_n;
+    return write_through(s);
 }
 
 static int pg_quarantine_put(struct mtr_store *base, const struct mtr_quarantine *q)
@@ -2694,6 +2802,9 @@ static int pg_alert_rows(struct mtr_store *base, const struct mtr_query *q,
                          int (*cb)(void *ctx, const struct mtr_alert *a), void *ctx)
 {
     struct pg_store *s = pg(base);
+    int rc;
+    if ((rc = flush_for_read(s)) < 0)
+        return rc;
     struct params p;
     p_init(&p);
     p_txt(&p, q && q->kind >= 0 && q->kind < MTR_KIND_COUNT ? mtr_kind_name(q->kind) : NULL);
@@ -2709,7 +2820,6 @@ static int pg_alert_rows(struct mtr_store *base, const struct mtr_query *q,
     PGresult *r = stmt(s, S_ALERT_ROWS, &p, "alert_rows");
     if (!r)
         return MTR_ESTORE;
-    int rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_alert a;
         memset(&a, 0, sizeof a);
