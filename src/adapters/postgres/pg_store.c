@@ -959,7 +959,8 @@ struct pg_store {
     struct mtr_store base;
     struct pg_conn *c;
     int in_tx;
-    int copy_direct; /* readings may be COPYed straight into the table (no conflict seen) */
+    int copy_direct;  /* readings may be COPYed straight into the table (no conflict seen) */
+    int hours_direct; /* the same for hour rollups */
     struct mtr_stored_reading *rb;
     size_t rb_n;
     struct kidx rb_idx;
@@ -1296,19 +1297,30 @@ static void cw_reading(struct pg_store *s, const struct mtr_stored_reading *r)
     cw_time(s, r->ingested_at);
 }
 
+/* Ends a COPY that the client gives up on (the server discards it). */
+static void copy_abort(struct pg_store *s)
+{
+    PQputCopyEnd(s->c->pc, "client error");
+    PGresult *r;
+    while ((r = PQgetResult(s->c->pc)))
+        PQclear(r);
+    s->copy.n = 0;
+}
+
 static int copy_readings(struct pg_store *s, const char *table, char sqlstate[6])
 {
     char sql[512];
     snprintf(sql, sizeof sql, "COPY %s (" READING_COLS ") FROM STDIN (FORMAT binary)", table);
+    if (sqlstate)
+        sqlstate[0] = 0;
     int rc = copy_begin(s, sql, "COPY readings");
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < s->rb_n && !rc; i++)
         if (!(rc = copy_room(s, READING_ROW_MAX)))
             cw_reading(s, &s->rb[i]);
     if (rc) {
-        PQputCopyEnd(s->c->pc, "client error");
-        PGresult *r;
-        while ((r = PQgetResult(s->c->pc)))
-            PQclear(r);
+        copy_abort(s);
         return rc;
     }
     return copy_end(s, "COPY readings", sqlstate);
@@ -1359,17 +1371,34 @@ done:
     return 0;
 }
 
-static int flush_hours(struct pg_store *s)
+static int cmp_hour(const void *a, const void *b)
 {
-    if (!s->hb_n)
-        return 0;
-    int rc = copy_begin(s, "COPY hour_stage FROM STDIN (FORMAT binary)", "flush hours");
-    for (size_t i = 0; i < s->hb_n && !rc; i++) {
+    const struct mtr_rollup_hour *x = a, *y = b;
+    if (x->meter_key != y->meter_key)
+        return x->meter_key < y->meter_key ? -1 : 1;
+    return x->hour < y->hour ? -1 : x->hour > y->hour;
+}
+
+static int copy_hours(struct pg_store *s, const char *table, char sqlstate[6])
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "COPY %s (meter_key, hour, kwh, min_kwh, max_kwh, n, n_estimated) FROM STDIN"
+             " (FORMAT binary)",
+             table);
+    if (sqlstate)
+        sqlstate[0] = 0;
+    int rc = copy_begin(s, sql, "flush hours");
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < s->hb_n; i++) {
         const struct mtr_rollup_hour *h = &s->hb[i];
         if (h->n == DEAD)
             continue;
-        if ((rc = copy_room(s, 100)) < 0)
-            break;
+        if ((rc = copy_room(s, 100)) < 0) {
+            copy_abort(s);
+            return rc;
+        }
         cw_i16(s, 7);
         cw_i8(s, h->meter_key);
         cw_i8(s, h->hour);
@@ -1379,13 +1408,40 @@ static int flush_hours(struct pg_store *s)
         cw_i4(s, h->n);
         cw_i4(s, h->n_estimated);
     }
-    if (!rc)
-        rc = copy_end(s, "flush hours", NULL);
+    return copy_end(s, "flush hours", sqlstate);
+}
+
+/* Like the readings: straight into rollup_hourly while no row of the batch exists yet (most hours
+ * close inside one unit of work), else through hour_stage and the merging upsert. */
+static int flush_hours(struct pg_store *s)
+{
+    int rc;
+    if (!s->hb_n)
+        return 0;
+    qsort(s->hb, s->hb_n, sizeof *s->hb, cmp_hour);
+    if (s->hours_direct) {
+        char state[6];
+        if ((rc = exec_sql(s, "SAVEPOINT mtr_copy", "flush hours")) < 0)
+            return rc;
+        rc = copy_hours(s, "rollup_hourly", state);
+        if (!rc) {
+            if ((rc = exec_sql(s, "RELEASE mtr_copy", "flush hours")) < 0)
+                return rc;
+            goto done;
+        }
+        if (strcmp(state, "23505") != 0)
+            return rc;
+        if ((rc = exec_sql(s, "ROLLBACK TO mtr_copy; RELEASE mtr_copy", "flush hours")) < 0)
+            return rc;
+        s->hours_direct = 0;
+    }
     struct params p;
     p_init(&p);
-    if (rc < 0 || (rc = run(s, S_HOUR_UPSERT, &p, "flush hours")) < 0 ||
+    if ((rc = copy_hours(s, "hour_stage", NULL)) < 0 ||
+        (rc = run(s, S_HOUR_UPSERT, &p, "flush hours")) < 0 ||
         (rc = exec_sql(s, "TRUNCATE hour_stage", "flush hours")) < 0)
         return rc;
+done:
     s->hb_n = 0;
     kidx_clear(&s->hb_idx);
     return 0;
@@ -1396,6 +1452,8 @@ static int flush_days(struct pg_store *s)
     if (!s->db_n)
         return 0;
     int rc = copy_begin(s, "COPY day_stage FROM STDIN (FORMAT binary)", "flush days");
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < s->db_n && !rc; i++) {
         const struct mtr_rollup_day *d = &s->db[i];
         if (d->n_valid == DEAD)
@@ -1419,7 +1477,9 @@ static int flush_days(struct pg_store *s)
         cw_time(s, d->last_ts);
         cw_sum(s, d->timeliness_sum);
     }
-    if (!rc)
+    if (rc < 0)
+        copy_abort(s);
+    else
         rc = copy_end(s, "flush days", NULL);
     struct params p;
     p_init(&p);
@@ -1436,6 +1496,8 @@ static int flush_states(struct pg_store *s)
     if (!s->sb_n)
         return 0;
     int rc = copy_begin(s, "COPY state_stage FROM STDIN (FORMAT binary)", "flush states");
+    if (rc < 0)
+        return rc;
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < s->sb_n && !rc; i++) {
         const struct state_ent *e = &s->sb[i];
@@ -1448,7 +1510,9 @@ static int flush_states(struct pg_store *s)
         s->copy.n += e->len;
         cw_i8(s, now);
     }
-    if (!rc)
+    if (rc < 0)
+        copy_abort(s);
+    else
         rc = copy_end(s, "flush states", NULL);
     struct params p;
     p_init(&p);
@@ -1485,6 +1549,8 @@ static int flush_alerts(struct pg_store *s)
         return 0;
     int rc = copy_begin(s, "COPY alert_stage (" ALERT_STAGE_COLS ") FROM STDIN (FORMAT binary)",
                         "flush alerts");
+    if (rc < 0)
+        return rc;
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < s->ab_n && !rc; i++) {
         const struct mtr_alert *a = &s->ab[i];
@@ -1510,7 +1576,9 @@ static int flush_alerts(struct pg_store *s)
         cw_i8(s, now);
         cw_i8(s, now);
     }
-    if (!rc)
+    if (rc < 0)
+        copy_abort(s);
+    else
         rc = copy_end(s, "flush alerts", NULL);
     struct params p;
     p_init(&p);
@@ -1553,7 +1621,7 @@ static int tx_enter(struct pg_store *s, int *began)
     int rc = exec_sql(s, "BEGIN", "begin");
     if (rc == 0) {
         s->in_tx = 1;
-        s->copy_direct = 1;
+        s->copy_direct = s->hours_direct = 1;
         *began = 1;
     }
     return rc;
@@ -1605,7 +1673,7 @@ static int pg_begin(struct mtr_store *base)
     int rc = exec_sql(s, "BEGIN", "begin");
     if (rc == 0) {
         s->in_tx = 1;
-        s->copy_direct = 1;
+        s->copy_direct = s->hours_direct = 1;
     }
     return rc;
 }
