@@ -4,7 +4,8 @@
 # (build/asan/tests/test_pg_store), then end to end through the CLI: master data, a simulated
 # fleet with faults, grid status and weather ingested into a SQLite store and a PostgreSQL store
 # with the same clock; quality, analytics daily, anomalies and quarantine (all --json) must be
-# identical, delivering the last file again must change no report on either store, and maintenance check must pass.
+# identical, delivering the last file again must change no report on either store, maintenance
+# check must pass, and a backup restored with pg_restore must report the same.
 . "$(dirname "$0")/../harness/lib.sh"
 . "$TOP/tests/harness/pg_server.sh"
 UNIT=${METRIFY_PG_UNIT:-$TOP/build/asan/tests/test_pg_store}
@@ -84,6 +85,12 @@ done
 
 "$M" --db "$PGDB" maintenance check > "$T/check.out" || { cat "$T/check.out"; fail "check"; }
 "$M" --db "$PGDB" maintenance vacuum > /dev/null
+# backup is a pg_dump archive: restored into another database it holds the same data
+"$M" -q --db "$PGDB" maintenance backup "$T/backup.dump"
+"$PG_BIN/psql" -q "$PG_URL" -c "CREATE DATABASE restored" >/dev/null
+"$PG_BIN/pg_restore" --no-owner -d "${PG_URL%/postgres}/restored" "$T/backup.dump"
+"$M" --db "${PG_URL%/postgres}/restored" --json analytics daily > "$T/restored.daily"
+cmp -s "$T/pg2.daily" "$T/restored.daily" || fail "the restored backup reports differently"
 n=$("$PG_BIN/psql" -Atq "$PGDB" -c "SELECT count(*) FROM readings_2026_01")
 [ "$n" -gt 40000 ] || fail "readings_2026_01 holds $n rows"
 echo "ok: $n readings in the January partition; reports identical on both stores"
