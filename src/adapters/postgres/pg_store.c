@@ -961,14 +961,16 @@ struct pg_store {
     struct mtr_store base;
     struct pg_conn *c;
     int in_tx;
-    int copy_direct;  /* readings may be COPYed straight into the table (no conflict seen) */
-    int hours_direct; /* the same for hour rollups */
+    int copy_direct; /* readings may be COPYed straight into the table (no conflict seen) */
     struct mtr_stored_reading *rb;
     size_t rb_n;
     struct kidx rb_idx;
     struct mtr_rollup_hour *hb;
     size_t hb_n;
     struct kidx hb_idx;
+    unsigned char *hb_mark; /* per buffered hour: 1 when its key was in the previous batch */
+    struct kidx hb_prev;    /* the keys of the previous batch */
+    size_t hb_prev_n;
     struct mtr_rollup_day *db;
     size_t db_n;
     struct kidx db_idx;
@@ -1381,7 +1383,8 @@ static int cmp_hour(const void *a, const void *b)
     return x->hour < y->hour ? -1 : x->hour > y->hour;
 }
 
-static int copy_hours(struct pg_store *s, const char *table, char sqlstate[6])
+/* COPYs the buffered hours whose mark equals `which` (all when which < 0) into table. */
+static int copy_hours(struct pg_store *s, const char *table, int which, char sqlstate[6])
 {
     char sql[160];
     snprintf(sql, sizeof sql,
@@ -1395,7 +1398,7 @@ static int copy_hours(struct pg_store *s, const char *table, char sqlstate[6])
         return rc;
     for (size_t i = 0; i < s->hb_n; i++) {
         const struct mtr_rollup_hour *h = &s->hb[i];
-        if (h->n == DEAD)
+        if (h->n == DEAD || (which >= 0 && s->hb_mark[i] != which))
             continue;
         if ((rc = copy_room(s, 100)) < 0) {
             copy_abort(s);
@@ -1413,37 +1416,59 @@ static int copy_hours(struct pg_store *s, const char *table, char sqlstate[6])
     return copy_end(s, "flush hours", sqlstate);
 }
 
-/* Like the readings: straight into rollup_hourly while no row of the batch exists yet (most hours
- * close inside one unit of work), else through hour_stage and the merging upsert. */
+/* Hours of the previous batch may get more merges (the hour still open when it was written, a
+ * recomputed day): those go through hour_stage and the merging upsert; the others, new in most
+ * batches, straight into rollup_hourly under a savepoint (on a unique violation the whole batch
+ * takes the upsert path). */
 static int flush_hours(struct pg_store *s)
 {
     int rc;
+    size_t n_prev = 0;
     if (!s->hb_n)
         return 0;
     qsort(s->hb, s->hb_n, sizeof *s->hb, cmp_hour);
-    if (s->hours_direct) {
+    for (size_t i = 0; i < s->hb_n; i++) {
+        s->hb_mark[i] =
+            s->hb_prev_n && kidx_slot(&s->hb_prev, s->hb[i].meter_key, s->hb[i].hour)->pos1;
+        n_prev += s->hb_mark[i];
+    }
+    if (n_prev < s->hb_n) {
         char state[6];
         if ((rc = exec_sql(s, "SAVEPOINT mtr_copy", "flush hours")) < 0)
             return rc;
-        rc = copy_hours(s, "rollup_hourly", state);
+        rc = copy_hours(s, "rollup_hourly", 0, state);
         if (!rc) {
             if ((rc = exec_sql(s, "RELEASE mtr_copy", "flush hours")) < 0)
                 return rc;
-            goto done;
+        } else {
+            if (strcmp(state, "23505") != 0)
+                return rc;
+            if ((rc = exec_sql(s, "ROLLBACK TO mtr_copy; RELEASE mtr_copy", "flush hours")) < 0)
+                return rc;
+            memset(s->hb_mark, 1, s->hb_n);
+            n_prev = s->hb_n;
         }
-        if (strcmp(state, "23505") != 0)
-            return rc;
-        if ((rc = exec_sql(s, "ROLLBACK TO mtr_copy; RELEASE mtr_copy", "flush hours")) < 0)
-            return rc;
-        s->hours_direct = 0;
     }
-    struct params p;
-    p_init(&p);
-    if ((rc = copy_hours(s, "hour_stage", NULL)) < 0 ||
-        (rc = run(s, S_HOUR_UPSERT, &p, "flush hours")) < 0 ||
-        (rc = exec_sql(s, "TRUNCATE hour_stage", "flush hours")) < 0)
-        return rc;
-done:
+    if (n_prev) {
+        struct params p;
+        p_init(&p);
+        if ((rc = copy_hours(s, "hour_stage", 1, NULL)) < 0 ||
+            (rc = run(s, S_HOUR_UPSERT, &p, "flush hours")) < 0 ||
+            (rc = exec_sql(s, "TRUNCATE hour_stage", "flush hours")) < 0)
+            return rc;
+    }
+    /* this batch becomes the previous one */
+    kidx_clear(&s->hb_prev);
+    s->hb_prev_n = 0;
+    for (size_t i = 0; i < s->hb_n; i++) {
+        struct kslot *sl = kidx_slot(&s->hb_prev, s->hb[i].meter_key, s->hb[i].hour);
+        if (!sl->pos1) {
+            sl->a = s->hb[i].meter_key;
+            sl->b = s->hb[i].hour;
+            sl->pos1 = 1;
+            s->hb_prev_n++;
+        }
+    }
     s->hb_n = 0;
     kidx_clear(&s->hb_idx);
     return 0;
@@ -1623,7 +1648,7 @@ static int tx_enter(struct pg_store *s, int *began)
     int rc = exec_sql(s, "BEGIN", "begin");
     if (rc == 0) {
         s->in_tx = 1;
-        s->copy_direct = s->hours_direct = 1;
+        s->copy_direct = 1;
         *began = 1;
     }
     return rc;
@@ -1675,7 +1700,7 @@ static int pg_begin(struct mtr_store *base)
     int rc = exec_sql(s, "BEGIN", "begin");
     if (rc == 0) {
         s->in_tx = 1;
-        s->copy_direct = s->hours_direct = 1;
+        s->copy_direct = 1;
     }
     return rc;
 }
@@ -1824,6 +1849,8 @@ static void pg_close(struct mtr_store *base)
     free(s->sb_idx.slots);
     free(s->ab);
     free(s->ab_idx.slots);
+    free(s->hb_mark);
+    free(s->hb_prev.slots);
     free(s->fresh.slots);
     free(s->arena.p);
     free(s->copy.p);
@@ -1876,14 +1903,16 @@ static int buffers_ready(struct pg_store *s)
     s->db = malloc(DBUF_MAX * sizeof *s->db);
     s->sb = malloc(SBUF_MAX * sizeof *s->sb);
     s->ab = malloc(ABUF_MAX * sizeof *s->ab);
-    if (!s->rb || !s->hb || !s->db || !s->sb || !s->ab || kidx_init(&s->ab_idx, ABUF_MAX) < 0 ||
+    s->hb_mark = malloc(HBUF_MAX);
+    if (!s->rb || !s->hb || !s->db || !s->sb || !s->ab || !s->hb_mark ||
+        kidx_init(&s->ab_idx, ABUF_MAX) < 0 || kidx_init(&s->hb_prev, HBUF_MAX) < 0 ||
         kidx_init(&s->rb_idx, RBUF_MAX) < 0 || kidx_init(&s->hb_idx, HBUF_MAX) < 0 ||
         kidx_init(&s->db_idx, DBUF_MAX) < 0 || kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
-        void **all[] = {(void **)&s->rb,           (void **)&s->hb,
-                        (void **)&s->db,           (void **)&s->sb,
-                        (void **)&s->rb_idx.slots, (void **)&s->hb_idx.slots,
-                        (void **)&s->db_idx.slots, (void **)&s->sb_idx.slots,
-                        (void **)&s->ab,           (void **)&s->ab_idx.slots};
+        void **all[] = {
+            (void **)&s->rb,           (void **)&s->hb,           (void **)&s->db,
+            (void **)&s->sb,           (void **)&s->rb_idx.slots, (void **)&s->hb_idx.slots,
+            (void **)&s->db_idx.slots, (void **)&s->sb_idx.slots, (void **)&s->ab,
+            (void **)&s->ab_idx.slots, (void **)&s->hb_mark,      (void **)&s->hb_prev.slots};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             free(*all[i]);
             *all[i] = NULL;
