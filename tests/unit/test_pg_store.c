@@ -8,6 +8,7 @@
  * and says so.
  */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 #include "t.h"
 
 static char url[1024];      /* the test database */
-static char url_pool[1100]; /* the same with ?pool=2 */
+static char url_pool[1100]; /* the same as another pool, of 2 connections */
 
 #define DAY ((int64_t)1699920000) /* 2023-11-14T00:00:00Z */
 
@@ -337,6 +338,61 @@ static void test_pool(void)
         b->ops->close(b);
 }
 
+/* Threads share the pool of one URL: 6 threads, pool=2, every open waits its turn. */
+struct worker {
+    int id, ok;
+};
+static void *pool_worker(void *arg)
+{
+    struct worker *w = arg;
+    char id[32];
+    snprintf(id, sizeof id, "THREAD-%d", w->id);
+    for (int i = 0; i < 10; i++) {
+        struct mtr_store *s = NULL;
+        struct mtr_errbuf eb = {{0}};
+        int64_t key = 0;
+        if (mtr_pg_open(url_pool, &s, &eb) != 0)
+            return NULL;
+        struct mtr_stored_reading r = reading(0, DAY + 900 * i, w->id);
+        int rc = s->ops->meter_key(s, id, 1, &key, NULL);
+        r.meter_key = key;
+        if (!rc)
+            rc = s->ops->begin(s);
+        if (!rc)
+            rc = s->ops->reading_put(s, &r);
+        if (!rc)
+            rc = s->ops->commit(s);
+        s->ops->close(s);
+        if (rc)
+            return NULL;
+    }
+    w->ok = 1;
+    return NULL;
+}
+
+static void test_pool_threads(void)
+{
+    const char *conns = "SELECT count(*) FROM pg_stat_activity WHERE backend_type ="
+                        " 'client backend' AND datname = current_database()";
+    long long before = scalar(conns); /* test_pool left the pool's 2 connections open */
+    pthread_t th[6];
+    struct worker w[6];
+    for (int i = 0; i < 6; i++) {
+        w[i].id = i;
+        w[i].ok = 0;
+        T_EQ_INT(pthread_create(&th[i], NULL, pool_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        T_CHECK(w[i].ok);
+    }
+    T_EQ_INT(scalar("SELECT count(*) FROM readings r JOIN meters m USING (meter_key)"
+                    " WHERE m.meter_id LIKE 'THREAD-%'"),
+             60);
+    long long after = scalar(conns);
+    T_CHECK(after <= before); /* no connection beyond the bound of 2 */
+}
+
 static void test_open_errors(void)
 {
     struct mtr_store *s = (struct mtr_store *)1;
@@ -436,7 +492,9 @@ int main(void)
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
     PQclear(PQexec(admin, sql));
     with_db(url, sizeof url, base, db);
-    snprintf(url_pool, sizeof url_pool, "%s%spool=2", url, strchr(url, '?') ? "&" : "?");
+    /* another application_name: a pool of its own, so its connections can be counted */
+    snprintf(url_pool, sizeof url_pool, "%s%sapplication_name=pooltest&pool=2", url,
+             strchr(url, '?') ? "&" : "?");
 
     mtr_store_contract_run(mtr_pg_open, url);
     T_RUN(test_migrations);
@@ -445,6 +503,7 @@ int main(void)
     T_RUN(test_buffered_merges);
     T_RUN(test_state_packed);
     T_RUN(test_pool);
+    T_RUN(test_pool_threads);
     T_RUN(test_open_errors);
     T_RUN(test_not_utf8);
     T_RUN(test_check_finds_problems);

@@ -564,11 +564,11 @@ static int pool_acquire(const char *conninfo, int max, struct pg_conn **out, str
             pthread_mutex_unlock(&g_pool_mu);
             return mtr_err(eb, MTR_ENOMEM, "out of memory");
         }
-        p->max = max;
         pthread_cond_init(&p->cv, NULL);
         p->next = g_pools;
         g_pools = p;
     }
+    p->max = max; /* the latest bound asked for; surplus connections close when given back */
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += POOL_WAIT_S;
@@ -636,12 +636,13 @@ fail:
 static void pool_release(struct pg_conn *c)
 {
     struct pg_pool *p = c->pool;
-    int keep = PQstatus(c->pc) == CONNECTION_OK && PQtransactionStatus(c->pc) == PQTRANS_IDLE;
+    int healthy = PQstatus(c->pc) == CONNECTION_OK && PQtransactionStatus(c->pc) == PQTRANS_IDLE;
+    pthread_mutex_lock(&g_pool_mu);
+    int keep = healthy && p->open <= p->max;
     if (!keep) {
         PQfinish(c->pc);
         free(c);
     }
-    pthread_mutex_lock(&g_pool_mu);
     if (keep) {
         c->next_idle = p->idle;
         p->idle = c;

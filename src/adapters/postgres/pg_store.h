@@ -11,9 +11,10 @@
 /*
  * Opens a store on the PostgreSQL database named by url (postgresql://... or postgres://..., any
  * libpq URI). The extra query parameter pool=N (1..64; else $METRIFY_PG_POOL, else 4) bounds
- * the connections this process keeps to that URL: a handle borrows one connection from the pool
- * for its lifetime and close() returns it, so opening many handles (one per thread) is cheap
- * and never opens more than N connections; an open waits up to 30 s for a free connection.
+ * the connections this process keeps to that URL (the pool is per URL without that parameter;
+ * the latest bound asked for applies): a handle borrows one connection from the pool for its
+ * lifetime and close() returns it, so opening many handles (one per thread) is cheap and never
+ * opens more than N connections; an open waits up to 30 s for a free connection.
  * The first open of a URL in a process migrates the schema (serialised across processes by an
  * advisory lock) and creates the readings partitions of this month and the next two.
  * *out is new and caller-owned, closed with (*out)->ops->close(*out); one handle per thread.
