@@ -414,6 +414,23 @@ static void test_open_errors(void)
     }
 }
 
+/* The same key rules as the SQLite store. */
+static void test_key_checks(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    struct mtr_stored_reading r = reading(5, DAY + 30, 1.0); /* not minute-aligned */
+    T_EQ_INT(s->ops->reading_put(s, &r), MTR_EINVAL);
+    r = reading(0, DAY, 1.0);
+    T_EQ_INT(s->ops->reading_put(s, &r), MTR_EINVAL);
+    struct mtr_rollup_hour h = {5, DAY + 60, 1, 1, 1, 1, 0};
+    T_EQ_INT(s->ops->rollup_hour_merge(s, &h), MTR_EINVAL);
+    s->ops->close(s);
+}
+
 static int save_raw(void *ctx, const struct mtr_quarantine *q)
 {
     if (strcmp(q->source, "UTF8-TEST") == 0)
@@ -505,6 +522,7 @@ int main(void)
     T_RUN(test_pool);
     T_RUN(test_pool_threads);
     T_RUN(test_open_errors);
+    T_RUN(test_key_checks);
     T_RUN(test_not_utf8);
     T_RUN(test_check_finds_problems);
     T_RUN(test_newer_schema_refused);

@@ -2344,6 +2344,11 @@ static int pg_reading_put(struct mtr_store *base, const struct mtr_stored_readin
 {
     struct pg_store *s = pg(base);
     int rc;
+    if (r->meter_key <= 0 || r->ts < 0 || r->ts % 60 != 0) /* as the SQLite store */
+        return mtr_err(&s->base.err, MTR_EINVAL,
+                       "reading key out of range: meter_key %lld, ts %lld (need key > 0 and a "
+                       "minute-aligned ts >= 0)",
+                       (long long)r->meter_key, (long long)r->ts);
     if ((rc = buffers_ready(s)) < 0)
         return rc;
     struct kslot *sl = kidx_slot(&s->rb_idx, r->meter_key, r->ts);
@@ -2550,6 +2555,9 @@ static int hour_merge(struct pg_store *s, const struct mtr_rollup_hour *h)
 static int pg_rollup_hour_merge(struct mtr_store *base, const struct mtr_rollup_hour *h)
 {
     struct pg_store *s = pg(base);
+    if (h->meter_key <= 0 || h->hour < 0 || h->hour % 3600 != 0)
+        return mtr_err(&s->base.err, MTR_EINVAL, "rollup_hour_merge: bad meter %lld / hour %lld",
+                       (long long)h->meter_key, (long long)h->hour);
     int rc = hour_merge(s, h);
     return rc < 0 ? rc : write_through(s);
 }

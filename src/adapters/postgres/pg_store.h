@@ -28,7 +28,9 @@
  * them, and at commit; outside a unit of work every write op is its own transaction. A query op
  * reads its whole result before the first callback (callers page with limit/offset), so a row
  * callback may call other ops of the same handle.
- * backup(PATH) writes a pg_dump custom-format archive (restore with pg_restore).
+ * backup(PATH) writes a pg_dump custom-format archive (restore with pg_restore). As in the SQLite
+ * store, readings need meter_key > 0 and a minute-aligned ts >= 0, hour merges an hour-aligned
+ * start (else MTR_EINVAL); state_get returns MTR_ERANGE with *len = the needed size.
  */
 int mtr_pg_open(const char *url, struct mtr_store **out, struct mtr_errbuf *eb);
 
