@@ -1717,11 +1717,13 @@ static int pg_commit(struct mtr_store *base)
     PGresult *r = PQexec(s->c->pc, "COMMIT");
     if (!res_ok(r))
         rc = fail_res(s, "commit", r);
-    else if (strcmp(PQcmdStatus(r), "COMMIT") !=
-             0) /* an aborted transaction "commits" as ROLLBACK */
+    else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) /* an aborted one "commits" as ROLLBACK */
         rc = mtr_err(&s->base.err, MTR_ESTORE, "commit: the transaction was aborted by an error");
     PQclear(r);
     s->in_tx = 0;
+    /* committed meters are visible to other sessions, which may give them a state */
+    kidx_clear(&s->fresh);
+    s->fresh_n = 0;
     if (rc < 0)
         s->c->n_months = 0;
     return rc;
@@ -2010,7 +2012,8 @@ static int pg_meter_key(struct mtr_store *base, const char *id, int create, int6
         if (create && r_int(r, 0, 1)) {
             if (created)
                 *created = 1;
-            fresh_add(s, *key);
+            if (s->in_tx) /* invisible to others until commit: no state can exist meanwhile */
+                fresh_add(s, *key);
         }
     } else if (create) { /* registered by another session after our snapshot: ask again */
         PQclear(r);
