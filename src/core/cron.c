@@ -236,3 +236,26 @@ int mtr_cron_next(const struct mtr_cron *c, int64_t after, int64_t *out)
     }
     return MTR_ENOTFOUND;
 }
+
+int mtr_cron_prev(const struct mtr_cron *c, int64_t at, int64_t window, int64_t *out)
+{
+    /* widen the look-back until a firing is found, then walk forward to the last one <= at; the
+     * walk is short because the window was the smallest that contains a firing */
+    for (int64_t w = 3600;; w *= 8) {
+        if (w > window)
+            w = window;
+        int64_t t = at - w - 1, n, last = 0;
+        int found = 0;
+        while (mtr_cron_next(c, t, &n) == 0 && n <= at) {
+            last = n;
+            found = 1;
+            t = n;
+        }
+        if (found) {
+            *out = last;
+            return 0;
+        }
+        if (w >= window)
+            return MTR_ENOTFOUND;
+    }
+}

@@ -36,4 +36,8 @@ int mtr_cron_parse(const char *expr, struct mtr_cron *out, char *msg, size_t cap
  */
 int mtr_cron_next(const struct mtr_cron *c, int64_t after, int64_t *out);
 
+/* The last minute at or before `at` at which c fires, into *out. Returns 0, or MTR_ENOTFOUND when
+ * it did not fire within the `window` seconds before `at`. */
+int mtr_cron_prev(const struct mtr_cron *c, int64_t at, int64_t window, int64_t *out);
+
 #endif

@@ -130,8 +130,32 @@ static void test_next_is_strictly_after_and_minute_aligned(void)
     }
 }
 
+static void test_prev(void)
+{
+    struct mtr_cron c;
+    int64_t t;
+    char b[24];
+    T_EQ_INT(mtr_cron_parse("30 0 * * *", &c, NULL, 0), 0);
+    T_EQ_INT(mtr_cron_prev(&c, at("2024-03-04T00:10:00Z"), 86400 * 366, &t), 0);
+    mtr_time_format(t, b);
+    T_EQ_STR(b, "2024-03-03T00:30:00Z");
+    T_EQ_INT(mtr_cron_prev(&c, at("2024-03-04T00:30:00Z"), 86400 * 366, &t), 0); /* inclusive */
+    mtr_time_format(t, b);
+    T_EQ_STR(b, "2024-03-04T00:30:00Z");
+    T_EQ_INT(mtr_cron_parse("* * * * *", &c, NULL, 0), 0);
+    T_EQ_INT(mtr_cron_prev(&c, at("2024-03-04T00:10:59Z"), 86400, &t), 0);
+    mtr_time_format(t, b);
+    T_EQ_STR(b, "2024-03-04T00:10:00Z");
+    T_EQ_INT(mtr_cron_parse("0 0 1 1 *", &c, NULL, 0), 0);
+    T_EQ_INT(mtr_cron_prev(&c, at("2024-03-04T00:10:00Z"), 86400 * 366, &t), 0);
+    mtr_time_format(t, b);
+    T_EQ_STR(b, "2024-01-01T00:00:00Z");
+    T_EQ_INT(mtr_cron_prev(&c, at("2024-03-04T00:10:00Z"), 86400 * 30, &t), MTR_ENOTFOUND);
+}
+
 int main(void)
 {
+    T_RUN(test_prev);
     T_RUN(test_simple_fields);
     T_RUN(test_lists_ranges_steps);
     T_RUN(test_days);
