@@ -340,7 +340,8 @@ int mtr_monitor_run(struct mtr_monitor *m, void (*on_error)(void *ctx, const cha
         struct mtr_errbuf eb = {{0}};
         if (mtr_monitor_pass(m, &eb) && on_error)
             on_error(ctx, eb.msg);
-        m->clock.sleep_until(m->clock.ctx, start + interval, m->stop);
+        if (m->clock.sleep_until(m->clock.ctx, start + interval, m->stop))
+            break; /* stopped, or a clock that cannot wait */
     }
     return 0;
 }

@@ -64,7 +64,8 @@ void mtr_alert_sink_store(struct mtr_alert_sink *out, struct mtr_store *s);
  */
 int mtr_monitor_pass(struct mtr_monitor *m, struct mtr_errbuf *eb);
 
-/* Passes every monitor.interval until *stop; a failed pass is reported through on_error (may be
+/* Passes every monitor.interval until *stop (or the clock's sleep_until returns non-zero); a failed
+ * pass is reported through on_error (may be
  * NULL) and retried at the next interval. Returns 0. */
 int mtr_monitor_run(struct mtr_monitor *m, void (*on_error)(void *ctx, const char *msg), void *ctx);
 

@@ -337,8 +337,8 @@ int mtr_sched_run(struct mtr_scheduler *s, struct mtr_errbuf *eb)
             if (next < wake)
                 wake = next;
         }
-        if (wake > now)
-            s->clock.sleep_until(s->clock.ctx, wake, s->stop);
+        if (wake > now && s->clock.sleep_until(s->clock.ctx, wake, s->stop))
+            break; /* stopped, or a clock that cannot wait */
     }
     return 0;
 }

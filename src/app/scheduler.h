@@ -74,7 +74,7 @@ int mtr_sched_run_job(struct mtr_scheduler *s, int j, int64_t slot, struct mtr_e
 int mtr_sched_run_due(struct mtr_scheduler *s, int *ran, struct mtr_errbuf *eb);
 
 /* The worker loop: run_due, then sleep until the earliest next due time; returns 0 when *stop is
- * set, or the first state error. */
+ * set or the clock's sleep_until returns non-zero, or the first state error. */
 int mtr_sched_run(struct mtr_scheduler *s, struct mtr_errbuf *eb);
 
 #endif
