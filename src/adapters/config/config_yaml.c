@@ -76,6 +76,7 @@ static int walk_jobs(struct walk *w, const yaml_node_t *seq)
         struct mtr_config_job *j = &w->c->worker.jobs[i];
         memset(j, 0, sizeof *j);
         j->days = 2;
+        snprintf(j->dir, sizeof j->dir, "reports");
         j->line = (int)job->start_mark.line + 1;
         w->c->worker.n_jobs = i + 1;
         for (yaml_node_pair_t *p = job->data.mapping.pairs.start; p < job->data.mapping.pairs.top;
