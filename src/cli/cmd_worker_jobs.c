@@ -47,6 +47,10 @@ struct opts {
     const char *run_job;
 };
 
+enum { OPTS_CONTINUE = -1, OPTS_HELP = 100 };
+
+/* Parses the worker options into *o. Returns OPTS_CONTINUE, OPTS_HELP (usage printed, exit 0)
+ * or an exit code (usage error, message printed). */
 static int parse_opts(const char *worker, int argc, char **argv, struct opts *o, int allow_run,
                       void (*usage)(FILE *))
 {
@@ -55,7 +59,7 @@ static int parse_opts(const char *worker, int argc, char **argv, struct opts *o,
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
-            return MTR_EXIT_OK + 100;
+            return OPTS_HELP;
         } else if (strcmp(a, "--once") == 0) {
             o->once = 1;
         } else if (strcmp(a, "--now") == 0 && i + 1 < argc) {
@@ -80,7 +84,7 @@ static int parse_opts(const char *worker, int argc, char **argv, struct opts *o,
         mtr_cli_error("worker %s: --now needs --once (a fixed clock cannot wait)", worker);
         return MTR_EXIT_USAGE;
     }
-    return -1;
+    return OPTS_CONTINUE;
 }
 
 /* ---- logging: one line per event, JSON or text as logging.format says ---- */
@@ -263,8 +267,8 @@ int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv)
 {
     struct opts o;
     int ec = parse_opts("process", argc, argv, &o, 1, process_usage);
-    if (ec >= 0)
-        return ec == 100 ? MTR_EXIT_OK : ec;
+    if (ec != OPTS_CONTINUE)
+        return ec == OPTS_HELP ? MTR_EXIT_OK : ec;
     const struct mtr_config *c = cli->config;
     int job = -1;
     if (o.run_job) {
@@ -406,7 +410,6 @@ static char *monitor_metrics(const struct mtr_monitor *m, int up)
 struct monitor_err_ctx {
     const struct mtr_cli *cli;
     struct mtr_monitor *m;
-    const char *metrics_file;
 };
 
 static void on_monitor_error(void *ctx, const char *msg)
@@ -420,8 +423,8 @@ int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv)
 {
     struct opts o;
     int ec = parse_opts("monitor", argc, argv, &o, 0, monitor_usage);
-    if (ec >= 0)
-        return ec == 100 ? MTR_EXIT_OK : ec;
+    if (ec != OPTS_CONTINUE)
+        return ec == OPTS_HELP ? MTR_EXIT_OK : ec;
     const struct mtr_config *c = cli->config;
     struct mtr_store *st;
     if ((ec = mtr_cli_open_store(cli, &st)) != MTR_EXIT_OK)
@@ -451,7 +454,7 @@ int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv)
         if (rc)
             mtr_cli_error("worker monitor: %s", eb.msg);
     } else {
-        struct monitor_err_ctx ectx = {cli, &m, o.metrics_file};
+        struct monitor_err_ctx ectx = {cli, &m};
         /* metrics after each pass: run the loop pass by pass */
         while (!stop_requested) {
             int64_t start = clock.now(clock.ctx);
