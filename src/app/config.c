@@ -353,6 +353,14 @@ static int set_key(struct mtr_config *c, const struct key *k, const char *value,
     return MTR_EINVAL;
 }
 
+int mtr_config_has_key(const char *path)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
 int mtr_config_set(struct mtr_config *c, const char *path, const char *value, int from_env,
                    char *msg, size_t cap)
 {

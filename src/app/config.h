@@ -109,6 +109,9 @@ int mtr_config_set(struct mtr_config *c, const char *path, const char *value, in
 int mtr_config_job_set(struct mtr_config *c, int j, const char *key, const char *value, char *msg,
                        size_t cap);
 
+/* 1 when path ("api.listen") is a configuration key (worker.jobs excepted). */
+int mtr_config_has_key(const char *path);
+
 /* 1 when a key name (the last path element) looks like a secret: password, secret, token, ... */
 int mtr_config_is_secret_name(const char *key);
 

@@ -138,13 +138,11 @@ static int walk_section(struct walk *w, const char *section, const yaml_node_t *
         }
         if (v->type != YAML_SCALAR_NODE) {
             /* an unknown key is reported as unknown whatever its value */
-            struct mtr_config probe;
-            if (mtr_config_set(&probe, key, "", 1, msg, sizeof msg) == MTR_ENOTFOUND ||
-                mtr_config_is_secret_name(name))
+            if (mtr_config_is_secret_name(name))
                 return at(w, k, key,
-                          mtr_config_is_secret_name(name)
-                              ? "looks like a secret: secrets are only read from the environment"
-                              : "unknown key");
+                          "looks like a secret: secrets are only read from the environment");
+            if (!mtr_config_has_key(key))
+                return at(w, k, key, "unknown key");
             snprintf(msg, sizeof msg, "expected a scalar value, got %s", type_name(v));
             return at(w, v, key, msg);
         }
