@@ -93,7 +93,9 @@ struct mtr_dbt_project {
     int nvars;
     struct mtr_dbt_dir_config *dirs;
     int ndirs;
-    char schema[MTR_DBT_NAME_MAX]; /* relation prefix "schema." for models and seeds; "" none */
+    char schema[MTR_DBT_NAME_MAX];     /* relation prefix "schema." for models and seeds; "" none */
+    char model_path[MTR_DBT_PATH_MAX]; /* relative to dir: "models" unless model-paths says */
+    char seed_path[MTR_DBT_PATH_MAX];  /* relative to dir: "seeds" unless seed-paths says */
 };
 
 /* Frees everything the project owns (not p itself). NULL-safe. */
