@@ -1,7 +1,7 @@
 {# One row per stored interval reading with its meter's id, validity checks, quality tiers and
    calendar features. Flags are 0/1 integers (portable: SQLite has no boolean type). #}
 
-with readings as (
+with source_readings as (
     select
         r.meter_key,
         r.ts,
@@ -18,7 +18,7 @@ with readings as (
     from {{ source('metrify', 'readings') }} as r
 ),
 
-meters as (
+source_meters as (
     select meter_key, meter_id, tariff
     from {{ source('metrify', 'meters') }}
 ),
@@ -41,8 +41,8 @@ joined as (
         r.flags,
         r.score as quality_score,
         m.tariff as tariff_type
-    from readings as r
-    inner join meters as m on m.meter_key = r.meter_key
+    from source_readings as r
+    inner join source_meters as m on m.meter_key = r.meter_key
     where r.kwh is not null
 ),
 
