@@ -304,8 +304,10 @@ int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv)
     } else {
         printf("\nFinished running %d %s in %.2fs.\n", t.total, is_run ? "nodes" : "data tests",
                secs);
-        if (rc == 0)
+        if (rc == 0 && t.warn == 0)
             printf("\nCompleted successfully\n");
+        else if (rc == 0)
+            printf("\nCompleted with %d warning%s\n", t.warn, t.warn == 1 ? "" : "s");
         else
             printf("\nCompleted with %d error%s and %d warning%s\n", t.error,
                    t.error == 1 ? "" : "s", t.warn, t.warn == 1 ? "" : "s");
