@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# transform.sh - `metrify transform` end to end on the dbt project in dbt/: a simulated fleet
+# (plus the reference master data when ../shared is present) is ingested, every model builds and
+# every schema test passes; the daily metrics equal Metrify's own rollups; --select follows the
+# graph; then the data is corrupted three ways (invalid meter type, duplicate reading, score out
+# of range) and the tests that guard each must FAIL with exit 1. A construct outside the Jinja
+# subset is rejected with its position. SQLite only: the PostgreSQL run is pending the PG store.
+source "$(dirname "$0")/../harness/lib.sh"
+P="$TOP/dbt"
+db="$T/store.db"
+run() { "$M" --quiet --db "$1" transform "${@:2}" --project "$P"; }
+py() { python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); $2; c.commit()" "$1"; }
+
+"$M" --quiet simulate --meters 12 --days 3 --seed 4 --fault-rate 2 --out "$T/r.csv" \
+  --grid "$T/g.csv" --weather "$T/w.csv" --master "$T/m" || fail "simulate"
+for k in meters operators stations; do
+  "$M" --quiet --db "$db" import "$k" "$T/m/$k.csv" || fail "import $k"
+done
+ref="$SHARED/data/metrify-reference"
+if [ -f "$ref/smart_meters.csv" ]; then
+  # the reference master data: 1000 meters (SM000000.. as the simulator's), 4 TSOs, 20 stations
+  "$M" --quiet --db "$db" import meters "$ref/smart_meters.csv" || fail "import reference meters"
+  "$M" --quiet --db "$db" import operators "$ref/grid_operators.csv" || fail "import reference operators"
+  "$M" --quiet --db "$db" import stations "$ref/weather_stations.csv" || fail "import reference stations"
+else
+  echo "note: $ref absent; simulated master data only"
+fi
+rc=0; "$M" --quiet --db "$db" ingest readings "$T/r.csv" >/dev/null || rc=$?
+[ "$rc" -le 1 ] || fail "ingest readings exited $rc"
+"$M" --quiet --db "$db" ingest grid "$T/g.csv" >/dev/null || fail "ingest grid"
+"$M" --quiet --db "$db" ingest weather "$T/w.csv" >/dev/null || fail "ingest weather"
+
+# build everything, then test everything
+run "$db" run >"$T/run.out" || { cat "$T/run.out"; fail "transform run exited $?"; }
+grep -q "^Done. PASS=12 WARN=0 ERROR=0 SKIP=0 TOTAL=12$" "$T/run.out" ||
+  { cat "$T/run.out"; fail "run summary"; }
+grep -q "OK created sql table model dim_meters" "$T/run.out" || fail "dim_meters not reported"
+run "$db" test >"$T/test.out" || { grep -E "FAIL|ERROR" "$T/test.out"; fail "transform test exited $?"; }
+grep -Eq "^Done. PASS=[0-9]+ WARN=[0-9]+ ERROR=0 SKIP=0 TOTAL=[0-9]+$" "$T/test.out" ||
+  fail "test summary: $(tail -1 "$T/test.out")"
+"$M" --quiet --db "$db" --json transform test --project "$P" >"$T/test.json" || fail "test --json"
+expect_eq "$(json "$T/test.json" "d['totals']['error']")" 0 "json errors"
+expect_eq "$(json "$T/test.json" "len(d['results']) == d['totals']['total'] > 100")" True "json results"
+expect_eq "$(json "$T/test.json" "sorted(set(r['status'] for r in d['results']) - {'pass', 'warn'})")" "[]" "json statuses"
+
+# the models compute what Metrify computes: daily totals equal rollup_daily, one row per meter
+checks=$(python3 - "$db" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+n, bad = c.execute("""select count(*), sum(abs(d.daily_consumption_kwh - r.kwh) > 1e-6)
+    from daily_consumption_metrics d join meters m on m.meter_id = d.meter_id
+    join rollup_daily r on r.meter_key = m.meter_key and r.day = d.day_start""").fetchone()
+days = c.execute("select count(*) from rollup_daily").fetchone()[0]
+meters = c.execute("select count(*) from meters").fetchone()[0]
+dims = c.execute("select count(*) from dim_meters").fetchone()[0]
+fct = c.execute("select sum(reading_count) from fct_smart_meter_analytics").fetchone()[0]
+rd = c.execute("select count(*) from readings").fetchone()[0]
+print(n == days and n > 0, bad, meters == dims, fct == rd)
+EOF
+)
+expect_eq "$checks" "True 0 True True" "daily=rollup_daily, no mismatch, dim_meters=meters, fct=readings"
+
+# --select with graph operators
+run "$db" run --select +dim_meters >"$T/sel.out" || fail "run --select +dim_meters"
+grep -q "TOTAL=3$" "$T/sel.out" || fail "+dim_meters should build 3 nodes: $(tail -1 "$T/sel.out")"
+"$M" --quiet --db "$db" transform list --project "$P" --select stg_grid_status+ >"$T/ls.out"
+expect_eq "$(grep -c '^metrify\.[a-z]*\.[a-z_]*$' "$T/ls.out")" 3 "stg_grid_status+ = itself, dim_grid_operators, grid_performance_metrics"
+grep -q "^metrify.metrics.grid_performance_metrics$" "$T/ls.out" || fail "list misses a descendant"
+"$M" --quiet --db "$db" transform compile --project "$P" --select fct_smart_meter_analytics >"$T/c.sql"
+grep -q "{{\|{#" "$T/c.sql" && fail "compiled SQL still has Jinja"
+grep -q "from stg_smart_meter_readings" "$T/c.sql" || fail "ref not compiled to the relation"
+rc=0; "$M" --quiet --db "$db" transform run --project "$P" --select no_such_model 2>"$T/e.out" || rc=$?
+expect_eq "$rc" 2 "unknown selector exit"
+
+# corruption 1: a meter type outside the vocabulary (the store's CHECK bypassed on purpose)
+cp "$db" "$T/c1.db"
+py "$T/c1.db" "c.execute('pragma ignore_check_constraints = on'); c.execute(\"update meters set type = 'hydraulic' where meter_id = 'SM000003'\")"
+run "$T/c1.db" run >/dev/null || fail "run on c1"
+rc=0; run "$T/c1.db" test >"$T/c1.out" || rc=$?
+expect_eq "$rc" 1 "test exit with an invalid meter type"
+grep -q "FAIL 1 accepted_values_dim_meters_meter_type__residential_commercial_industrial" "$T/c1.out" ||
+  fail "accepted_values on dim_meters.meter_type did not fail"
+grep -q "FAIL 1 relationships_dim_meters_meter_type__meter_type__ref_meter_types_" "$T/c1.out" ||
+  fail "relationships dim_meters -> meter_types did not fail"
+rc=0; run "$T/c1.db" test --select dim_meters >/dev/null || rc=$?
+expect_eq "$rc" 1 "test --select dim_meters on c1"
+run "$T/c1.db" test --select dim_grid_operators >/dev/null || fail "dim_grid_operators tests should pass on c1"
+
+# corruption 2: the same interval stored twice
+cp "$db" "$T/c2.db"
+py "$T/c2.db" "c.execute('insert into readings(id, meter_key, ts, interval_s, raw_kwh, kwh, quality_code, flags, score, ingested_at) select id + 1, meter_key, ts, interval_s, raw_kwh, kwh, quality_code, flags, score, ingested_at from readings where meter_key = 2 order by ts limit 1')"
+run "$T/c2.db" run >/dev/null || fail "run on c2"
+rc=0; run "$T/c2.db" test >"$T/c2.out" || rc=$?
+expect_eq "$rc" 1 "test exit with a duplicate reading"
+grep -q "FAIL 1 unique_stg_smart_meter_readings_reading_id" "$T/c2.out" || fail "unique reading_id did not fail"
+grep -q "FAIL 1 dbt_utils_accepted_range_daily_consumption_metrics_coverage_percent__0_100" "$T/c2.out" ||
+  fail "coverage range did not fail"
+
+# corruption 3: a quality score outside 0..1
+cp "$db" "$T/c3.db"
+py "$T/c3.db" "c.execute('update readings set score = 1.5 where meter_key = 5 and ts = (select max(ts) from readings where meter_key = 5)')"
+run "$T/c3.db" run >/dev/null || fail "run on c3"
+rc=0; run "$T/c3.db" test --select stg_smart_meter_readings >"$T/c3.out" || rc=$?
+expect_eq "$rc" 1 "test exit with a score of 1.5"
+grep -q "FAIL 1 dbt_utils_accepted_range_stg_smart_meter_readings_quality_score__0_1" "$T/c3.out" ||
+  fail "quality_score range did not fail"
+
+# a model that fails to build: ERROR, and its descendants SKIP
+cp -r "$P" "$T/proj"
+printf 'select no_such_column from {{ ref(%s) }}\n' "'stg_weather_data'" >"$T/proj/models/marts/dim_weather_stations.sql"
+rc=0; "$M" --quiet --db "$db" transform run --project "$T/proj" >"$T/err.out" || rc=$?
+expect_eq "$rc" 1 "run exit with a broken model"
+grep -q "ERROR sql table model dim_weather_stations" "$T/err.out" || fail "broken model not ERROR"
+grep -q "SKIP relation weather_correlation_metrics" "$T/err.out" || fail "descendant not skipped"
+
+# outside the Jinja subset: rejected with file:line:col, exit 2
+cp -r "$P" "$T/proj2"
+printf 'select 1 as x\n{%% if true %%}where 1 = 1{%% endif %%}\n' >"$T/proj2/models/staging/stg_bad.sql"
+rc=0; "$M" --quiet --db "$db" transform compile --project "$T/proj2" 2>"$T/j.out" >/dev/null || rc=$?
+expect_eq "$rc" 2 "compile exit for {% if %}"
+grep -q "models/staging/stg_bad.sql:2:1: statement '{% if %}' is not in the Jinja subset" "$T/j.out" ||
+  fail "subset error message: $(cat "$T/j.out")"
+
+echo "transform: SQLite run ok (the PostgreSQL run is pending the PostgreSQL store on main)"
