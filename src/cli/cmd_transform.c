@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "adapters/dbt/project.h"
+#include "adapters/postgres/pg_sql.h"
 #include "adapters/sqlite/sqlite_sql.h"
+#include "adapters/store_open.h"
 #include "app/ports.h"
 #include "app/transform.h"
 #include "cli/cli.h"
@@ -255,19 +257,23 @@ int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv)
     }
 
     const char *loc = cli->db;
-    if (strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0) {
-        mtr_cli_error("transform: PostgreSQL is not wired to the SQL port yet; run the project "
-                      "with dbt-postgres (docs/warehouse/dbt.md) or on a SQLite store");
-        ec = MTR_EXIT_STORE;
+    int pg = strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0;
+    /* open the store once so that its tables exist and are migrated; a build without the
+     * PostgreSQL store still transforms a database whose tables another build created */
+    struct mtr_store *store = NULL;
+    rc = mtr_store_open(loc, &store, &eb);
+    if (rc == 0) {
+        store->ops->close(store);
+    } else if (!(pg && rc == MTR_EUNSUPPORTED)) {
+        mtr_cli_error("cannot open store %s: %s", loc, eb.msg[0] ? eb.msg : mtr_strerror(rc));
+        ec = rc == MTR_EIO ? MTR_EXIT_IO : MTR_EXIT_STORE;
         goto out;
     }
-    struct mtr_store *store;
-    if ((ec = mtr_cli_open_store(cli, &store)) != MTR_EXIT_OK) /* creates and migrates */
-        goto out;
-    store->ops->close(store);
-    if (strncmp(loc, "sqlite:", 7) == 0)
+    memset(&eb, 0, sizeof eb);
+    if (!pg && strncmp(loc, "sqlite:", 7) == 0)
         loc += 7;
-    if ((rc = mtr_sqlite_sql_open(loc, &db, &eb)) < 0) {
+    rc = pg ? mtr_pg_sql_open(loc, &db, &eb) : mtr_sqlite_sql_open(loc, &db, &eb);
+    if (rc < 0) {
         mtr_cli_error("transform: %s", eb.msg);
         ec = MTR_EXIT_STORE;
         goto out;
