@@ -171,7 +171,7 @@ static int walk_model_config(struct mtr_dbt_project *p, struct ydoc *y, yaml_nod
             return ybad(y, kn, eb, MTR_EINVAL, "models: expected string keys");
         const char *key = k[0] == '+' ? k + 1 : k;
         if (strcmp(key, "materialized") == 0) {
-            enum mtr_dbt_mat mat;
+            enum mtr_dbt_mat mat = MTR_DBT_VIEW;
             int rc = parse_mat(y, vn, &mat, eb);
             if (rc == 0)
                 rc = add_dir(p, dir, mat) < 0 ? mtr_err(eb, MTR_ENOMEM, "out of memory") : 0;
