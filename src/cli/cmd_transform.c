@@ -285,8 +285,9 @@ int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv)
     int is_run = strcmp(op, "run") == 0;
     if (!cli->json) {
         printf("Running with metrify transform (dbt subset) on %s:%s\n", db->ops->dialect, loc);
-        printf("Found %d models, %d seeds, %d data tests, %d sources\n\n", models, seeds, p.ntests,
-               p.nsources);
+        printf("Found %d model%s, %d seed%s, %d data test%s, %d source%s\n\n", models,
+               models == 1 ? "" : "s", seeds, seeds == 1 ? "" : "s", p.ntests,
+               p.ntests == 1 ? "" : "s", p.nsources, p.nsources == 1 ? "" : "s");
     }
     double t0 = now_s();
     struct mtr_transform_totals t;

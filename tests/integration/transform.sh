@@ -61,6 +61,14 @@ EOF
 )
 expect_eq "$checks" "True 0 True True" "daily=rollup_daily, no mismatch, dim_meters=meters, fct=readings"
 
+# --vars reaches the models: a zero-day lookback keeps only the newest day in the fact table
+cp "$db" "$T/v.db"
+"$M" --quiet --db "$T/v.db" transform run --project "$P" --select fct_smart_meter_analytics \
+  --vars '{fact_lookback_days: 0}' >/dev/null || fail "run --vars"
+expect_eq "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(distinct day_start) from fct_smart_meter_analytics').fetchone()[0])" "$T/v.db")" 1 "days kept with fact_lookback_days 0"
+rc=0; "$M" --quiet --db "$T/v.db" transform run --project "$P" --vars '{a: [1]}' 2>/dev/null || rc=$?
+expect_eq "$rc" 2 "exit for a non-scalar --vars value"
+
 # --select with graph operators
 run "$db" run --select +dim_meters >"$T/sel.out" || fail "run --select +dim_meters"
 grep -q "TOTAL=3$" "$T/sel.out" || fail "+dim_meters should build 3 nodes: $(tail -1 "$T/sel.out")"

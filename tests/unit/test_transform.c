@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "adapters/sqlite/sqlite_sql.h"
 #include "app/transform.h"
 #include "t.h"
 
@@ -395,6 +399,76 @@ static void test_tests_pass_fail_warn_error(void)
     mtr_dbt_project_free(&p);
 }
 
+/* On a real SQLite file: seed, view over a source, table over the view, a view over that table;
+ * rebuilding the table swaps it under the dependent view; tests pass, then fail on bad data. */
+static void test_sqlite_end_to_end(void)
+{
+    char path[] = "/tmp/mtr_transform_XXXXXX";
+    int fd = mkstemp(path);
+    T_CHECK(fd >= 0);
+    close(fd);
+    sqlite3 *raw = NULL;
+    T_EQ_INT(sqlite3_open(path, &raw), SQLITE_OK);
+    T_EQ_INT(sqlite3_exec(raw,
+                          "create table readings(meter_key integer, kwh real);"
+                          "insert into readings values (1, 0.5), (1, 1.5), (2, 2.0);",
+                          NULL, NULL, NULL),
+             SQLITE_OK);
+    struct mtr_dbt_project p;
+    struct mtr_errbuf eb = {{0}};
+    diamond(&p);
+    /* d is a view over table b: rebuilding b must not break d */
+    T_EQ_INT(mtr_transform_compile(&p, &eb), 0);
+    int codes = idx(&p, "codes");
+    add_test(&p, MTR_TEST_UNIQUE, idx(&p, "a"), "k"); /* k = meter_key: 1 twice */
+    struct mtr_dbt_test *rel = add_test(&p, MTR_TEST_RELATIONSHIPS, idx(&p, "b"), "k");
+    snprintf(rel->to, sizeof rel->to, "codes");
+    snprintf(rel->field, sizeof rel->field, "code");
+    add_test(&p, MTR_TEST_NOT_NULL, codes, "code");
+    T_EQ_INT(mtr_transform_compile(&p, &eb), 0);
+    struct mtr_sql *db = NULL;
+    T_EQ_INT(mtr_sqlite_sql_open(path, &db, &eb), 0);
+    struct mtr_transform_totals t;
+    if (db) {
+        for (int round = 0; round < 2; round++) {
+            T_EQ_INT(mtr_transform_run(&p, db, NULL, NULL, NULL, &t), 0);
+            T_EQ_INT(t.pass, 6);
+            int64_t n = -1;
+            T_EQ_INT(db->ops->query_int(db, "select count(*) from d", &n), 0);
+            T_EQ_INT(n, 10); /* b (k 1, 1, 2) join c (a x 2 codes: k 1 x4, 2 x2) on k: 8 + 2 */
+            T_EQ_INT(db->ops->query_int(db, "select count(*) from codes where label is null", &n),
+                     0);
+            T_EQ_INT(n, 1);
+            T_EQ_INT(db->ops->query_int(
+                         db, "select count(*) from sqlite_master where name like '%dbt_tmp%'", &n),
+                     0);
+            T_EQ_INT(n, 0);
+        }
+        enum mtr_sql_relation kind;
+        T_EQ_INT(db->ops->relation_kind(db, "b", &kind), 0);
+        T_EQ_INT(kind, MTR_REL_TABLE);
+        T_EQ_INT(db->ops->relation_kind(db, "d", &kind), 0);
+        T_EQ_INT(kind, MTR_REL_VIEW);
+        /* unique(a.k) fails (meter 1 twice); relationships b.k -> codes.code: 1, 2 exist */
+        T_EQ_INT(mtr_transform_test(&p, db, NULL, NULL, NULL, &t), MTR_ERANGE);
+        T_EQ_INT(t.error, 1);
+        T_EQ_INT(t.pass, 2);
+        T_EQ_INT(db->ops->exec(db, "delete from readings where kwh = 0.5"), 0);
+        T_EQ_INT(mtr_transform_test(&p, db, NULL, NULL, NULL, &t), 0);
+        T_EQ_INT(db->ops->exec(db, "insert into readings values (7, 1.0)"), 0);
+        T_EQ_INT(mtr_transform_run(&p, db, NULL, NULL, NULL, &t), 0);
+        T_EQ_INT(mtr_transform_test(&p, db, NULL, NULL, NULL, &t), MTR_ERANGE); /* 7: no code */
+        T_EQ_INT(t.error, 1);
+        T_EQ_INT(db->ops->exec(db, "select * from no_such_table"), MTR_ESTORE);
+        T_CHECK(strstr(db->err.msg, "no such table") != NULL);
+        db->ops->close(db);
+    }
+    sqlite3_close(raw);
+    mtr_dbt_project_free(&p);
+    unlink(path);
+    T_EQ_INT(mtr_sqlite_sql_open("/nonexistent/dir/x.db", &db, &eb), MTR_EIO);
+}
+
 int main(void)
 {
     T_RUN(test_compile_fills_sql_deps_and_materialisation);
@@ -405,5 +479,6 @@ int main(void)
     T_RUN(test_run_materialises_in_order);
     T_RUN(test_run_error_skips_descendants);
     T_RUN(test_tests_pass_fail_warn_error);
+    T_RUN(test_sqlite_end_to_end);
     return T_END();
 }
