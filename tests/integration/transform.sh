@@ -33,7 +33,7 @@ rc=0; "$M" --quiet --db "$db" ingest readings "$T/r.csv" >/dev/null || rc=$?
 
 # build everything, then test everything
 run "$db" run >"$T/run.out" || { cat "$T/run.out"; fail "transform run exited $?"; }
-grep -q "^Done. PASS=12 WARN=0 ERROR=0 SKIP=0 TOTAL=12$" "$T/run.out" ||
+grep -q "^Done. PASS=13 WARN=0 ERROR=0 SKIP=0 TOTAL=13$" "$T/run.out" ||
   { cat "$T/run.out"; fail "run summary"; }
 grep -q "OK created sql table model dim_meters" "$T/run.out" || fail "dim_meters not reported"
 run "$db" test >"$T/test.out" || { grep -E "FAIL|ERROR" "$T/test.out"; fail "transform test exited $?"; }
@@ -41,7 +41,7 @@ grep -Eq "^Done. PASS=[0-9]+ WARN=[0-9]+ ERROR=0 SKIP=0 TOTAL=[0-9]+$" "$T/test.
   fail "test summary: $(tail -1 "$T/test.out")"
 "$M" --quiet --db "$db" --json transform test --project "$P" >"$T/test.json" || fail "test --json"
 expect_eq "$(json "$T/test.json" "d['totals']['error']")" 0 "json errors"
-expect_eq "$(json "$T/test.json" "len(d['results']) == d['totals']['total'] > 100")" True "json results"
+expect_eq "$(json "$T/test.json" "len(d['results']) == d['totals']['total'] > 120")" True "json results"
 expect_eq "$(json "$T/test.json" "sorted(set(r['status'] for r in d['results']) - {'pass', 'warn'})")" "[]" "json statuses"
 
 # the models compute what Metrify computes: daily totals equal rollup_daily, one row per meter
@@ -56,10 +56,24 @@ meters = c.execute("select count(*) from meters").fetchone()[0]
 dims = c.execute("select count(*) from dim_meters").fetchone()[0]
 fct = c.execute("select sum(reading_count) from fct_smart_meter_analytics").fetchone()[0]
 rd = c.execute("select count(*) from readings").fetchone()[0]
-print(n == days and n > 0, bad, meters == dims, fct == rd)
+# r squared of daily kWh on temperature, recomputed here from the joined rows
+import collections
+pts = collections.defaultdict(list)
+for m, x, y in c.execute("""select meter_id, avg_temperature_c, daily_consumption_kwh
+        from weather_correlation_metrics where avg_temperature_c is not null"""):
+    pts[m].append((x, y))
+worst = 0.0
+for m, r2 in c.execute("select meter_id, r_squared from weather_sensitivity_metrics where r_squared is not null"):
+    xs, ys = zip(*pts[m])
+    k = len(xs); mx = sum(xs) / k; my = sum(ys) / k
+    sxy = sum((a - mx) * (b - my) for a, b in zip(xs, ys))
+    sxx = sum((a - mx) ** 2 for a in xs); syy = sum((b - my) ** 2 for b in ys)
+    worst = max(worst, abs(sxy * sxy / (sxx * syy) - r2))
+n_r2 = c.execute("select count(r_squared) from weather_sensitivity_metrics").fetchone()[0]
+print(n == days and n > 0, bad, meters == dims, fct == rd, n_r2 > 0 and worst < 1e-6)
 EOF
 )
-expect_eq "$checks" "True 0 True True" "daily=rollup_daily, no mismatch, dim_meters=meters, fct=readings"
+expect_eq "$checks" "True 0 True True True" "daily=rollup_daily, no mismatch, dim_meters=meters, fct=readings, r2"
 
 # --vars reaches the models: a zero-day lookback keeps only the newest day in the fact table
 cp "$db" "$T/v.db"
@@ -137,7 +151,8 @@ fingerprint() { # $1 = a command that runs SQL from stdin and prints rows as a|b
     "select fact_id, reading_count, anomaly_count, time_period_classification, year_number, month_of_year, day_of_month, day_name from fct_smart_meter_analytics" \
     "select metric_id, consumption_category, data_completeness, total_readings, overall_quality_tier from daily_consumption_metrics" \
     "select operator_id, stability_classification, risk_classification, operator_status, grid_health_status from grid_performance_metrics" \
-    "select metric_id, station_id, temperature_impact from weather_correlation_metrics"; do
+    "select metric_id, station_id, temperature_impact from weather_correlation_metrics" \
+    "select meter_id, n_days, correlation_strength, weather_dependency from weather_sensitivity_metrics"; do
     echo "$q" | $1 | LC_ALL=C sort
   done
 }
@@ -162,7 +177,7 @@ if [ -f "$pgsh" ]; then
       "$M" --quiet --db "$PG_URL" ingest grid "$T/g.csv" >/dev/null || fail "pg ingest grid"
       "$M" --quiet --db "$PG_URL" ingest weather "$T/w.csv" >/dev/null || fail "pg ingest weather"
       run "$PG_URL" run >"$T/pgrun.out" || { cat "$T/pgrun.out"; fail "pg transform run"; }
-      grep -q "^Done. PASS=12 WARN=0 ERROR=0 SKIP=0 TOTAL=12$" "$T/pgrun.out" || fail "pg run summary"
+      grep -q "^Done. PASS=13 WARN=0 ERROR=0 SKIP=0 TOTAL=13$" "$T/pgrun.out" || fail "pg run summary"
       run "$PG_URL" run >/dev/null || fail "pg transform run, second time (rebuild over existing relations)"
       run "$PG_URL" test >"$T/pgtest.out" || { grep -E "FAIL|ERROR" "$T/pgtest.out"; fail "pg transform test"; }
       fingerprint sqlite_rows >"$T/fp.sqlite"
