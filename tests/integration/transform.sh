@@ -2,8 +2,8 @@
 # transform.sh - `metrify transform` end to end on the dbt project in dbt/: a simulated fleet
 # (plus the reference master data when ../shared is present) is ingested, every model builds and
 # every schema test passes; the daily metrics equal Metrify's own rollups; --select follows the
-# graph; then the data is corrupted three ways (invalid meter type, duplicate reading, score out
-# of range) and the tests that guard each must FAIL with exit 1. A construct outside the Jinja
+# graph; then the data is corrupted three ways (invalid meter type, duplicated seed row, score
+# out of range) and the tests that guard each must FAIL with exit 1. A construct outside the Jinja
 # subset is rejected with its position. The same on PostgreSQL, with outputs identical to
 # SQLite's, when the build has the PostgreSQL store (else reported pending).
 source "$(dirname "$0")/../harness/lib.sh"
@@ -32,17 +32,29 @@ rc=0; "$M" --quiet --db "$db" ingest readings "$T/r.csv" >/dev/null || rc=$?
 "$M" --quiet --db "$db" ingest weather "$T/w.csv" >/dev/null || fail "ingest weather"
 
 # build everything, then test everything
-run "$db" run >"$T/run.out" || { cat "$T/run.out"; fail "transform run exited $?"; }
+rc=0; run "$db" run >"$T/run.out" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$T/run.out"; fail "transform run exited $rc"; }
 grep -q "^Done. PASS=13 WARN=0 ERROR=0 SKIP=0 TOTAL=13$" "$T/run.out" ||
   { cat "$T/run.out"; fail "run summary"; }
 grep -q "OK created sql table model dim_meters" "$T/run.out" || fail "dim_meters not reported"
-run "$db" test >"$T/test.out" || { grep -E "FAIL|ERROR" "$T/test.out"; fail "transform test exited $?"; }
+rc=0; run "$db" test >"$T/test.out" || rc=$?
+[ "$rc" -eq 0 ] || { grep -E "FAIL|ERROR" "$T/test.out"; fail "transform test exited $rc"; }
 grep -Eq "^Done. PASS=[0-9]+ WARN=[0-9]+ ERROR=0 SKIP=0 TOTAL=[0-9]+$" "$T/test.out" ||
   fail "test summary: $(tail -1 "$T/test.out")"
 "$M" --quiet --db "$db" --json transform test --project "$P" >"$T/test.json" || fail "test --json"
 expect_eq "$(json "$T/test.json" "d['totals']['error']")" 0 "json errors"
 expect_eq "$(json "$T/test.json" "len(d['results']) == d['totals']['total'] > 120")" True "json results"
 expect_eq "$(json "$T/test.json" "sorted(set(r['status'] for r in d['results']) - {'pass', 'warn'})")" "[]" "json statuses"
+
+# the number of stored readings, read through metrify's connection: `readings` is a virtual
+# table over the store's reading blocks, which plain SQLite clients do not have
+mkdir -p "$T/probe/models"
+printf 'name: probe\n' >"$T/probe/dbt_project.yml"
+printf 'version: 2\nsources:\n  - name: metrify\n    tables:\n      - name: readings\n' \
+  >"$T/probe/models/sources.yml"
+printf "{{ config(materialized='table') }}select count(*) as n from {{ source('metrify', 'readings') }}\n" \
+  >"$T/probe/models/probe_readings.sql"
+"$M" --quiet --db "$db" transform run --project "$T/probe" >/dev/null || fail "probe project"
 
 # the models compute what Metrify computes: daily totals equal rollup_daily, one row per meter
 checks=$(python3 - "$db" <<'EOF'
@@ -55,7 +67,7 @@ days = c.execute("select count(*) from rollup_daily").fetchone()[0]
 meters = c.execute("select count(*) from meters").fetchone()[0]
 dims = c.execute("select count(*) from dim_meters").fetchone()[0]
 fct = c.execute("select sum(reading_count) from fct_smart_meter_analytics").fetchone()[0]
-rd = c.execute("select count(*) from readings").fetchone()[0]
+rd = c.execute("select n from probe_readings").fetchone()[0]
 # r squared of daily kWh on temperature, recomputed here from the joined rows
 import collections
 pts = collections.defaultdict(list)
@@ -70,7 +82,7 @@ for m, r2 in c.execute("select meter_id, r_squared from weather_sensitivity_metr
     sxx = sum((a - mx) ** 2 for a in xs); syy = sum((b - my) ** 2 for b in ys)
     worst = max(worst, abs(sxy * sxy / (sxx * syy) - r2))
 n_r2 = c.execute("select count(r_squared) from weather_sensitivity_metrics").fetchone()[0]
-print(n == days and n > 0, bad, meters == dims, fct == rd, n_r2 > 0 and worst < 1e-6)
+print(n == days and n > 0, bad, meters == dims, fct == rd and rd > 0, n_r2 > 0 and worst < 1e-6)
 EOF
 )
 expect_eq "$checks" "True 0 True True True" "daily=rollup_daily, no mismatch, dim_meters=meters, fct=readings, r2"
@@ -109,23 +121,24 @@ rc=0; run "$T/c1.db" test --select dim_meters >/dev/null || rc=$?
 expect_eq "$rc" 1 "test --select dim_meters on c1"
 run "$T/c1.db" test --select dim_grid_operators >/dev/null || fail "dim_grid_operators tests should pass on c1"
 
-# corruption 2: the same interval stored twice
+# corruption 2: a duplicated row in the meter_types seed (in a copy of the project): the seed's
+# unique key fails, and every meter of that type appears twice in dim_meters
+cp -r "$P" "$T/dup"
+tail -1 "$P/seeds/meter_types.csv" >>"$T/dup/seeds/meter_types.csv"
 cp "$db" "$T/c2.db"
-py "$T/c2.db" "c.execute('insert into readings(id, meter_key, ts, interval_s, raw_kwh, kwh, quality_code, flags, score, ingested_at) select id + 1, meter_key, ts, interval_s, raw_kwh, kwh, quality_code, flags, score, ingested_at from readings where meter_key = 2 order by ts limit 1')"
-run "$T/c2.db" run >/dev/null || fail "run on c2"
-rc=0; run "$T/c2.db" test >"$T/c2.out" || rc=$?
-expect_eq "$rc" 1 "test exit with a duplicate reading"
-grep -q "FAIL 1 unique_stg_smart_meter_readings_reading_id" "$T/c2.out" || fail "unique reading_id did not fail"
-grep -q "FAIL 1 dbt_utils_accepted_range_daily_consumption_metrics_coverage_percent__0_100" "$T/c2.out" ||
-  fail "coverage range did not fail"
+"$M" --quiet --db "$T/c2.db" transform run --project "$T/dup" >/dev/null || fail "run on c2"
+rc=0; "$M" --quiet --db "$T/c2.db" transform test --project "$T/dup" >"$T/c2.out" || rc=$?
+expect_eq "$rc" 1 "test exit with a duplicated seed row"
+grep -q "FAIL 1 unique_meter_types_meter_type" "$T/c2.out" || fail "unique meter_types.meter_type did not fail"
+grep -Eq "FAIL [1-9][0-9]* unique_dim_meters_meter_id" "$T/c2.out" || fail "unique dim_meters.meter_id did not fail"
 
 # corruption 3: a quality score outside 0..1
 cp "$db" "$T/c3.db"
-py "$T/c3.db" "c.execute('update readings set score = 1.5 where meter_key = 5 and ts = (select max(ts) from readings where meter_key = 5)')"
+py "$T/c3.db" "c.execute(\"update weather_observations set score = 1.5 where station_id = 'WS000' and ts = (select max(ts) from weather_observations where station_id = 'WS000')\")"
 run "$T/c3.db" run >/dev/null || fail "run on c3"
-rc=0; run "$T/c3.db" test --select stg_smart_meter_readings >"$T/c3.out" || rc=$?
+rc=0; run "$T/c3.db" test --select stg_weather_data >"$T/c3.out" || rc=$?
 expect_eq "$rc" 1 "test exit with a score of 1.5"
-grep -q "FAIL 1 dbt_utils_accepted_range_stg_smart_meter_readings_quality_score__0_1" "$T/c3.out" ||
+grep -q "FAIL 1 dbt_utils_accepted_range_stg_weather_data_quality_score__0_1" "$T/c3.out" ||
   fail "quality_score range did not fail"
 
 # a model that fails to build: ERROR, and its descendants SKIP

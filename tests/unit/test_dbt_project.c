@@ -171,6 +171,10 @@ static void test_properties_errors(void)
          "severity must be warn or error", MTR_EINVAL},
         {"version: 2\nmodels:\n  - name: m1\n    tests: [x]\n", "model-level tests are not",
          MTR_EINVAL},
+        {"version: 2\nseeds:\n  - name: m1\n",
+         "s.yml:3: seed 'm1' is described but there is no "
+         "m1.csv",
+         MTR_ENOTFOUND},
         {"version: 2\nsources:\n  - name: raw\n    tables:\n      - name: t\n      - name: t\n",
          "s.yml:6: source table declared twice", MTR_EINVAL},
         {"version: 2\nmodels:\n  - name: m1\n    columns:\n  - bad: [\n", "s.yml:", MTR_EPARSE},
@@ -216,6 +220,9 @@ static void test_load_from_disk(void)
     snprintf(path, sizeof path, "%s/models/marts/schema.yml", dir);
     write_file(path, "version: 2\nmodels:\n  - name: fct\n    columns:\n      - name: kind\n"
                      "        data_tests: [not_null]\n");
+    snprintf(path, sizeof path, "%s/seeds/props.yml", dir);
+    write_file(path, "version: 2\nseeds:\n  - name: kinds\n    columns:\n      - name: kind\n"
+                     "        data_tests: [unique]\n");
     struct mtr_dbt_project p;
     T_EQ_INT(mtr_dbt_project_load(dir, &p, &EB), 0);
     T_EQ_INT(p.nnodes, 3);
@@ -232,7 +239,11 @@ static void test_load_from_disk(void)
         T_EQ_STR(p.nodes[kinds].cells[2], "big, really");
         T_EQ_STR(p.nodes[kinds].cells[3], "");
     }
-    T_EQ_INT(p.ntests, 1);
+    T_EQ_INT(p.ntests, 2);
+    if (p.ntests == 2) {
+        T_EQ_STR(p.tests[1].name, "unique_kinds_kind");
+        T_EQ_INT(p.tests[1].node, kinds);
+    }
     T_EQ_INT(mtr_transform_compile(&p, &EB), 0);
     mtr_dbt_project_free(&p);
 

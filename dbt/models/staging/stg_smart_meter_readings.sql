@@ -1,5 +1,9 @@
 {# One row per stored interval reading with its meter's id, validity checks, quality tiers and
-   calendar features. Flags are 0/1 integers (portable: SQLite has no boolean type). #}
+   calendar features. Flags are 0/1 integers (portable: SQLite has no boolean type).
+   A table, not a view like the other staging models (the original made all three tables): the
+   marts and the tests read it many times, and on SQLite every read of `readings` decodes the
+   store's reading blocks. #}
+{{ config(materialized='table') }}
 
 with source_readings as (
     select

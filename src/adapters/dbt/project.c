@@ -520,6 +520,43 @@ static int parse_sources(struct mtr_dbt_project *p, struct ydoc *y, yaml_node_t 
     return 0;
 }
 
+/* The models: or seeds: list of a properties file: each entry names an existing node of that
+ * kind; its column tests are added. */
+static int parse_described(struct mtr_dbt_project *p, struct ydoc *y, yaml_node_t *list, int seeds,
+                           struct mtr_errbuf *eb)
+{
+    const char *what = seeds ? "seed" : "model";
+    if (!list)
+        return 0;
+    if (list->type != YAML_SEQUENCE_NODE)
+        return ybad(y, list, eb, MTR_EINVAL,
+                    seeds ? "seeds: expected a list" : "models: expected a list");
+    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
+         it++) {
+        yaml_node_t *mn = ynode(y, *it);
+        char name[MTR_DBT_NAME_MAX];
+        int rc = yget_str(y, mn, "name", name, sizeof name, eb);
+        if (rc < 0)
+            return rc;
+        int node = mtr_dbt_find_node(p, name);
+        if (node < 0 || (p->nodes[node].kind == MTR_DBT_SEED) != seeds) {
+            char msg[200];
+            bprintf(msg, sizeof msg, "%s '%s' is described but there is no %s.%s", what, name, name,
+                    seeds ? "csv" : "sql");
+            return ybad(y, mn, eb, MTR_ENOTFOUND, msg);
+        }
+        if (yget(y, mn, "tests") || yget(y, mn, "data_tests")) {
+            char msg[200];
+            bprintf(msg, sizeof msg, "%s-level tests are not supported (put tests under a column)",
+                    what);
+            return ybad(y, mn, eb, MTR_EINVAL, msg);
+        }
+        if ((rc = parse_columns(p, y, mn, node, -1, name, eb)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int mtr_dbt_project_parse_properties(struct mtr_dbt_project *p, const char *file, const char *text,
                                      struct mtr_errbuf *eb)
 {
@@ -542,34 +579,9 @@ int mtr_dbt_project_parse_properties(struct mtr_dbt_project *p, const char *file
     yaml_node_t *sources = yget(&y, root, "sources");
     if (sources && (rc = parse_sources(p, &y, sources, eb)) < 0)
         goto out;
-    yaml_node_t *models = yget(&y, root, "models");
-    if (!models)
-        goto out;
-    if (models->type != YAML_SEQUENCE_NODE) {
-        rc = ybad(&y, models, eb, MTR_EINVAL, "models: expected a list");
-        goto out;
-    }
-    for (yaml_node_item_t *it = models->data.sequence.items.start;
-         it < models->data.sequence.items.top; it++) {
-        yaml_node_t *mn = ynode(&y, *it);
-        char name[MTR_DBT_NAME_MAX];
-        if ((rc = yget_str(&y, mn, "name", name, sizeof name, eb)) < 0)
-            goto out;
-        int node = mtr_dbt_find_node(p, name);
-        if (node < 0) {
-            char msg[200];
-            bprintf(msg, sizeof msg, "model '%s' is described but there is no %s.sql", name, name);
-            rc = ybad(&y, mn, eb, MTR_ENOTFOUND, msg);
-            goto out;
-        }
-        if (yget(&y, mn, "tests") || yget(&y, mn, "data_tests")) {
-            rc = ybad(&y, mn, eb, MTR_EINVAL,
-                      "model-level tests are not supported (put tests under a column)");
-            goto out;
-        }
-        if ((rc = parse_columns(p, &y, mn, node, -1, name, eb)) < 0)
-            goto out;
-    }
+    static const char *const kinds[] = {"models", "seeds"};
+    for (int k = 0; k < 2 && rc == 0; k++)
+        rc = parse_described(p, &y, yget(&y, root, kinds[k]), k == 1, eb);
 out:
     yaml_free(&y);
     return rc;
@@ -833,6 +845,35 @@ static int load_seeds(struct mtr_dbt_project *p, struct mtr_errbuf *eb)
     return rc;
 }
 
+/* Properties files (.yml) beside the seeds, as dbt reads them from the seed path too. */
+static int load_seed_properties(struct mtr_dbt_project *p, struct mtr_errbuf *eb)
+{
+    char dirpath[2 * MTR_DBT_PATH_MAX + 8];
+    bprintf(dirpath, sizeof dirpath, "%s/%s", p->dir, p->seed_path);
+    struct dirent **ents = NULL;
+    int n = scandir(dirpath, &ents, filter_visible, alphasort);
+    if (n < 0)
+        return errno == ENOENT
+                   ? 0
+                   : mtr_err(eb, MTR_EIO, "cannot read %s: %s", dirpath, strerror(errno));
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const char *nm = ents[i]->d_name;
+        if (!has_suffix(nm, ".yml") && !has_suffix(nm, ".yaml"))
+            continue;
+        char full[3 * MTR_DBT_PATH_MAX], shown[2 * MTR_DBT_PATH_MAX], *text = NULL;
+        bprintf(full, sizeof full, "%s/%s", dirpath, nm);
+        bprintf(shown, sizeof shown, "%s/%s", p->seed_path, nm);
+        if ((rc = read_file(full, &text, eb)) == 0)
+            rc = mtr_dbt_project_parse_properties(p, shown, text, eb);
+        free(text);
+    }
+    for (int i = 0; i < n; i++)
+        free(ents[i]);
+    free(ents);
+    return rc;
+}
+
 int mtr_dbt_project_load(const char *dir, struct mtr_dbt_project *p, struct mtr_errbuf *eb)
 {
     memset(p, 0, sizeof *p);
@@ -854,5 +895,7 @@ int mtr_dbt_project_load(const char *dir, struct mtr_dbt_project *p, struct mtr_
         rc = walk_models(p, "", 0, eb);
     if (rc == 0)
         rc = walk_models(p, "", 1, eb);
+    if (rc == 0)
+        rc = load_seed_properties(p, eb);
     return rc;
 }

@@ -22,8 +22,9 @@ int mtr_dbt_project_load(const char *dir, struct mtr_dbt_project *p, struct mtr_
 int mtr_dbt_project_parse_config(struct mtr_dbt_project *p, const char *file, const char *text,
                                  struct mtr_errbuf *eb);
 
-/* Parses a properties file (version 2: models with column tests, sources with tables) into p.
- * The models it describes must already be in p. Errors as for mtr_dbt_project_load. */
+/* Parses a properties file (version 2: models and seeds with column tests, sources with tables)
+ * into p. The models and seeds it describes must already be in p. Errors as for
+ * mtr_dbt_project_load. */
 int mtr_dbt_project_parse_properties(struct mtr_dbt_project *p, const char *file, const char *text,
                                      struct mtr_errbuf *eb);
 

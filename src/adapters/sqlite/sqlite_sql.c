@@ -1,7 +1,8 @@
 /*
  * sqlite_sql.c - the SQL-execution port on SQLite (see sqlite_sql.h). A separate connection
- * from the store's, opened read-write on the same file; busy waits up to 5 s for an ingest
- * that holds the write lock.
+ * from the store's, opened read-write on the same file, with the store's virtual tables
+ * (readings, rollup_hourly) registered; busy waits up to 5 s for an ingest that holds the write
+ * lock.
  */
 #include "adapters/sqlite/sqlite_sql.h"
 
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "adapters/sqlite/reading_blocks.h"
 
 struct sqlite_sql {
     struct mtr_sql base; /* first: the port handle */
@@ -103,6 +106,13 @@ int mtr_sqlite_sql_open(const char *path, struct mtr_sql **out, struct mtr_errbu
         return MTR_EIO;
     }
     sqlite3_busy_timeout(c->db, 5000);
+    /* readings and rollup_hourly are row views of the store's blocks, registered per connection */
+    if (mtr_rb_register_sql(c->db) != 0) {
+        mtr_err(eb, MTR_EIO, "cannot register the readings views on %s: %s", path,
+                sqlite3_errmsg(c->db));
+        sql_close(&c->base);
+        return MTR_EIO;
+    }
     /* A table swap renames while views still name the dropped table; modern ALTER TABLE would
      * re-check every view and refuse. The legacy rename leaves views alone, as dbt expects. */
     if (sqlite3_exec(c->db, "pragma legacy_alter_table = on", NULL, NULL, NULL) != SQLITE_OK) {
