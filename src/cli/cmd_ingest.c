@@ -11,6 +11,7 @@
 
 #include "adapters/io/master.h"
 #include "adapters/io/source_file.h"
+#include "adapters/io/source_thread.h"
 #include "app/ingest.h"
 #include "base/timeparse.h"
 #include "cli/cli.h"
@@ -242,6 +243,8 @@ int mtr_cli_run_ingest(struct mtr_cli *cli, enum mtr_kind kind, const struct mtr
         struct mtr_source *src = NULL;
         view.source = files[i];
         rc = mtr_source_open(files[i], kind, fmt, &src, &eb);
+        if (rc == 0)
+            rc = mtr_source_threaded(src, &src, &eb); /* decode on the other core */
         if (rc == 0) {
             rc = mtr_ingest_source(ing, src, &eb);
             src->ops->close(src);

@@ -126,15 +126,14 @@ static uint8_t *encode_one(uint8_t *p, const struct mtr_stored_reading *x, int64
     return p;
 }
 
-/* Grows *buf to hold need bytes, in powers of two: few distinct sizes keep the heap from
- * fragmenting while thousands of blocks grow side by side. */
+/* Grows *buf to hold need bytes (by half again, from 256). */
 static int reserve(uint8_t **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return 0;
     size_t ncap = *cap ? *cap : 256;
     while (ncap < need)
-        ncap *= 2;
+        ncap += ncap / 2;
     uint8_t *nb = realloc(*buf, ncap);
     if (!nb)
         return MTR_ENOMEM;
@@ -396,6 +395,10 @@ struct mtr_rb {
     uint64_t tick;
     int64_t data_version;
     struct blk **dirty; /* blocks with unwritten changes (readings or hours), each once */
+    /* the last block used per meter_key: ingest walks the meters in order, so this array is
+     * read sequentially where the hash table would be read at random */
+    struct blk **hint;
+    size_t hint_cap;
     size_t n_dirty, cap_dirty;
     uint8_t *enc; /* scratch: a whole encoded block */
     size_t enc_cap;
@@ -471,6 +474,8 @@ void mtr_rb_discard(struct mtr_rb *rb)
     rb->n = 0;
     rb->bytes = 0;
     rb->n_dirty = 0;
+    if (rb->hint)
+        memset(rb->hint, 0, rb->hint_cap * sizeof *rb->hint);
 }
 
 void mtr_rb_destroy(struct mtr_rb *rb)
@@ -481,6 +486,7 @@ void mtr_rb_destroy(struct mtr_rb *rb)
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(rb->q[i]);
     free(rb->slots);
+    free(rb->hint);
     free(rb->dirty);
     free(rb->enc);
     free(rb->get_tmp);
@@ -589,8 +595,12 @@ static int blk_set(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_rea
 /* Appends a reading later than every reading of the block: the hot path. */
 static int blk_append(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_reading *r)
 {
-    size_t before = b->cap;
-    if (reserve(&b->body, &b->cap, b->len + MAX_PER_READING))
+    size_t before = b->cap, need = b->len + MAX_PER_READING;
+    /* the first reading sizes the day: one allocation per meter-day, not a growing series that
+     * fragments the heap while thousands of days fill side by side */
+    if (!b->cap && r->interval_s > 0)
+        need = (size_t)(86400 / r->interval_s) * 56 + MAX_PER_READING;
+    if (reserve(&b->body, &b->cap, need))
         return mtr_err(rb->eb, MTR_ENOMEM, "out of memory caching readings");
     rb->bytes += b->cap - before;
     uint8_t *end = encode_one(b->body + b->len, r, b->n ? b->last_ts : b->day, b->last_ing);
@@ -752,6 +762,8 @@ static int cache_trim(struct mtr_rb *rb)
         if (blk_is_dirty(v[i]) && (rc = blk_write(rb, v[i])))
             break;
         total -= blk_bytes(v[i]);
+        if ((size_t)v[i]->meter_key < rb->hint_cap && rb->hint[v[i]->meter_key] == v[i])
+            rb->hint[v[i]->meter_key] = NULL;
         if (v[i]->listed)
             v[i]->listed = -1; /* freed when it leaves the dirty list below */
         else
@@ -808,11 +820,36 @@ static int load(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct mtr_st
 
 /* The cached block of (meter_key, day), loaded on first use (an absent one is cached empty). Only
  * inside a transaction. */
+/* Remembers b as its meter's last block; best effort (the hash table stays the truth). */
+static void hint_put(struct mtr_rb *rb, struct blk *b)
+{
+    size_t k = (size_t)b->meter_key;
+    if (k >= rb->hint_cap && k < ((size_t)1 << 22)) {
+        size_t ncap = rb->hint_cap ? rb->hint_cap : 1024;
+        while (ncap <= k)
+            ncap *= 2;
+        struct blk **nh = realloc(rb->hint, ncap * sizeof *nh);
+        if (!nh)
+            return;
+        memset(nh + rb->hint_cap, 0, (ncap - rb->hint_cap) * sizeof *nh);
+        rb->hint = nh;
+        rb->hint_cap = ncap;
+    }
+    if (k < rb->hint_cap)
+        rb->hint[k] = b;
+}
+
 static int cached(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct blk **out)
 {
     int64_t id = mtr_rb_id(meter_key, day / DAY);
-    struct blk *b = cache_find(rb, id);
+    struct blk *b = (size_t)meter_key < rb->hint_cap ? rb->hint[meter_key] : NULL;
     int rc;
+    if (b && b->id == id) {
+        b->used = ++rb->tick;
+        *out = b;
+        return 0;
+    }
+    b = cache_find(rb, id);
     if (!b) {
         struct mtr_stored_reading *r = NULL;
         int n = 0;
@@ -833,6 +870,7 @@ static int cached(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct blk 
         }
     }
     b->used = ++rb->tick;
+    hint_put(rb, b);
     *out = b;
     return 0;
 }
