@@ -200,7 +200,6 @@ enum sid {
     S_GRID_RECOMPUTE,
     S_WEATHER_PUT,
     S_ALERT_UPSERT,
-    S_QUAR_PUT,
     S_DAY_ROWS,
     S_ALERT_ROWS,
     S_QUAR_ROWS,
@@ -338,8 +337,6 @@ static const char *const stmt_sql[S_COUNT] = {
         " value = CASE WHEN t.value IS NULL OR abs(excluded.value) > abs(t.value)"
         "  THEN excluded.value ELSE t.value END,"
         " detail = excluded.detail, updated_at = excluded.updated_at",
-    [S_QUAR_PUT] = "INSERT INTO quarantine(kind, source, line, rule, field, message, raw, at)"
-                   " VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
     [S_DAY_ROWS] = "SELECT m.meter_id, " DAY_COLS " FROM rollup_daily d"
                    " JOIN meters m ON m.meter_key = d.meter_key"
                    " WHERE ($1::text IS NULL OR m.meter_id = $1)"
@@ -882,6 +879,8 @@ static const char *r_str(const PGresult *r, int row, int col)
 #define DBUF_MAX    16384
 #define SBUF_MAX    16384
 #define ABUF_MAX    8192
+#define QBUF_MAX    8192
+#define QUAR_ARENA  (4u << 20)
 #define STATE_ARENA (16u << 20)
 
 /* A buffered rollup row that a recompute replaced (its stored row is deleted): skipped at flush,
@@ -941,6 +940,14 @@ struct bbuf {
     size_t n, cap;
 };
 
+/* A buffered quarantine record; its texts are NUL-terminated in the quarantine arena. */
+struct quar_ent {
+    int kind, rule;
+    uint64_t line;
+    int64_t at;
+    size_t source, field, message, raw; /* offsets; (size_t)-1 for NULL */
+};
+
 static int bb_reserve(struct bbuf *b, size_t more)
 {
     if (b->n + more <= b->cap)
@@ -980,8 +987,11 @@ struct pg_store {
     struct kidx sb_idx;
     struct mtr_alert *ab; /* alert upserts, merged in memory by the rules of S_ALERT_UPSERT */
     size_t ab_n;
-    struct kidx ab_idx; /* (hash of source, type, entity, start_ts) */
-    struct kidx fresh;  /* meter keys this handle registered: they have no stored state yet */
+    struct kidx ab_idx;  /* (hash of source, type, entity, start_ts) */
+    struct quar_ent *qb; /* quarantine records, appended with COPY */
+    size_t qb_n;
+    struct bbuf qarena;
+    struct kidx fresh; /* meters registered in this unit of work: no stored state yet */
     size_t fresh_n;
     struct bbuf arena; /* state blobs */
     struct bbuf copy;  /* COPY data waiting to be sent */
@@ -1618,18 +1628,66 @@ static int flush_alerts(struct pg_store *s)
     return 0;
 }
 
+static int cw_qtext(struct pg_store *s, size_t off)
+{
+    if (off == (size_t)-1) {
+        int rc = copy_room(s, 4);
+        if (rc == 0)
+            cw_len(s, -1);
+        return rc;
+    }
+    return cw_text(s, s->qarena.p + off);
+}
+
+static int flush_quarantine(struct pg_store *s)
+{
+    if (!s->qb_n)
+        return 0;
+    int rc = copy_begin(s,
+                        "COPY quarantine (kind, source, line, rule, field, message, raw, at)"
+                        " FROM STDIN (FORMAT binary)",
+                        "flush quarantine");
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < s->qb_n && !rc; i++) {
+        const struct quar_ent *q = &s->qb[i];
+        if ((rc = copy_room(s, 2)) < 0)
+            break;
+        cw_i16(s, 8);
+        if ((rc = cw_text(s, mtr_kind_name(q->kind))) < 0 || (rc = cw_qtext(s, q->source)) < 0 ||
+            (rc = copy_room(s, 12)) < 0)
+            break;
+        cw_i8(s, (int64_t)q->line);
+        if ((rc = cw_text(s, mtr_rule(q->rule)->name)) < 0 || (rc = cw_qtext(s, q->field)) < 0 ||
+            (rc = cw_qtext(s, q->message)) < 0 || (rc = cw_qtext(s, q->raw)) < 0 ||
+            (rc = copy_room(s, 12)) < 0)
+            break;
+        cw_i8(s, q->at);
+    }
+    if (rc < 0)
+        copy_abort(s);
+    else
+        rc = copy_end(s, "flush quarantine", NULL);
+    if (rc < 0)
+        return rc;
+    s->qb_n = 0;
+    s->qarena.n = 0;
+    return 0;
+}
+
 static int flush_all(struct pg_store *s)
 {
     int rc;
     if ((rc = flush_readings(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_hours(s)) < 0 ||
-        (rc = flush_days(s)) < 0 || (rc = flush_alerts(s)) < 0)
+        (rc = flush_days(s)) < 0 || (rc = flush_alerts(s)) < 0 || (rc = flush_quarantine(s)) < 0)
         return rc;
     return 0;
 }
 
 static void drop_buffers(struct pg_store *s)
 {
-    s->rb_n = s->hb_n = s->db_n = s->sb_n = s->ab_n = 0;
+    s->rb_n = s->hb_n = s->db_n = s->sb_n = s->ab_n = s->qb_n = 0;
+    s->qarena.n = 0;
     kidx_clear(&s->ab_idx);
     s->arena.n = 0;
     kidx_clear(&s->rb_idx);
@@ -1686,7 +1744,7 @@ static int write_through(struct pg_store *s)
  * or in one of their own). */
 static int flush_for_read(struct pg_store *s)
 {
-    if (!s->rb_n && !s->hb_n && !s->db_n && !s->sb_n && !s->ab_n)
+    if (!s->rb_n && !s->hb_n && !s->db_n && !s->sb_n && !s->ab_n && !s->qb_n)
         return 0;
     if (s->in_tx)
         return flush_all(s);
@@ -1854,6 +1912,8 @@ static void pg_close(struct mtr_store *base)
     free(s->ab_idx.slots);
     free(s->hb_mark);
     free(s->hb_prev.slots);
+    free(s->qb);
+    free(s->qarena.p);
     free(s->fresh.slots);
     free(s->arena.p);
     free(s->copy.p);
@@ -1907,15 +1967,24 @@ static int buffers_ready(struct pg_store *s)
     s->sb = malloc(SBUF_MAX * sizeof *s->sb);
     s->ab = malloc(ABUF_MAX * sizeof *s->ab);
     s->hb_mark = malloc(HBUF_MAX);
-    if (!s->rb || !s->hb || !s->db || !s->sb || !s->ab || !s->hb_mark ||
+    s->qb = malloc(QBUF_MAX * sizeof *s->qb);
+    if (!s->rb || !s->hb || !s->db || !s->sb || !s->ab || !s->hb_mark || !s->qb ||
         kidx_init(&s->ab_idx, ABUF_MAX) < 0 || kidx_init(&s->hb_prev, HBUF_MAX) < 0 ||
         kidx_init(&s->rb_idx, RBUF_MAX) < 0 || kidx_init(&s->hb_idx, HBUF_MAX) < 0 ||
         kidx_init(&s->db_idx, DBUF_MAX) < 0 || kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
-        void **all[] = {
-            (void **)&s->rb,           (void **)&s->hb,           (void **)&s->db,
-            (void **)&s->sb,           (void **)&s->rb_idx.slots, (void **)&s->hb_idx.slots,
-            (void **)&s->db_idx.slots, (void **)&s->sb_idx.slots, (void **)&s->ab,
-            (void **)&s->ab_idx.slots, (void **)&s->hb_mark,      (void **)&s->hb_prev.slots};
+        void **all[] = {(void **)&s->rb,
+                        (void **)&s->hb,
+                        (void **)&s->db,
+                        (void **)&s->sb,
+                        (void **)&s->rb_idx.slots,
+                        (void **)&s->hb_idx.slots,
+                        (void **)&s->db_idx.slots,
+                        (void **)&s->sb_idx.slots,
+                        (void **)&s->ab,
+                        (void **)&s->ab_idx.slots,
+                        (void **)&s->hb_mark,
+                        (void **)&s->hb_prev.slots,
+                        (void **)&s->qb};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             free(*all[i]);
             *all[i] = NULL;
@@ -2872,23 +2941,47 @@ static int pg_alert_put(struct mtr_store *base, const struct mtr_alert *a)
     return write_through(s);
 }
 
+/* Copies an optional text into the quarantine arena; (size_t)-1 for NULL/"" (room reserved). */
+static size_t qtext(struct pg_store *s, const char *t)
+{
+    if (!t || !*t)
+        return (size_t)-1;
+    size_t off = s->qarena.n, n = strlen(t) + 1;
+    memcpy(s->qarena.p + off, t, n);
+    s->qarena.n += n;
+    return off;
+}
+
+/* Buffered, written with COPY in the order of the puts (the id order quarantine_rows uses). */
 static int pg_quarantine_put(struct mtr_store *base, const struct mtr_quarantine *q)
 {
     struct pg_store *s = pg(base);
-    const struct mtr_rule *rule = mtr_rule(q->rule);
-    if (!rule)
+    if (!mtr_rule(q->rule))
         return mtr_err(&s->base.err, MTR_EINVAL, "quarantine_put: unknown rule %d", (int)q->rule);
-    struct params p;
-    p_init(&p);
-    p_text(&p, mtr_kind_name(q->kind));
-    p_txt(&p, q->source);
-    p_i8(&p, (int64_t)q->line);
-    p_text(&p, rule->name);
-    p_txt(&p, q->field);
-    p_txt(&p, q->message);
-    p_txt(&p, q->raw);
-    p_i8(&p, q->at);
-    return run(s, S_QUAR_PUT, &p, "quarantine_put");
+    int rc;
+    if ((rc = buffers_ready(s)) < 0)
+        return rc;
+    size_t need = (q->source ? strlen(q->source) : 0) + (q->field ? strlen(q->field) : 0) +
+                  (q->message ? strlen(q->message) : 0) + (q->raw ? strlen(q->raw) : 0) + 4;
+    if (need > QUAR_ARENA)
+        return mtr_err(&s->base.err, MTR_ERANGE, "quarantine record of %zu bytes is too large",
+                       need);
+    if (s->qb_n == QBUF_MAX || s->qarena.n + need > QUAR_ARENA) {
+        if ((rc = flush_quarantine(s)) < 0)
+            return rc;
+    }
+    if (bb_reserve(&s->qarena, need) < 0)
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+    struct quar_ent *e = &s->qb[s->qb_n++];
+    e->kind = (int)q->kind;
+    e->rule = (int)q->rule;
+    e->line = q->line;
+    e->at = q->at;
+    e->source = qtext(s, q->source);
+    e->field = qtext(s, q->field);
+    e->message = qtext(s, q->message);
+    e->raw = qtext(s, q->raw);
+    return write_through(s);
 }
 
 /* ======================= queries ======================= */
@@ -2992,6 +3085,9 @@ static int pg_quarantine_rows(struct mtr_store *base, const struct mtr_query *q,
                               int (*cb)(void *ctx, const struct mtr_quarantine *r), void *ctx)
 {
     struct pg_store *s = pg(base);
+    int rc;
+    if ((rc = flush_for_read(s)) < 0)
+        return rc;
     struct params p;
     p_init(&p);
     p_txt(&p, q && q->kind >= 0 && q->kind < MTR_KIND_COUNT ? mtr_kind_name(q->kind) : NULL);
@@ -3000,7 +3096,6 @@ static int pg_quarantine_rows(struct mtr_store *base, const struct mtr_query *q,
     PGresult *r = stmt(s, S_QUAR_ROWS, &p, "quarantine_rows");
     if (!r)
         return MTR_ESTORE;
-    int rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_quarantine row;
         int k = kind_parse(r_str(r, i, 0));
