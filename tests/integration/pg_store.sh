@@ -39,7 +39,12 @@ for i, line in enumerate(rows[1:2001]):
         line = ','.join(f)
     out.append(line)
 out.append('SM000001,2026-01-03T00:00:00Z,abc,230,1,0.9,50')
-open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
+out.append('SM000001,2026-13-01T00:00:00Z,0.5,230,1,0.9,50')
+out.append('SM000002,2026-01-03T00:00:00Z,0.5')
+out.append('SM000003,2099-01-01T00:00:00Z,0.5,230,1,0.9,50')
+data = ('\n'.join(out) + '\n').encode()
+data += b'SM000004,2026-01-03T00:00:00Z,0.5\xff,230,1,0.9,50\n'  # not UTF-8
+open(sys.argv[2], 'wb').write(data)
 PY
 load() {
   local db=$1
@@ -67,6 +72,10 @@ for k in quality quality_days daily anomalies quarantine; do
   [ -s "$T/sq.$k" ] || fail "empty $k report"
   cmp -s "$T/sq.$k" "$T/pg.$k" || { diff "$T/sq.$k" "$T/pg.$k" | head -20; fail "$k differs"; }
 done
+nq=$(json "$T/pg.quarantine" 'len(d)')
+[ "$nq" -ge 5 ] || fail "only $nq quarantined records"
+json "$T/pg.quarantine" '"\n".join(r["raw"] for r in d)' | grep -q '^SM000004,2026-01-03T00:00:00Z,0.5?,' ||
+  fail "the non-UTF-8 record is not in the PostgreSQL quarantine"
 days=$(json "$T/pg.daily" 'len(d) if isinstance(d, list) else len(d.get("days", d.get("rows", [])))')
 [ "$days" -gt 100 ] || fail "analytics daily has only $days rows"
 grep -q '"spike"\|"frozen"\|"gap"' "$T/pg.anomalies" || fail "no anomalies found in the fleet"
