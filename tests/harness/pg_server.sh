@@ -26,12 +26,13 @@ pg_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Runs a command as the server's user (itself when not root).
+# Runs a command as the server's user (itself when not root), from the server's directory (the
+# caller's may be unreadable for that user).
 pg_as() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$PG_USER" -- "$@"
+    (cd "$PG_DIR" && runuser -u "$PG_USER" -- "$@")
   else
-    "$@"
+    (cd "$PG_DIR" && "$@")
   fi
 }
 
