@@ -141,6 +141,9 @@ struct mtr_weather_row {
     uint64_t flags;
     double score;
 };
+/* The datasets an export tracks changes of (ops change_seq .. days_changed). */
+enum mtr_dataset { MTR_DS_READINGS = 0, MTR_DS_GRID, MTR_DS_WEATHER, MTR_DS_DAILY, MTR_DS_COUNT };
+
 struct mtr_store_stats {
     int64_t meters, operators, stations, readings, estimated, revisions, grid_status, weather,
         alerts, quarantined, bytes;
@@ -243,6 +246,39 @@ struct mtr_store_ops {
                      int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx);
     int (*grid_day_rows)(struct mtr_store *s, const struct mtr_query *q,
                          int (*cb)(void *ctx, const struct mtr_rollup_grid_day *g), void *ctx);
+
+    /* ---- change tracking, for incremental exports (app/export.c) ----
+     * Every committed unit of work that writes readings (put, flag), grid status, weather or
+     * daily rollups gets a change number greater than that of every unit committed before it,
+     * and each row it writes carries that number. change_seq returns the highest committed number
+     * (0 for a store without tracked writes): any unit committing later gets a higher one, so the
+     * rows whose number is in (after, upto] for upto <= change_seq are a stable set (a row
+     * rewritten later moves above upto and is found by the next range). Deletions (retention)
+     * are not tracked. */
+    int (*change_seq)(struct mtr_store *s, int64_t *seq);
+    /* Calls cb with each UTC day (00:00) holding rows of dataset ds last changed after `after`
+     * (a superset: a day may turn out to have no row in a narrower range), ascending. */
+    int (*changed_days)(struct mtr_store *s, enum mtr_dataset ds, int64_t after,
+                        int (*cb)(void *ctx, int64_t day), void *ctx);
+    /* The rows of one UTC day whose change number is in (after, upto], with that number, ordered
+     * by entity id (meter, operator, station) then time. */
+    int (*readings_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                            int (*cb)(void *ctx, const char *meter_id,
+                                      const struct mtr_stored_reading *r, int64_t seq),
+                            void *ctx);
+    int (*grid_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                        int (*cb)(void *ctx, const struct mtr_grid_row *r, int64_t seq), void *ctx);
+    int (*weather_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_weather_row *r, int64_t seq),
+                           void *ctx);
+    int (*days_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                        int (*cb)(void *ctx, const struct mtr_day_row *r, int64_t seq), void *ctx);
+    /* The export watermark of (dataset name, destination): the change number up to which that
+     * destination holds the dataset. get: MTR_ENOTFOUND when none was stored. put upserts. */
+    int (*export_watermark_get)(struct mtr_store *s, const char *dataset, const char *destination,
+                                int64_t *seq);
+    int (*export_watermark_put)(struct mtr_store *s, const char *dataset, const char *destination,
+                                int64_t seq);
 };
 struct mtr_store {
     const struct mtr_store_ops *ops;

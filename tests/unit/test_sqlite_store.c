@@ -77,10 +77,18 @@ static void test_migrations(void)
         s->ops->close(s);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM schema_migrations"), n);
 
-    /* an older database (version 1: no report indexes) is migrated on open */
+    /* an older database (version 1: no report indexes, no change tracking) is migrated on
+     * open; its readings' days are logged as changed (change number 0) */
     T_EQ_INT(exec(p, "DROP INDEX alerts_start; DROP INDEX quarantine_at;"
-                     " DROP INDEX rollup_daily_day; DELETE FROM schema_migrations"
-                     " WHERE version > 1;"
+                     " DROP INDEX rollup_daily_day;"
+                     " DROP TABLE change_seq; DROP TABLE export_changes;"
+                     " DROP TABLE export_watermarks; ALTER TABLE readings DROP COLUMN seq;"
+                     " ALTER TABLE grid_status DROP COLUMN seq;"
+                     " ALTER TABLE weather_observations DROP COLUMN seq;"
+                     " ALTER TABLE rollup_daily DROP COLUMN seq;"
+                     " DELETE FROM schema_migrations WHERE version > 1;"
+                     " INSERT INTO readings(id, meter_key, ts, interval_s, quality_code, flags)"
+                     "  VALUES (1, 1, 1699920900, 900, 0, 0);"
                      " INSERT INTO quarantine(kind, rule, at) VALUES ('readings', 'number', 1)"),
              SQLITE_OK);
     T_EQ_INT(scalar(p, "SELECT max(version) FROM schema_migrations"), 1);
@@ -93,6 +101,8 @@ static void test_migrations(void)
              3);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM quarantine"), 1);
     T_CHECK(scalar(p, "SELECT applied_at FROM schema_migrations WHERE version = 2") > 0);
+    T_EQ_INT(scalar(p, "SELECT day FROM export_changes WHERE dataset = 0 AND seq = 0"), 1699920000);
+    T_EQ_INT(scalar(p, "SELECT seq FROM readings WHERE id = 1"), 0);
 
     /* a newer database is refused, and left alone */
     T_EQ_INT(exec(p, "INSERT INTO schema_migrations VALUES (999, 0, 'from the future')"),

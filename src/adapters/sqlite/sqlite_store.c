@@ -113,6 +113,25 @@ static const struct migration migrations[] = {
      "CREATE INDEX alerts_start ON alerts(start_ts);"
      "CREATE INDEX quarantine_at ON quarantine(at);"
      "CREATE INDEX rollup_daily_day ON rollup_daily(day);"},
+    /* seq: the change number of the unit of work that last wrote the row (ports.h change_seq);
+     * export_changes: per dataset and UTC day, the last change number (which days to look at);
+     * rows from before this migration get 0, and their days are logged with 0 */
+    {"change tracking and watermarks for lake exports",
+     "ALTER TABLE readings ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE grid_status ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE weather_observations ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE rollup_daily ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE change_seq(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
+     "INSERT INTO change_seq VALUES (1, 0);"
+     "CREATE TABLE export_changes(dataset INTEGER NOT NULL, day INTEGER NOT NULL,"
+     " seq INTEGER NOT NULL, PRIMARY KEY (dataset, day)) WITHOUT ROWID;"
+     "INSERT INTO export_changes SELECT DISTINCT 0, ts - ts % 86400, 0 FROM readings;"
+     "INSERT INTO export_changes SELECT DISTINCT 1, ts - ts % 86400, 0 FROM grid_status;"
+     "INSERT INTO export_changes SELECT DISTINCT 2, ts - ts % 86400, 0 FROM weather_observations;"
+     "INSERT INTO export_changes SELECT DISTINCT 3, day, 0 FROM rollup_daily;"
+     "CREATE TABLE export_watermarks(dataset TEXT NOT NULL, destination TEXT NOT NULL,"
+     " seq INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+     " PRIMARY KEY (dataset, destination)) WITHOUT ROWID;"},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -179,6 +198,16 @@ enum sid {
     S_HOUR_ROWS_ALL,
     S_HOUR_ROWS_METER,
     S_GRID_DAY_ROWS,
+    S_SEQ_GET,
+    S_SEQ_PUT,
+    S_CHG_PUT,
+    S_CHG_DAYS,
+    S_READ_CHANGED,
+    S_GRID_CHANGED,
+    S_WEATHER_CHANGED,
+    S_DAY_CHANGED,
+    S_WM_GET,
+    S_WM_PUT,
     S_COUNT
 };
 
@@ -224,8 +253,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_STATE_PUT] = "INSERT OR REPLACE INTO meter_state(meter_key, state, updated_at)"
                     " VALUES (?1, ?2, ?3)",
     [S_READ_GET] = "SELECT " READING_COLS " FROM readings WHERE id = ?1",
-    [S_READ_PUT] = "INSERT OR REPLACE INTO readings(id, " READING_COLS ")"
-                   " VALUES (?16,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [S_READ_PUT] = "INSERT OR REPLACE INTO readings(id, " READING_COLS ", seq)"
+                   " VALUES (?16,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?17)",
     [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
     /* SET sees the old row, so the new code is spelled out again for the score */
@@ -234,7 +263,7 @@ static const char *const stmt_sql[S_COUNT] = {
         " quality_code = CASE WHEN ?4 >= 0 AND quality_code IN (0, 7) THEN ?4"
         "  ELSE quality_code END,"
         " score = mtr_reading_score(CASE WHEN ?4 >= 0 AND quality_code IN (0, 7) THEN ?4"
-        "  ELSE quality_code END, flags | ?3)"
+        "  ELSE quality_code END, flags | ?3), seq = ?7"
         " WHERE id >= ?1 AND id <= ?2 AND ts >= ?5 AND ts <= ?6",
     [S_READ_RANGE] = "SELECT " READING_COLS " FROM readings WHERE id >= ?1 AND id < ?2"
                      " AND ts >= ?3 AND ts < ?4 ORDER BY id",
@@ -253,8 +282,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DAY_MERGE] =
         "INSERT INTO rollup_daily(meter_key, day, interval_s, kwh, peak_kwh, offpeak_kwh,"
         " min_kwh, max_kwh, n_valid, n_estimated, n_flagged, n_anomalous, first_ts, last_ts,"
-        " timeliness_sum) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-        " ON CONFLICT(meter_key, day) DO UPDATE SET"
+        " timeliness_sum, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
+        " ON CONFLICT(meter_key, day) DO UPDATE SET seq = excluded.seq,"
         " interval_s = CASE WHEN excluded.interval_s > 0 THEN excluded.interval_s"
         "  ELSE interval_s END,"
         " kwh = kwh + excluded.kwh, peak_kwh = peak_kwh + excluded.peak_kwh,"
@@ -298,12 +327,12 @@ static const char *const stmt_sql[S_COUNT] = {
         " FROM grid_status WHERE operator_id = ?1 AND ts >= ?2 AND ts < ?2 + 86400"
         " HAVING count(*) > 0",
     [S_GRID_PUT] = "INSERT OR REPLACE INTO grid_status(operator_id, ts, frequency_hz, voltage_kv,"
-                   " load_mw, capacity_mw, stability, flags, score)"
-                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                   " load_mw, capacity_mw, stability, flags, score, seq)"
+                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [S_WEATHER_PUT] = "INSERT OR REPLACE INTO weather_observations(station_id, ts, temperature_c,"
                       " humidity_pct, pressure_hpa, wind_speed_ms, wind_direction_deg,"
-                      " precipitation_mm, cloud_cover_pct, flags, score)"
-                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                      " precipitation_mm, cloud_cover_pct, flags, score, seq)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     [S_ALERT_PUT] =
         "INSERT INTO alerts(source, entity_id, type, level, level_rank, score, start_ts, end_ts,"
         " count, value, detail, created_at, updated_at)"
@@ -367,6 +396,36 @@ static const char *const stmt_sql[S_COUNT] = {
                         " FROM rollup_grid_daily WHERE (?1 IS NULL OR operator_id = ?1)"
                         " AND (?2 IS NULL OR day >= ?2) AND (?3 IS NULL OR day < ?3)"
                         " ORDER BY operator_id, day LIMIT ?4 OFFSET ?5",
+    [S_SEQ_GET] = "SELECT seq FROM change_seq WHERE id = 1",
+    [S_SEQ_PUT] = "UPDATE change_seq SET seq = max(seq, ?1) WHERE id = 1",
+    [S_CHG_PUT] = "INSERT INTO export_changes(dataset, day, seq) VALUES (?1, ?2, ?3)"
+                  " ON CONFLICT(dataset, day) DO UPDATE SET seq = max(seq, excluded.seq)",
+    [S_CHG_DAYS] = "SELECT day FROM export_changes WHERE dataset = ?1 AND seq > ?2 ORDER BY day",
+    /* per meter (meter_id order) a rowid range of the packed key: no sort, no extra index */
+    [S_READ_CHANGED] = "SELECT m.meter_id, r.meter_key, r.ts, r.interval_s, r.raw_kwh, r.kwh,"
+                       " r.voltage_v, r.current_a, r.power_factor, r.frequency_hz,"
+                       " r.active_power_kw, r.reactive_power_kvar, r.quality_code, r.flags,"
+                       " r.score, r.ingested_at, r.seq FROM meters m JOIN readings r"
+                       " ON r.id >= m.meter_key * 2147483648 + ?1"
+                       " AND r.id < m.meter_key * 2147483648 + ?2"
+                       " WHERE r.seq > ?3 AND r.seq <= ?4 ORDER BY m.meter_id, r.id",
+    [S_GRID_CHANGED] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
+                       " stability, flags, score, seq FROM grid_status"
+                       " WHERE ts >= ?1 AND ts < ?2 AND seq > ?3 AND seq <= ?4"
+                       " ORDER BY operator_id, ts",
+    [S_WEATHER_CHANGED] = "SELECT station_id, ts, temperature_c, humidity_pct, pressure_hpa,"
+                          " wind_speed_ms, wind_direction_deg, precipitation_mm,"
+                          " cloud_cover_pct, flags, score, seq FROM weather_observations"
+                          " WHERE ts >= ?1 AND ts < ?2 AND seq > ?3 AND seq <= ?4"
+                          " ORDER BY station_id, ts",
+    [S_DAY_CHANGED] = "SELECT m.meter_id, " DAY_COLS ", d.seq FROM rollup_daily d"
+                      " JOIN meters m ON m.meter_key = d.meter_key"
+                      " WHERE d.day = ?1 AND d.seq > ?2 AND d.seq <= ?3"
+                      " ORDER BY m.meter_id",
+    [S_WM_GET] = "SELECT seq FROM export_watermarks WHERE dataset = ?1 AND destination = ?2",
+    [S_WM_PUT] = "INSERT INTO export_watermarks(dataset, destination, seq, updated_at)"
+                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(dataset, destination)"
+                 " DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
 };
 
 /* ======================= the meter key cache ======================= */
@@ -451,11 +510,22 @@ static void key_cache_put(struct key_cache *c, const char *id, uint32_t h, int64
 
 /* ======================= the handle ======================= */
 
+#define TOUCHED_MAX 128
+
 struct sq_store {
     struct mtr_store base;
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
     struct key_cache keys;
+    /* change tracking (see track()): the unit of work's change number once known, and the
+     * (dataset, day) pairs it touched that are not yet in export_changes */
+    int seq_known;
+    int64_t txn_seq;
+    int ntouched;
+    struct touched {
+        int ds;
+        int64_t day;
+    } touched[TOUCHED_MAX];
 };
 
 static struct sq_store *sq(struct mtr_store *s)
@@ -551,6 +621,104 @@ static int64_t minute_ceil(int64_t t)
         return 0;
     int64_t m = t / 60 + (t % 60 != 0);
     return m > MINUTES_MAX ? MINUTES_MAX : m;
+}
+
+/* ======================= change tracking ======================= */
+
+/* The change number of the running unit of work: one more than the committed one. Writers are
+ * serialised (BEGIN IMMEDIATE), so a unit's number exceeds that of every unit committed before. */
+static int cur_seq(struct sq_store *s, int64_t *seq)
+{
+    if (!s->seq_known) {
+        sqlite3_stmt *st = stmt(s, S_SEQ_GET);
+        if (!st)
+            return MTR_ESTORE;
+        int rc = sqlite3_step(st);
+        int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_reset(st);
+        if (v < 0)
+            return fail(s, "change_seq");
+        s->txn_seq = v + 1;
+        s->seq_known = 1;
+    }
+    *seq = s->txn_seq;
+    return 0;
+}
+
+static int flush_touched(struct sq_store *s)
+{
+    sqlite3_stmt *st = stmt(s, S_CHG_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    for (int i = 0; i < s->ntouched; i++) {
+        sqlite3_bind_int(st, 1, s->touched[i].ds);
+        sqlite3_bind_int64(st, 2, s->touched[i].day);
+        sqlite3_bind_int64(st, 3, s->txn_seq);
+        int rc = run(s, st, "export_changes");
+        if (rc)
+            return rc;
+    }
+    s->ntouched = 0;
+    return 0;
+}
+
+/* Records the unit's change number and days; called just before COMMIT (or after an
+ * autocommitted write). */
+static int finish_unit(struct sq_store *s)
+{
+    if (!s->seq_known)
+        return 0;
+    int rc = flush_touched(s);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, S_SEQ_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, s->txn_seq);
+    return run(s, st, "change_seq");
+}
+
+static void forget_unit(struct sq_store *s)
+{
+    s->seq_known = 0;
+    s->ntouched = 0;
+}
+
+/* Writes outside a unit of work (autocommit) are settled at once. */
+static int settle(struct sq_store *s)
+{
+    if (!s->seq_known || !sqlite3_get_autocommit(s->db))
+        return 0;
+    int rc = finish_unit(s);
+    forget_unit(s);
+    return rc;
+}
+
+/* Notes that the unit wrote rows of dataset ds on `day` (a write-combining set: the hot path
+ * repeats the last pair). */
+static int track(struct sq_store *s, enum mtr_dataset ds, int64_t day)
+{
+    int n = s->ntouched;
+    if (n && s->touched[n - 1].ds == (int)ds && s->touched[n - 1].day == day)
+        return settle(s);
+    for (int i = 0; i < n; i++)
+        if (s->touched[i].ds == (int)ds && s->touched[i].day == day)
+            return settle(s);
+    if (n == TOUCHED_MAX) {
+        int rc = flush_touched(s);
+        if (rc)
+            return rc;
+    }
+    s->touched[s->ntouched].ds = (int)ds;
+    s->touched[s->ntouched].day = day;
+    s->ntouched++;
+    return settle(s);
+}
+
+static int64_t day_of(int64_t ts)
+{
+    int64_t r = ts % 86400;
+    return ts - (r < 0 ? r + 86400 : r);
 }
 
 /* ======================= open, migrate, close ======================= */
@@ -693,8 +861,15 @@ static int sq_begin(struct mtr_store *base)
 static int sq_commit(struct mtr_store *base)
 {
     struct sq_store *s = sq(base);
+    int rc = finish_unit(s);
+    if (rc)
+        return rc;
     sqlite3_stmt *st = stmt(s, S_COMMIT);
-    return st ? run(s, st, "commit") : MTR_ESTORE;
+    if (!st)
+        return MTR_ESTORE;
+    if ((rc = run(s, st, "commit")) == 0)
+        forget_unit(s);
+    return rc;
 }
 
 static int sq_rollback(struct mtr_store *base)
@@ -702,6 +877,7 @@ static int sq_rollback(struct mtr_store *base)
     struct sq_store *s = sq(base);
     /* meters created in the transaction are gone: their cached keys with them */
     key_cache_clear(&s->keys);
+    forget_unit(s);
     sqlite3_stmt *st = stmt(s, S_ROLLBACK);
     return st ? run(s, st, "rollback") : MTR_ESTORE;
 }
@@ -1104,9 +1280,16 @@ static int sq_reading_put(struct mtr_store *base, const struct mtr_stored_readin
     sqlite3_stmt *st = stmt(s, S_READ_PUT);
     if (!st)
         return MTR_ESTORE;
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
     bind_reading(st, r);
     sqlite3_bind_int64(st, 16, reading_rowid(r->meter_key, r->ts / 60));
-    return run(s, st, "reading_put");
+    sqlite3_bind_int64(st, 17, seq);
+    if ((rc = run(s, st, "reading_put")))
+        return rc;
+    return track(s, MTR_DS_READINGS, day_of(r->ts));
 }
 
 static int sq_reading_revise(struct mtr_store *base, const struct mtr_stored_reading *old,
@@ -1135,9 +1318,19 @@ static int sq_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t f
     sqlite3_bind_int64(st, 2, reading_rowid(meter_key, last));
     sqlite3_bind_int64(st, 3, (int64_t)flags);
     sqlite3_bind_int(st, 4, set_code);
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(st, 5, from);
     sqlite3_bind_int64(st, 6, to);
-    return run(s, st, "readings_flag");
+    sqlite3_bind_int64(st, 7, seq);
+    if ((rc = run(s, st, "readings_flag")))
+        return rc;
+    for (int64_t d = day_of(from < 0 ? 0 : from); d <= to; d += 86400)
+        if ((rc = track(s, MTR_DS_READINGS, d)))
+            return rc;
+    return 0;
 }
 
 /* Binds ?1..?4 of a [from, to) range scan over one meter's rowid range. */
@@ -1211,7 +1404,14 @@ static int day_merge(struct sq_store *s, const struct mtr_rollup_day *d)
     bind_time(st, 13, d->first_ts);
     bind_time(st, 14, d->last_ts);
     bind_sum(st, 15, d->timeliness_sum);
-    return run(s, st, "rollup_day_merge");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 16, seq);
+    if ((rc = run(s, st, "rollup_day_merge")))
+        return rc;
+    return track(s, MTR_DS_DAILY, d->day);
 }
 
 static int sq_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_day *d)
@@ -1349,7 +1549,7 @@ out:
     }
     if (sqlite3_exec(s->db, "RELEASE recompute", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "rollup_recompute");
-    return 0;
+    return settle(s);
 }
 
 static int sq_rollup_grid_merge(struct mtr_store *base, const struct mtr_rollup_grid_day *g)
@@ -1410,7 +1610,14 @@ static int sq_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, 
     bind_dbl(st, 7, g->stability);
     sqlite3_bind_int64(st, 8, (int64_t)flags);
     bind_dbl(st, 9, score);
-    return run(s, st, "grid_put");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 10, seq);
+    if ((rc = run(s, st, "grid_put")))
+        return rc;
+    return track(s, MTR_DS_GRID, day_of(g->ts));
 }
 
 static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *w, uint64_t flags,
@@ -1431,7 +1638,14 @@ static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *
     bind_dbl(st, 9, w->cloud_cover_pct);
     sqlite3_bind_int64(st, 10, (int64_t)flags);
     bind_dbl(st, 11, score);
-    return run(s, st, "weather_put");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 12, seq);
+    if ((rc = run(s, st, "weather_put")))
+        return rc;
+    return track(s, MTR_DS_WEATHER, day_of(w->ts));
 }
 
 /* ======================= alerts, quarantine ======================= */
@@ -1940,6 +2154,210 @@ static int sq_grid_day_rows(struct mtr_store *base, const struct mtr_query *q,
     return iterate(s, st, "grid_day_rows", grid_day_row, (void *)cb, ctx);
 }
 
+/* ======================= change tracking: export queries ======================= */
+
+static int sq_change_seq(struct mtr_store *base, int64_t *seq)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_SEQ_GET);
+    if (!st)
+        return MTR_ESTORE;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        rc = fail(s, "change_seq");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int changed_day_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    return ((int (*)(void *, int64_t))cb)(ctx, sqlite3_column_int64(st, 0));
+}
+
+static int sq_changed_days(struct mtr_store *base, enum mtr_dataset ds, int64_t after,
+                           int (*cb)(void *ctx, int64_t day), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_CHG_DAYS);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int(st, 1, (int)ds);
+    sqlite3_bind_int64(st, 2, after);
+    return iterate(s, st, "changed_days", changed_day_row, (void *)cb, ctx);
+}
+
+static void bind_changed(sqlite3_stmt *st, int64_t from, int64_t to, int64_t after, int64_t upto)
+{
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int64(st, 4, upto);
+}
+
+static int reading_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_stored_reading r;
+    char id[MTR_ID_MAX];
+    col_txt(st, 0, id, sizeof id);
+    r.meter_key = sqlite3_column_int64(st, 1);
+    r.ts = sqlite3_column_int64(st, 2);
+    r.interval_s = sqlite3_column_int(st, 3);
+    r.raw_kwh = col_dbl(st, 4);
+    r.kwh = col_dbl(st, 5);
+    r.voltage_v = col_dbl(st, 6);
+    r.current_a = col_dbl(st, 7);
+    r.power_factor = col_dbl(st, 8);
+    r.frequency_hz = col_dbl(st, 9);
+    r.active_power_kw = col_dbl(st, 10);
+    r.reactive_power_kvar = col_dbl(st, 11);
+    r.quality_code = sqlite3_column_int(st, 12);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 13);
+    r.score = col_dbl(st, 14);
+    r.ingested_at = sqlite3_column_int64(st, 15);
+    return ((int (*)(void *, const char *, const struct mtr_stored_reading *, int64_t))cb)(
+        ctx, id, &r, sqlite3_column_int64(st, 16));
+}
+
+static int sq_readings_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                               int (*cb)(void *ctx, const char *meter_id,
+                                         const struct mtr_stored_reading *r, int64_t seq),
+                               void *ctx)
+{
+    struct sq_store *s = sq(base);
+    if (day < 0 || day % 86400 != 0)
+        return mtr_err(&s->base.err, MTR_EINVAL, "readings_changed: %lld is not a UTC day",
+                       (long long)day);
+    sqlite3_stmt *st = stmt(s, S_READ_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    bind_changed(st, day / 60, (day + 86400) / 60, after, upto);
+    return iterate(s, st, "readings_changed", reading_changed_row, (void *)cb, ctx);
+}
+
+static int grid_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_grid_row r;
+    mtr_grid_status_init(&r.g);
+    col_txt(st, 0, r.g.operator_id, sizeof r.g.operator_id);
+    r.g.ts = sqlite3_column_int64(st, 1);
+    r.g.frequency_hz = col_dbl(st, 2);
+    r.g.voltage_kv = col_dbl(st, 3);
+    r.g.load_mw = col_dbl(st, 4);
+    r.g.capacity_mw = col_dbl(st, 5);
+    r.g.stability = col_dbl(st, 6);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 7);
+    r.score = col_dbl(st, 8);
+    return ((int (*)(void *, const struct mtr_grid_row *, int64_t))cb)(ctx, &r,
+                                                                       sqlite3_column_int64(st, 9));
+}
+
+static int sq_grid_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_grid_row *r, int64_t seq),
+                           void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_GRID_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    bind_changed(st, day, day + 86400, after, upto);
+    return iterate(s, st, "grid_changed", grid_changed_row, (void *)cb, ctx);
+}
+
+static int weather_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_weather_row r;
+    mtr_weather_obs_init(&r.w);
+    col_txt(st, 0, r.w.station_id, sizeof r.w.station_id);
+    r.w.ts = sqlite3_column_int64(st, 1);
+    r.w.temperature_c = col_dbl(st, 2);
+    r.w.humidity_pct = col_dbl(st, 3);
+    r.w.pressure_hpa = col_dbl(st, 4);
+    r.w.wind_speed_ms = col_dbl(st, 5);
+    r.w.wind_direction_deg = col_dbl(st, 6);
+    r.w.precipitation_mm = col_dbl(st, 7);
+    r.w.cloud_cover_pct = col_dbl(st, 8);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 9);
+    r.score = col_dbl(st, 10);
+    return ((int (*)(void *, const struct mtr_weather_row *, int64_t))cb)(
+        ctx, &r, sqlite3_column_int64(st, 11));
+}
+
+static int sq_weather_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                              int (*cb)(void *ctx, const struct mtr_weather_row *r, int64_t seq),
+                              void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WEATHER_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    bind_changed(st, day, day + 86400, after, upto);
+    return iterate(s, st, "weather_changed", weather_changed_row, (void *)cb, ctx);
+}
+
+static int day_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_day_row r;
+    col_txt(st, 0, r.meter_id, sizeof r.meter_id);
+    col_day(st, 1, &r.d);
+    return ((int (*)(void *, const struct mtr_day_row *, int64_t))cb)(ctx, &r,
+                                                                      sqlite3_column_int64(st, 16));
+}
+
+static int sq_days_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_day_row *r, int64_t seq),
+                           void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_DAY_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, day);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, upto);
+    return iterate(s, st, "days_changed", day_changed_row, (void *)cb, ctx);
+}
+
+static int sq_export_watermark_get(struct mtr_store *base, const char *dataset,
+                                   const char *destination, int64_t *seq)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WM_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, destination, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no export watermark for %s at %s", dataset,
+                     destination);
+    } else {
+        rc = fail(s, "export_watermark_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_export_watermark_put(struct mtr_store *base, const char *dataset,
+                                   const char *destination, int64_t seq)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WM_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, destination, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+    return run(s, st, "export_watermark_put");
+}
+
 static const struct mtr_store_ops sq_ops = {
     .abi_version = 1,
     .name = "sqlite",
@@ -1985,4 +2403,12 @@ static const struct mtr_store_ops sq_ops = {
     .weather_rows = sq_weather_rows,
     .hour_rows = sq_hour_rows,
     .grid_day_rows = sq_grid_day_rows,
+    .change_seq = sq_change_seq,
+    .changed_days = sq_changed_days,
+    .readings_changed = sq_readings_changed,
+    .grid_changed = sq_grid_changed,
+    .weather_changed = sq_weather_changed,
+    .days_changed = sq_days_changed,
+    .export_watermark_get = sq_export_watermark_get,
+    .export_watermark_put = sq_export_watermark_put,
 };
