@@ -285,4 +285,39 @@ struct mtr_store {
     struct mtr_errbuf err; /* message of the last failed op */
 };
 
+/* ======================= data lake destination ======================= */
+
+/* Where `metrify export lake` puts files: a local directory or an object store. Keys are
+ * '/'-separated paths relative to the destination root ("dataset=readings/date=2024-01-01/
+ * part-0000.parquet"). A file is invisible under its key until commit succeeds, and commit is
+ * all-or-nothing: readers never see a partial file. */
+struct mtr_lake;
+struct mtr_lake_file;
+struct mtr_lake_ops {
+    /* Removes what interrupted runs left behind (temporary files). */
+    int (*recover)(struct mtr_lake *l, struct mtr_errbuf *eb);
+    /* The next free part number in `partition` (a key prefix without the trailing '/'): one more
+     * than the highest existing part-NNNN.parquet there, 0 when there is none. */
+    int (*next_part)(struct mtr_lake *l, const char *partition, int *next, struct mtr_errbuf *eb);
+    /* Starts a new, not yet visible file for `key` (borrowed). *out is owned by the lake until
+     * commit or discard. Errors: MTR_EIO, MTR_ENOMEM. */
+    int (*create)(struct mtr_lake *l, const char *key, struct mtr_lake_file **out,
+                  struct mtr_errbuf *eb);
+    /* Appends len bytes (borrowed). 0 or MTR_EIO. */
+    int (*write)(struct mtr_lake_file *f, const void *buf, size_t len);
+    /* Makes f durable and visible under its key, then frees f (also on error, when the key is
+     * left absent). *bytes receives the file size. */
+    int (*commit)(struct mtr_lake_file *f, uint64_t *bytes, struct mtr_errbuf *eb);
+    /* Drops f without making anything visible, and frees it. */
+    void (*discard)(struct mtr_lake_file *f);
+    /* Frees the lake. */
+    void (*close)(struct mtr_lake *l);
+};
+struct mtr_lake {
+    const struct mtr_lake_ops *ops;
+    char name[512];   /* canonical destination (file:///abs/dir, s3://bucket/prefix): the
+                         watermark key */
+    uint64_t retries; /* transient failures retried so far (object stores) */
+};
+
 #endif

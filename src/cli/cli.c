@@ -28,6 +28,7 @@ static const struct {
     {"analytics", mtr_cmd_analytics, "consumption analytics (daily)"},
     {"quarantine", mtr_cmd_quarantine, "list rejected records with their reasons"},
     {"maintenance", mtr_cmd_maintenance, "vacuum, retention, check, backup"},
+    {"export", mtr_cmd_export, "incremental Parquet data lake export (directory or S3)"},
     {"demo", mtr_cmd_demo, "simulate a fleet, ingest it, print quality/anomaly/daily summaries"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},

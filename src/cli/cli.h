@@ -69,6 +69,7 @@ int mtr_cmd_anomalies(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_analytics(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_export(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
 
