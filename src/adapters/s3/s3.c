@@ -291,6 +291,18 @@ static size_t on_read(char *p, size_t sz, size_t n, void *ctx)
     return got;
 }
 
+/* Lets curl rewind the body itself (e.g. after a redirect or a dropped keep-alive connection). */
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+    struct body *b = ctx;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > b->len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    if (b->fp && fseeko(b->fp, (off_t)(b->off + (uint64_t)offset), SEEK_SET) != 0)
+        return CURL_SEEKFUNC_FAIL;
+    b->done = (uint64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 static int body_sha256(struct body *b, char hex[65])
 {
     unsigned char md[32], chunk[65536];
@@ -347,6 +359,7 @@ static int transient_curl(CURLcode c)
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_PARTIAL_FILE:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_SSL_CONNECT_ERROR:
@@ -422,6 +435,8 @@ static int request(struct mtr_s3 *s3, const char *method, const char *key, const
             curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
             curl_easy_setopt(c, CURLOPT_READDATA, body);
+            curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+            curl_easy_setopt(c, CURLOPT_SEEKDATA, body);
             curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)body->len);
         } else if (strcmp(method, "POST") == 0) {
             curl_easy_setopt(c, CURLOPT_POST, 1L);
