@@ -76,7 +76,7 @@ int mtr_s3_xml_next(const char *xml, size_t len, const char *tag, size_t *pos, c
         if (xml[i] != '<' || memcmp(xml + i + 1, tag, tl) != 0)
             continue;
         char after = xml[i + 1 + tl];
-        if (after != '>' && after != ' ')
+        if (after != '>' && after != ' ' && after != '/')
             continue; /* <Keys> is not <Key> */
         const char *gt = memchr(xml + i, '>', len - i);
         if (!gt)
