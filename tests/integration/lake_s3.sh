@@ -5,7 +5,8 @@
 # survives injected 500s and a dropped connection by retrying (and reports the retries),
 # multipart uploads happen and complete, a listing shows the Hive layout, the downloaded objects
 # pass the same DuckDB check as a local lake (schema, statistics, rows equal the store), a re-run
-# uploads nothing, wrong credentials are refused (exit 3, watermark unchanged), and an upload
+# uploads nothing, wrong credentials are refused (exit 3, watermark unchanged), session tokens and
+# ~/.aws/credentials profiles work, and an upload
 # that keeps failing fails the run without advancing the watermark.
 set -uo pipefail
 if [ -z "${METRIFY_BIN:-}" ] || [ ! -x "${METRIFY_BIN:-}" ]; then
@@ -71,6 +72,17 @@ node "$JS/check_lake.mjs" "$tmp/mirror" "$tmp/exp" "$tmp/schema.json" || fail "D
 puts=$(stat puts)
 s3 >"$tmp/e2.json" || fail "re-run exited $?"
 [ "$(jfield "$tmp/e2.json" "d['files']")" = 0 ] && [ "$(stat puts)" = "$puts" ] || fail "re-run uploaded"
+
+# credentials from a session token, and from a profile of the shared credentials file
+bad=$(stat bad_signatures)
+AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLE m export lake --to s3://lake/token --s3-endpoint "$EP" \
+  --datasets grid >/dev/null || fail "export with a session token"
+mkdir -p "$tmp/.aws"
+printf '[default]\naws_access_key_id = nobody\naws_secret_access_key = x\n[profile lake]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n' >"$tmp/.aws/credentials"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$METRIFY_BIN" --quiet --db "$tmp/s.db" export lake \
+  --to s3://lake/profile --s3-endpoint "$EP" --s3-profile lake --datasets grid >/dev/null ||
+  fail "export with ~/.aws/credentials [profile lake]"
+[ "$(stat bad_signatures)" = "$bad" ] || fail "token or profile requests were badly signed"
 
 # an upload that keeps failing: exit 3, watermark unchanged, the next run exports the rows
 m ingest readings "$tmp/r.csv" >/dev/null # re-delivery: duplicates, nothing new
