@@ -6,7 +6,8 @@
 # rows (dumped with plain SQL by tests/tools/lake_expected.py). Then: a re-run is a no-op; new
 # data and revisions add only new part files (earlier files untouched) and the lake still equals
 # the store after taking the latest version per key; a run killed (SIGKILL) in the middle of a
-# file leaves no visible partial file, and the next run completes the lake.
+# file leaves no visible partial file, and the next run completes the lake; a deleted and
+# recreated lake directory gets everything again.
 set -uo pipefail
 if [ -z "${METRIFY_BIN:-}" ] || [ ! -x "${METRIFY_BIN:-}" ]; then
   echo "METRIFY_BIN is not set or not executable; build metrify first"
@@ -85,6 +86,13 @@ m export lake --to "$tmp/lake2" --json >"$tmp/e4.json" || fail "export after the
 check "$tmp/lake2"
 m export lake --to "$tmp/lake2" --json >"$tmp/e5.json" || fail "re-run after recovery"
 [ "$(jfield "$tmp/e5.json" "d['files']")" = 0 ] || fail "re-run after recovery wrote files"
+
+# a lake directory that was deleted is a new lake: the next run exports everything again
+rm -rf "$tmp/lake2"
+m export lake --to "$tmp/lake2" --json >"$tmp/e6.json" || fail "export to a recreated directory"
+[ "$(jfield "$tmp/e6.json" "d['datasets']['readings']['rows']")" = "$(sqlite3 "$tmp/s.db" "SELECT count(*) FROM readings")" ] ||
+  fail "a recreated lake directory did not get every reading"
+check "$tmp/lake2"
 
 # usage errors
 m export lake >/dev/null 2>&1; [ $? -eq 2 ] || fail "export lake without --to must exit 2"

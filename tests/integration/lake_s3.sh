@@ -59,7 +59,9 @@ s3 >"$tmp/e1.json" || fail "export with injected faults exited $?"
 [ "$(stat multipart_completes)" -ge 1 ] || fail "no multipart upload completed"
 
 # listing: the Hive layout, and every object read back by DuckDB
-node "$JS/s3_fetch.mjs" "$EP" lake metrify "$tmp/mirror" >"$tmp/keys" || fail "listing/download"
+node "$JS/s3_fetch.mjs" "$EP" lake metrify "$tmp/mirror" >"$tmp/all-keys" || fail "listing/download"
+grep -Eq '^metrify/\.metrify-lake-id-[0-9a-f]{16} 0$' "$tmp/all-keys" || fail "no lake id object"
+grep -v '/\.metrify-lake-id-' "$tmp/all-keys" >"$tmp/keys"
 n=$(jfield "$tmp/e1.json" "d['files']")
 [ "$(wc -l <"$tmp/keys")" = "$n" ] || fail "$(wc -l <"$tmp/keys") objects listed, $n files exported"
 grep -Evq '^metrify/dataset=(readings|grid|weather|daily)/date=[0-9]{4}-[0-9]{2}-[0-9]{2}/part-[0-9]{4}\.parquet [0-9]+$' "$tmp/keys" &&

@@ -253,6 +253,56 @@ static void dir_close(struct mtr_lake *base)
     free(l);
 }
 
+/* Names this lake in its destination name (the watermark key): a lake directory that was
+ * deleted and recreated is a new lake and gets everything, not only what changed since. The id
+ * is created once, with O_EXCL, before any part file. */
+static int lake_id(struct dir_lake *l, struct mtr_errbuf *eb)
+{
+    char path[PATH_MAX], id[40] = "";
+    if (join(path, sizeof path, l->root, ".metrify-lake-id", NULL))
+        return mtr_err(eb, MTR_EIO, "%s: path too long", l->root);
+    for (int attempt = 0; attempt < 2 && !id[0]; attempt++) {
+        FILE *fp = fopen(path, "r");
+        if (fp) {
+            if (!fgets(id, sizeof id, fp))
+                id[0] = 0;
+            fclose(fp);
+            id[strcspn(id, "\r\n")] = 0;
+            if (!id[0])
+                return mtr_err(eb, MTR_EIO, "%s: empty lake id", path);
+            break;
+        }
+        unsigned char rnd[8];
+        FILE *ur = fopen("/dev/urandom", "rb");
+        size_t got = ur ? fread(rnd, 1, sizeof rnd, ur) : 0;
+        if (ur)
+            fclose(ur);
+        if (got != sizeof rnd)
+            return mtr_err(eb, MTR_EIO, "/dev/urandom: cannot read");
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue; /* created meanwhile: read it */
+            return mtr_err(eb, MTR_EIO, "%s: %s", path, strerror(errno));
+        }
+        char buf[24];
+        for (int i = 0; i < 8; i++)
+            snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+        buf[16] = '\n';
+        int ok = write(fd, buf, 17) == 17 && fsync(fd) == 0;
+        close(fd);
+        if (!ok)
+            return mtr_err(eb, MTR_EIO, "%s: %s", path, strerror(errno));
+        memcpy(id, buf, 16);
+        id[16] = 0;
+    }
+    size_t n = strlen(l->base.name);
+    if (n + 1 + strlen(id) + 1 > sizeof l->base.name)
+        return mtr_err(eb, MTR_EINVAL, "%s: path too long for a lake destination", l->root);
+    snprintf(l->base.name + n, sizeof l->base.name - n, "#%s", id);
+    return 0;
+}
+
 static const struct mtr_lake_ops dir_ops = {
     .recover = dir_recover,
     .next_part = dir_next_part,
@@ -286,6 +336,8 @@ int mtr_lake_dir_open(const char *dir, struct mtr_lake **out, struct mtr_errbuf 
     }
     memcpy(l->base.name, "file://", 7);
     memcpy(l->base.name + 7, l->root, strlen(l->root) + 1);
+    if ((rc = lake_id(l, eb)))
+        goto fail;
     char lock[PATH_MAX + 32];
     join(lock, sizeof lock, l->root, ".metrify-export.lock", NULL);
     l->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);

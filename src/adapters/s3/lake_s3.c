@@ -102,6 +102,21 @@ static int see_part(void *ctx, const char *key, uint64_t size)
     return 0;
 }
 
+/* The lake's id: the suffix of the object PREFIX/.metrify-lake-id-ID, created on first use, so
+ * that a bucket prefix that was emptied is a new lake (see lake_dir.c). */
+struct id_seen {
+    char id[40];
+};
+static int see_id(void *ctx, const char *key, uint64_t size)
+{
+    struct id_seen *s = ctx;
+    const char *p = strstr(key, ".metrify-lake-id-");
+    (void)size;
+    if (p && !s->id[0])
+        snprintf(s->id, sizeof s->id, "%s", p + strlen(".metrify-lake-id-"));
+    return 0;
+}
+
 static void full_key(const struct s3_lake *l, const char *key, char *out, size_t cap)
 {
     snprintf(out, cap, "%s%s%s", l->prefix, l->prefix[0] ? "/" : "", key);
@@ -191,6 +206,39 @@ static void s3_close(struct mtr_lake *base)
     free(l);
 }
 
+static int lake_id(struct s3_lake *l, struct mtr_errbuf *eb)
+{
+    char key[600];
+    struct id_seen seen = {""};
+    full_key(l, ".metrify-lake-id-", key, sizeof key);
+    int rc = mtr_s3_list(l->s3, key, see_id, &seen, eb);
+    if (rc)
+        return rc;
+    if (!seen.id[0]) {
+        unsigned char rnd[8];
+        FILE *ur = fopen("/dev/urandom", "rb");
+        size_t got = ur ? fread(rnd, 1, sizeof rnd, ur) : 0;
+        if (ur)
+            fclose(ur);
+        if (got != sizeof rnd)
+            return mtr_err(eb, MTR_EIO, "/dev/urandom: cannot read");
+        for (int i = 0; i < 8; i++)
+            snprintf(seen.id + 2 * i, 3, "%02x", rnd[i]);
+        FILE *empty = tmpfile();
+        if (!empty)
+            return mtr_err(eb, MTR_EIO, "tmpfile: %s", strerror(errno));
+        char idkey[700];
+        snprintf(idkey, sizeof idkey, "%s%s", key, seen.id);
+        rc = mtr_s3_upload(l->s3, idkey, empty, 0, l->threshold, l->part_size, eb);
+        fclose(empty);
+        if (rc)
+            return rc;
+    }
+    size_t n = strlen(l->base.name);
+    snprintf(l->base.name + n, sizeof l->base.name - n, " #%s", seen.id);
+    return 0;
+}
+
 static const struct mtr_lake_ops s3_ops = {
     .recover = s3_recover,
     .next_part = s3_next_part,
@@ -244,6 +292,8 @@ int mtr_lake_s3_open(const struct mtr_s3_config *c, struct mtr_lake **out, struc
     /* the destination names the store too: the same bucket elsewhere is another lake */
     snprintf(l->base.name, sizeof l->base.name, "s3://%.100s%s%.200s%s%.150s", bucket,
              l->prefix[0] ? "/" : "", l->prefix, ep ? " at " : "", ep ? endpoint : "");
+    if ((rc = lake_id(l, eb)))
+        goto fail;
     const char *tmp = env("TMPDIR") ? env("TMPDIR") : "/tmp";
     snprintf(l->staging, sizeof l->staging, "%.900s/metrify-lake-XXXXXX", tmp);
     if (!mkdtemp(l->staging)) {
