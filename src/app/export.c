@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,112 @@ static int batch_flush(struct batch *b, struct mtr_pq_writer *w, struct mtr_errb
     return rc;
 }
 
+/* ======================= the encoder thread ======================= */
+
+/* Scanning the store and encoding Parquet take about as long as each other, so they overlap: the
+ * scan fills one batch while this thread encodes (and writes) the other. `job` is the batch
+ * handed over, NULL once taken and done; the scan waits for that before handing over the next,
+ * so each batch is touched by one thread at a time. */
+struct encoder {
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch *job;
+    struct mtr_pq_writer *w; /* set by the scan thread while no job is pending */
+    int quit, rc;
+    struct mtr_errbuf eb;
+};
+
+static void *encoder_main(void *arg)
+{
+    struct encoder *e = arg;
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        while (!e->job && !e->quit)
+            pthread_cond_wait(&e->cv, &e->mu);
+        if (!e->job)
+            break;
+        struct batch *b = e->job;
+        struct mtr_pq_writer *w = e->w;
+        int failed = e->rc;
+        pthread_mutex_unlock(&e->mu);
+        int rc = failed ? 0 : batch_flush(b, w, &e->eb);
+        if (failed) { /* after an error the batches are only emptied */
+            b->n = 0;
+            b->alen = 0;
+        }
+        pthread_mutex_lock(&e->mu);
+        if (rc && !e->rc)
+            e->rc = rc;
+        e->job = NULL;
+        pthread_cond_broadcast(&e->cv);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+static int encoder_start(struct encoder *e)
+{
+    memset(e, 0, sizeof *e);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    if (pthread_create(&e->th, NULL, encoder_main, e) != 0)
+        return MTR_ENOMEM;
+    e->started = 1;
+    return 0;
+}
+
+static void encoder_stop(struct encoder *e)
+{
+    if (e->started) {
+        pthread_mutex_lock(&e->mu);
+        e->quit = 1;
+        pthread_cond_broadcast(&e->cv);
+        pthread_mutex_unlock(&e->mu);
+        pthread_join(e->th, NULL);
+        e->started = 0;
+    }
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+}
+
+/* Waits until the encoder is idle; returns its first error (and its message in eb). */
+static int encoder_drain(struct encoder *e, struct mtr_errbuf *eb)
+{
+    pthread_mutex_lock(&e->mu);
+    while (e->job)
+        pthread_cond_wait(&e->cv, &e->mu);
+    int rc = e->rc;
+    pthread_mutex_unlock(&e->mu);
+    if (rc && eb)
+        *eb = e->eb;
+    return rc;
+}
+
+/* Hands b over for writer w once the previous batch is done. */
+static int encoder_post(struct encoder *e, struct batch *b, struct mtr_pq_writer *w,
+                        struct mtr_errbuf *eb)
+{
+    int rc = encoder_drain(e, eb);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&e->mu);
+    e->w = w;
+    e->job = b;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    return 0;
+}
+
+/* Forgets an error after the file it concerned was dropped. */
+static void encoder_reset(struct encoder *e)
+{
+    pthread_mutex_lock(&e->mu);
+    e->rc = 0;
+    pthread_mutex_unlock(&e->mu);
+}
+
 /* ======================= one run ======================= */
 
 struct run {
@@ -270,7 +377,8 @@ struct run {
     struct mtr_lake_file *f;
     struct mtr_pq_writer *w;
     char key[256];
-    struct batch b;
+    struct batch bb[2], *b; /* b: the one being filled */
+    struct encoder enc;
     int rc; /* first error inside a row callback */
     /* flag_names cache: flags repeat, names are built once per distinct word */
     uint64_t names_for;
@@ -315,13 +423,17 @@ static int open_part(struct run *r)
 
 static void drop_part(struct run *r)
 {
+    encoder_drain(&r->enc, NULL);
+    encoder_reset(&r->enc);
     mtr_pq_writer_abort(r->w);
     r->w = NULL;
     if (r->f)
         r->l->ops->discard(r->f);
     r->f = NULL;
-    r->b.n = 0;
-    r->b.alen = 0;
+    for (int i = 0; i < 2; i++) {
+        r->bb[i].n = 0;
+        r->bb[i].alen = 0;
+    }
 }
 
 /* Finishes the day's file, if one was started, and makes it visible. */
@@ -329,7 +441,9 @@ static int close_part(struct run *r)
 {
     if (!r->w)
         return 0;
-    int rc = batch_flush(&r->b, r->w, r->eb);
+    int rc = encoder_post(&r->enc, r->b, r->w, r->eb);
+    if (rc == 0)
+        rc = encoder_drain(&r->enc, r->eb);
     uint64_t rows = rc ? 0 : mtr_pq_writer_rows(r->w);
     if (rc) {
         drop_part(r);
@@ -362,14 +476,17 @@ static int row_begin(struct run *r)
 {
     if (!r->w && (r->rc = open_part(r)))
         return r->rc;
-    if (r->b.n == BATCH && (r->rc = batch_flush(&r->b, r->w, r->eb)))
-        return r->rc;
+    if (r->b->n == BATCH) {
+        if ((r->rc = encoder_post(&r->enc, r->b, r->w, r->eb)))
+            return r->rc;
+        r->b = r->b == &r->bb[0] ? &r->bb[1] : &r->bb[0];
+    }
     return 0;
 }
 
 static int row_end(struct run *r)
 {
-    r->b.n++;
+    r->b->n++;
     return 0;
 }
 
@@ -377,7 +494,7 @@ static int row_end(struct run *r)
 static int set_flag_names(struct run *r, int c, uint64_t flags)
 {
     if (!flags) {
-        set_null(&r->b, c);
+        set_null(r->b, c);
         return 0;
     }
     if (flags != r->names_for || !r->names_len) {
@@ -396,7 +513,7 @@ static int set_flag_names(struct run *r, int c, uint64_t flags)
         r->names_for = flags;
         r->names_len = n;
     }
-    return set_str(&r->b, c, r->names, r->names_len);
+    return set_str(r->b, c, r->names, r->names_len);
 }
 
 static int reading_row(void *ctx, const char *meter_id, const struct mtr_stored_reading *x,
@@ -405,7 +522,7 @@ static int reading_row(void *ctx, const char *meter_id, const struct mtr_stored_
     struct run *r = ctx;
     if (row_begin(r))
         return r->rc;
-    struct batch *b = &r->b;
+    struct batch *b = r->b;
     const char *q = mtr_quality_code_name(x->quality_code);
     if ((r->rc = set_str(b, 0, meter_id, strlen(meter_id))))
         return r->rc;
@@ -437,7 +554,7 @@ static int grid_row(void *ctx, const struct mtr_grid_row *x, int64_t seq)
     struct run *r = ctx;
     if (row_begin(r))
         return r->rc;
-    struct batch *b = &r->b;
+    struct batch *b = r->b;
     if ((r->rc = set_str(b, 0, x->g.operator_id, strlen(x->g.operator_id))))
         return r->rc;
     set_ts(b, 1, x->g.ts);
@@ -459,7 +576,7 @@ static int weather_row(void *ctx, const struct mtr_weather_row *x, int64_t seq)
     struct run *r = ctx;
     if (row_begin(r))
         return r->rc;
-    struct batch *b = &r->b;
+    struct batch *b = r->b;
     if ((r->rc = set_str(b, 0, x->w.station_id, strlen(x->w.station_id))))
         return r->rc;
     set_ts(b, 1, x->w.ts);
@@ -483,7 +600,7 @@ static int daily_row(void *ctx, const struct mtr_day_row *x, int64_t seq)
     struct run *r = ctx;
     if (row_begin(r))
         return r->rc;
-    struct batch *b = &r->b;
+    struct batch *b = r->b;
     const struct mtr_rollup_day *d = &x->d;
     if ((r->rc = set_str(b, 0, x->meter_id, strlen(x->meter_id))))
         return r->rc;
@@ -565,10 +682,12 @@ static int export_dataset(struct run *r, int64_t upto)
                 rc == MTR_ENOMEM ? "out of memory" : s->err.msg);
         goto out;
     }
-    if ((rc = batch_init(&r->b, &schemas[r->ds]))) {
+    if ((rc = batch_init(&r->bb[0], &schemas[r->ds])) ||
+        (rc = batch_init(&r->bb[1], &schemas[r->ds])) || (rc = encoder_start(&r->enc))) {
         mtr_err(r->eb, rc, "out of memory");
         goto out;
     }
+    r->b = &r->bb[0];
     for (size_t i = 0; i < days.n; i++) {
         r->day = days.v[i];
         r->rc = 0;
@@ -589,7 +708,9 @@ static int export_dataset(struct run *r, int64_t upto)
         s->ops->rollback(s);
     }
 out:
-    batch_free(&r->b);
+    encoder_stop(&r->enc);
+    batch_free(&r->bb[0]);
+    batch_free(&r->bb[1]);
     free(days.v);
     return rc;
 }
