@@ -1331,7 +1331,9 @@ static int sq_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t f
     sqlite3_bind_int64(st, 7, seq);
     if ((rc = run(s, st, "readings_flag")))
         return rc;
-    for (int64_t d = day_of(from < 0 ? 0 : from); d <= to; d += 86400)
+    /* no reading starts after the packable range: the loop stays bounded for any `to` */
+    int64_t last_day = to < MINUTES_MAX * 60 ? to : MINUTES_MAX * 60;
+    for (int64_t d = day_of(from < 0 ? 0 : from); d <= last_day; d += 86400)
         if ((rc = track(s, MTR_DS_READINGS, d)))
             return rc;
     return 0;
