@@ -11,6 +11,7 @@ Configuration (Airflow Variables, else the environment of the worker, else the d
   metrify_inbox      directory with readings/, grid/, weather/ files (default: /var/lib/metrify/inbox)
   metrify_lake       export target: DIR or s3://bucket/prefix        (default: /var/lib/metrify/lake)
   metrify_s3_endpoint  S3-compatible endpoint (MinIO ...), optional
+  metrify_dbt_project  the dbt project directory                  (default: /opt/metrify/dbt)
 S3 credentials come from the usual AWS variables or ~/.aws/credentials of the worker.
 """
 import os
@@ -31,6 +32,7 @@ DB = setting("metrify_db", "/var/lib/metrify/metrify.db")
 INBOX = setting("metrify_inbox", "/var/lib/metrify/inbox")
 LAKE = setting("metrify_lake", "/var/lib/metrify/lake")
 S3_ENDPOINT = setting("metrify_s3_endpoint", "")
+DBT = setting("metrify_dbt_project", "/opt/metrify/dbt")
 
 M = f'"{METRIFY}" --db "{DB}" --quiet'
 
@@ -78,9 +80,10 @@ with DAG(
         bash_command=f"{M} maintenance check && {M} quality --json",
         do_xcom_push=True,
     )
+    # the dbt models of dbt/ (--project when the DAG runs outside the source tree)
     transform = BashOperator(
         task_id="transform",
-        bash_command=f"{M} transform",
+        bash_command=f'{M} transform run --project "{DBT}" && {M} transform test --project "{DBT}"',
     )
     s3_flag = f' --s3-endpoint "{S3_ENDPOINT}"' if S3_ENDPOINT else ""
     export = BashOperator(

@@ -1079,17 +1079,28 @@ static void test_change_tracking(void)
     T_EQ_INT(c.n, 1);
     T_EQ_DBL(c.kwh[0], 4.0, 1e-12);
 
-    /* a retroactive flag moves only the flagged reading into the next range */
+    /* a retroactive flag moves the flagged reading into the next range, with its new flags, and
+     * out of the old one (an adapter may track changes per block of readings, e.g. a meter-day:
+     * then unchanged neighbours move along, which an export re-sends harmlessly) */
     OK(s, s->ops->begin(s));
     OK(s, s->ops->readings_flag(s, key, DAY + 1800, DAY + 1800, mtr_rule_bit(MTR_R_SPIKE), -1));
     OK(s, s->ops->commit(s));
     OK(s, s->ops->change_seq(s, &c2));
     T_CHECK(c2 > c1);
     c = readings_between(s, c1, c2);
-    T_EQ_INT(c.n, 1);
-    T_EQ_INT(c.ts[0], DAY + 1800);
-    T_EQ_INT(c.flags[0], mtr_rule_bit(MTR_R_SPIKE));
-    T_EQ_INT(readings_between(s, c0, c1).n, 1); /* the rewritten row left the old range */
+    int found = -1;
+    for (int i = 0; i < c.n; i++)
+        if (c.ts[i] == DAY + 1800)
+            found = i;
+    T_CHECK(found >= 0);
+    if (found >= 0) {
+        T_EQ_INT(c.flags[found], mtr_rule_bit(MTR_R_SPIKE));
+        T_CHECK(c.seq[found] > c1 && c.seq[found] <= c2);
+    }
+    c = readings_between(s, c0, c1);
+    for (int i = 0; i < c.n; i++)
+        T_CHECK(c.ts[i] != DAY + 1800);         /* the rewritten reading left the old range */
+    T_EQ_INT(readings_between(s, c0, c2).n, 2); /* each reading once in the union */
 
     /* a rolled-back unit leaves nothing */
     OK(s, s->ops->begin(s));

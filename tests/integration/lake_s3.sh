@@ -37,6 +37,7 @@ m import meters "$tmp/m/meters.csv" && m import operators "$tmp/m/operators.csv"
   m import stations "$tmp/m/stations.csv" || fail "import"
 m ingest readings "$tmp/r.csv"; m ingest grid "$tmp/g.csv"; m ingest weather "$tmp/w.csv"
 m export schema --json >"$tmp/schema.json"
+m rules --json >"$tmp/rules.json"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_SESSION_TOKEN= AWS_PROFILE=
 export HOME="$tmp" # no ~/.aws of the machine's user
 s3() { m export lake --to s3://lake/metrify --s3-endpoint "$EP" --s3-region eu-central-1 \
@@ -67,7 +68,7 @@ n=$(jfield "$tmp/e1.json" "d['files']")
 grep -Evq '^metrify/dataset=(readings|grid|weather|daily)/date=[0-9]{4}-[0-9]{2}-[0-9]{2}/part-[0-9]{4}\.parquet [0-9]+$' "$tmp/keys" &&
   fail "a key outside the layout: $(grep -Ev 'part-[0-9]{4}\.parquet' "$tmp/keys" | head -1)"
 grep -q '^metrify/dataset=readings/date=2026-01-02/part-0000.parquet ' "$tmp/keys" || fail "readings partition missing"
-python3 "$root/tests/tools/lake_expected.py" "$tmp/s.db" "$tmp/exp" >/dev/null
+python3 "$root/tests/tools/lake_expected.py" "$tmp/s.db" "$tmp/exp" "$tmp/rules.json" >/dev/null
 node "$JS/check_lake.mjs" "$tmp/mirror" "$tmp/exp" "$tmp/schema.json" || fail "DuckDB check of the downloaded lake"
 
 # re-run: nothing uploaded
@@ -98,6 +99,6 @@ curl -s "$EP/__faults?status=0" >/dev/null
 s3 >"$tmp/e4.json" || fail "export after the failure exited $?"
 [ "$(jfield "$tmp/e4.json" "d['datasets']['readings']['rows']")" -ge 1 ] || fail "the failed run's rows were lost"
 node "$JS/s3_fetch.mjs" "$EP" lake metrify "$tmp/mirror2" >/dev/null || fail "download 2"
-python3 "$root/tests/tools/lake_expected.py" "$tmp/s.db" "$tmp/exp" >/dev/null
+python3 "$root/tests/tools/lake_expected.py" "$tmp/s.db" "$tmp/exp" "$tmp/rules.json" >/dev/null
 node "$JS/check_lake.mjs" "$tmp/mirror2" "$tmp/exp" "$tmp/schema.json" || fail "DuckDB check after recovery"
 echo "lake_s3: ok ($(stat puts) PUTs, $(stat failed) injected 500s, $(stat dropped) dropped, $(stat multipart_completes) multipart uploads)"

@@ -224,9 +224,10 @@ static void test_incremental(void)
     T_EQ_INT(wm_after, wm_before);
     int visible = l.nkeys;
     T_EQ_INT(visible, 4); /* the first day's file made it */
-    /* the next run exports both days again (at least once) and advances the watermark */
+    /* the next run exports both days again (at least once: with a store that tracks changes per
+     * meter-day, the unchanged readings of those meter-days come along) and moves the watermark */
     T_EQ_INT(export(s, &l, R, &st), 0);
-    T_EQ_INT(st.ds[MTR_DS_READINGS].rows, 2);
+    T_CHECK(st.ds[MTR_DS_READINGS].rows >= 2 && st.ds[MTR_DS_READINGS].rows <= 4);
     T_EQ_INT(l.nkeys, 6);
     T_CHECK(has_key(&l, "dataset=readings/date=2026-01-01/part-0002.parquet"));
     T_EQ_INT(s->ops->export_watermark_get(s, "readings", "mem://a", &wm_after), 0);

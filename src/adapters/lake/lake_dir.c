@@ -34,7 +34,8 @@ struct dir_file {
     uint64_t bytes;
 };
 
-int mtr_mkdirs(const char *dir)
+/* Creates dir and its missing parents (mode 0777 & umask). 0 or MTR_EIO with errno kept. */
+static int mkdirs(const char *dir)
 {
     char p[PATH_MAX];
     if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
@@ -162,7 +163,7 @@ static int dir_create(struct mtr_lake *base, const char *key, struct mtr_lake_fi
     snprintf(dir, sizeof dir, "%s", f->final);
     char *slash = strrchr(dir, '/');
     *slash = 0;
-    if (mtr_mkdirs(dir) != 0) {
+    if (mkdirs(dir) != 0) {
         int e = errno;
         free(f);
         return mtr_err(eb, MTR_EIO, "%s: %s", dir, strerror(e));
@@ -326,7 +327,7 @@ int mtr_lake_dir_open(const char *dir, struct mtr_lake **out, struct mtr_errbuf 
     const char *k = getenv("METRIFY_TEST_KILL_AFTER_FILES");
     if (k && *k)
         l->kill_after = strtol(k, NULL, 10);
-    if (mtr_mkdirs(dir) != 0 || !realpath(dir, l->root)) {
+    if (mkdirs(dir) != 0 || !realpath(dir, l->root)) {
         rc = mtr_err(eb, MTR_EIO, "%s: %s", dir, strerror(errno));
         goto fail;
     }

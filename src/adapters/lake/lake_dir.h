@@ -16,7 +16,4 @@
  * (SIGKILL) in the middle of writing the file after the N-th committed one. */
 int mtr_lake_dir_open(const char *dir, struct mtr_lake **out, struct mtr_errbuf *eb);
 
-/* Creates dir and its missing parents (mode 0777 & umask). 0 or MTR_EIO with errno kept. */
-int mtr_mkdirs(const char *dir);
-
 #endif
