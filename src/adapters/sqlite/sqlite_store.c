@@ -140,7 +140,10 @@ static const struct migration migrations[] = {
      "INSERT INTO export_changes SELECT DISTINCT 3, day, 0 FROM rollup_daily;"
      "CREATE TABLE export_watermarks(dataset TEXT NOT NULL, destination TEXT NOT NULL,"
      " seq INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-     " PRIMARY KEY (dataset, destination)) WITHOUT ROWID;",
+     " PRIMARY KEY (dataset, destination)) WITHOUT ROWID;"
+     /* the per-day scans of an export (and retention) read grid status and weather by time */
+     "CREATE INDEX grid_status_ts ON grid_status(ts);"
+     "CREATE INDEX weather_observations_ts ON weather_observations(ts);",
      NULL},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -383,10 +386,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CHG_PUT] = "INSERT INTO export_changes(dataset, day, seq) VALUES (?1, ?2, ?3)"
                   " ON CONFLICT(dataset, day) DO UPDATE SET seq = max(seq, excluded.seq)",
     [S_CHG_DAYS] = "SELECT day FROM export_changes WHERE dataset = ?1 AND seq > ?2 ORDER BY day",
-    /* the changed meter-day blocks of a day (index reading_blocks_day), decoded by the caller */
+    /* the changed meter-day blocks of a day, decoded by the caller: meters in meter_id order
+     * (their unique index) and each one's block by its key (?1 = mtr_rb_id(0, day number)),
+     * so no sort ever holds the blocks' bytes */
     [S_READ_CHANGED] = "SELECT m.meter_id, b.meter_key, b.day, b.data, b.seq"
-                       " FROM reading_blocks b JOIN meters m ON m.meter_key = b.meter_key"
-                       " WHERE b.day = ?1 AND b.seq > ?2 AND b.seq <= ?3 ORDER BY m.meter_id",
+                       " FROM meters m JOIN reading_blocks b"
+                       " ON b.id = m.meter_key * 2097152 + ?1"
+                       " WHERE b.seq > ?2 AND b.seq <= ?3 ORDER BY m.meter_id",
     [S_GRID_CHANGED] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
                        " stability, flags, score, seq FROM grid_status"
                        " WHERE ts >= ?1 AND ts < ?2 AND seq > ?3 AND seq <= ?4"
@@ -2291,7 +2297,8 @@ static int sq_readings_changed(struct mtr_store *base, int64_t day, int64_t afte
     sqlite3_stmt *st = stmt(s, S_READ_CHANGED);
     if (!st)
         return MTR_ESTORE;
-    sqlite3_bind_int64(st, 1, day);
+    _Static_assert(MTR_RB_DAY_BITS == 21, "S_READ_CHANGED spells out mtr_rb_id()");
+    sqlite3_bind_int64(st, 1, mtr_rb_id(0, day / 86400));
     sqlite3_bind_int64(st, 2, after);
     sqlite3_bind_int64(st, 3, upto);
     int rc, step;
