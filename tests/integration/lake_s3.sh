@@ -28,7 +28,9 @@ server=$!
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 [ -s "$tmp/port" ] || { cat "$tmp/server.log"; fail "the S3 server did not start"; }
 EP="http://127.0.0.1:$(cat "$tmp/port")"
-stat() { curl -s "$EP/__stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+# the proxy's control endpoints, with python3 (the curl program is not a dependency)
+get() { python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())" "$1"; }
+stat() { get "$EP/__stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 m() { "$METRIFY_BIN" --quiet --db "$tmp/s.db" "$@"; }
 "$METRIFY_BIN" --quiet simulate --meters 30 --days 3 --seed 5 --out "$tmp/r.csv" \
@@ -51,10 +53,10 @@ grep -q SignatureDoesNotMatch "$tmp/bad.err" || fail "wrong secret: $(cat "$tmp/
 [ "$(stat bad_signatures)" -ge 1 ] || fail "the proxy saw no bad signature"
 
 # 2 injected 500s and 1 dropped connection: retried, the export succeeds
-curl -s "$EP/__faults?status=2&drop=1" >/dev/null
+get "$EP/__faults?status=2&drop=1" >/dev/null
 s3 >"$tmp/e1.json" || fail "export with injected faults exited $?"
 [ "$(jfield "$tmp/e1.json" "d['retries']")" -ge 2 ] || fail "retries not reported: $(cat "$tmp/e1.json")"
-[ "$(stat failed)" = 2 ] && [ "$(stat dropped)" = 1 ] || fail "faults not all injected: $(curl -s "$EP/__stats")"
+[ "$(stat failed)" = 2 ] && [ "$(stat dropped)" = 1 ] || fail "faults not all injected: $(get "$EP/__stats")"
 [ "$(stat bad_signatures)" = 1 ] || fail "a request of the export had a bad signature"
 [ "$(stat unsigned)" = 0 ] || fail "unsigned requests"
 [ "$(stat multipart_completes)" -ge 1 ] || fail "no multipart upload completed"
@@ -91,11 +93,11 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$METRIFY_BIN" --quiet --db "$
 m ingest readings "$tmp/r.csv" >/dev/null # re-delivery: duplicates, nothing new
 printf 'meter_id,timestamp,consumption_kwh\nSM000000,2026-01-04T00:00:00Z,0.5\n' >"$tmp/new.csv"
 m ingest readings "$tmp/new.csv"
-curl -s "$EP/__faults?status=50" >/dev/null
+get "$EP/__faults?status=50" >/dev/null
 s3 --retries 2 >"$tmp/e3.json" 2>/dev/null
 rc=$?
 [ $rc -eq 3 ] || fail "persistent failure: exit $rc, expected 3"
-curl -s "$EP/__faults?status=0" >/dev/null
+get "$EP/__faults?status=0" >/dev/null
 s3 >"$tmp/e4.json" || fail "export after the failure exited $?"
 [ "$(jfield "$tmp/e4.json" "d['datasets']['readings']['rows']")" -ge 1 ] || fail "the failed run's rows were lost"
 node "$JS/s3_fetch.mjs" "$EP" lake metrify "$tmp/mirror2" >/dev/null || fail "download 2"
