@@ -986,10 +986,18 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
     if (sqlite3_exec(
             s->db,
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            " PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=1073741824",
+            " PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY",
             NULL, NULL, NULL) != SQLITE_OK) {
         rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
+    }
+    /* memory-mapped reads help long scans (export) but count every page read into the resident
+     * set; off unless asked for, so ingest's memory stays bounded by the caches */
+    const char *mm = getenv("METRIFY_SQLITE_MMAP_MB");
+    if (mm && atoi(mm) > 0) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld", (long long)atoi(mm) << 20);
+        sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
     }
     if (sqlite3_create_function_v2(s->db, "mtr_reading_score", 2,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_reading_score,
