@@ -270,12 +270,12 @@ static int on_alert(void *ctx, const struct mtr_alert *a)
     if (o->arr) {
         json_array_append_new(
             o->arr,
-            json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:f,s:i,s:f,s:s}", "source",
+            json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:f,s:i,s:f,s:s,s:s}", "source",
                       mtr_kind_name(a->source), "entity_id", a->entity_id, "meter_id",
                       a->source == MTR_KIND_READING ? a->entity_id : "", "start",
                       jtime(a->start_ts), "end", jtime(a->end_ts), "type", mtr_rule(a->type)->name,
                       "score", (double)a->score, "intervals", (int)a->count, "value",
-                      (double)a->value, "level", mtr_level_name(a->level)));
+                      (double)a->value, "level", mtr_level_name(a->level), "detail", a->detail));
         return 0;
     }
     char s[24], e[24];
