@@ -402,3 +402,14 @@ int mtr_align_hourly(const int64_t *ts, const double *value, size_t n, int64_t s
         *counts = c;
     return MTR_OK;
 }
+
+double mtr_haversine_km(double lat1, double lon1, double lat2, double lon2)
+{
+    const double rad = 3.14159265358979323846 / 180.0;
+    if (isnan(lat1) || isnan(lon1) || isnan(lat2) || isnan(lon2))
+        return NAN;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * 6371.0 * asin(fmin(1.0, sqrt(a)));
+}

@@ -185,8 +185,23 @@ static void test_align_hourly(void)
     T_EQ_INT(mtr_align_hourly(ts, v, 8, s + 1, 11, 2, out, fl, &c, NULL), MTR_EINVAL);
 }
 
+static void test_haversine(void)
+{
+    /* one degree of latitude on a 6371 km sphere: 6371 * pi / 180 = 111.19492664 km */
+    T_EQ_DBL(mtr_haversine_km(51.0, 0.0, 52.0, 0.0), 111.19492664455873, 1e-9);
+    /* along the equator the same */
+    T_EQ_DBL(mtr_haversine_km(0.0, 10.0, 0.0, 11.0), 111.19492664455873, 1e-9);
+    /* a quarter of the equator: 6371 * pi / 2 */
+    T_EQ_DBL(mtr_haversine_km(0.0, 0.0, 0.0, 90.0), 10007.543398010286, 1e-6);
+    /* London (51.5074, -0.1278) to Paris (48.8566, 2.3522): 343.56 km on this sphere */
+    T_EQ_DBL(mtr_haversine_km(51.5074, -0.1278, 48.8566, 2.3522), 343.56, 0.01);
+    T_EQ_DBL(mtr_haversine_km(10, 20, 10, 20), 0.0, 0);
+    T_CHECK(isnan(mtr_haversine_km(NAN, 0, 0, 0)));
+}
+
 int main(void)
 {
+    T_RUN(test_haversine);
     T_RUN(test_fit_at_matches_ols);
     T_RUN(test_simulated_heating);
     T_RUN(test_simulated_both);
