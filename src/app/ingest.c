@@ -787,7 +787,7 @@ static int ingest_grid(struct mtr_ingest *ing, const struct mtr_grid_status *g, 
         snprintf(raw, sizeof raw, "%s,%lld", g->operator_id, (long long)g->ts);
         return reject(ing, MTR_KIND_GRID, source, g->line, rule, "timestamp", msg, raw);
     }
-    struct grid_entry *e;
+    struct grid_entry *e = NULL;
     int rc = grid_entry_get(ing, g->operator_id, &e);
     if (rc < 0)
         return rc;

@@ -71,5 +71,10 @@ int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_forecast(struct mtr_cli *cli, int argc, char **argv);
+
+/* `metrify analytics weather-impact|grid` (cmd_analytics.c; argv[0] is the report name). */
+int mtr_cli_analytics_weather(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cli_analytics_grid(struct mtr_cli *cli, int argc, char **argv);
 
 #endif

@@ -1272,9 +1272,10 @@ static int recompute_row(struct recompute *rc, const struct mtr_stored_reading *
     acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
     h->kwh += r->kwh;
     acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
-    h->n++;
-    if (est)
+    if (est) /* as ingest's buckets: n counts measured values only */
         h->n_estimated++;
+    else
+        h->n++;
     return 0;
 }
 
