@@ -64,6 +64,39 @@ assert s["detail"].startswith("closed: cleared at 2026-01-06T00:45:00Z"), s["det
 assert len(al) == 3, al
 PY
 
+# analytics grid: the same incident from the stored history, daily performance and health
+"$M" --db "$T/g.db" --json analytics grid --now 2026-01-06T12:00:00Z > "$T/ag.json"
+"$M" --db "$T/g.db" analytics grid --operator TESTOP --now 2026-01-06T12:00:00Z > "$T/ag.txt"
+grep -q "^TESTOP: health" "$T/ag.txt" || fail "analytics grid text output: $(cat "$T/ag.txt")"
+python3 - "$T/ag.json" <<'PY' || fail "analytics grid"
+import json, sys
+(o,) = json.load(open(sys.argv[1]))
+assert o["operator_id"] == "TESTOP" and o["registered"] and o["voltage_level_kv"] == 380, o
+assert o["records"] == 192 and o["flagged_records"] == 1, o
+d1, d2 = o["days"]
+assert (d1["date"], d2["date"]) == ("2026-01-05", "2026-01-06"), (d1["date"], d2["date"])
+# day 1: 4 of 96 records outside 49.8..50.2 Hz -> 95.833 %; warning records: 4 frequency + 4 load
+# + 4 stability = 12 (12.5 %), critical: the two load records above 95 % (2.083 %) -> medium risk
+assert abs(d1["stability_pct"] - 100 * 92 / 96) < 1e-9, d1["stability_pct"]
+assert abs(d1["warning_pct"] - 12.5) < 1e-9 and abs(d1["critical_pct"] - 100 * 2 / 96) < 1e-9, d1
+assert d1["risk"] == "medium" and d2["risk"] == "low", (d1["risk"], d2["risk"])
+assert abs(d1["utilization_max"] - 0.97) < 1e-12, d1
+# mean utilisation of day 1: (92 x 800 + 910 + 930 + 960 + 970) / 96 / 1000
+assert abs(d1["utilization_mean"] - (92 * 800 + 3770) / 96 / 1000) < 1e-12, d1["utilization_mean"]
+assert d2["stability_pct"] == 100 and d2["frequency_score"] == 100, d2
+# voltage 395 kV vs 380 kV: +3.9 % -> voltage score 100; score = 0.3*100 + 0.3*100 + 0.4*stab %
+assert d2["voltage_score"] == 100 and abs(d2["performance_score"] - 100) < 1e-9, d2
+assert abs(d1["performance_score"] - (60 + 0.4 * 100 * 92 / 96)) < 1e-9, d1
+assert o["health"] == "healthy", o["health"]
+kinds = sorted((a["type"], a["start"], a["last"], a["cleared"]) for a in o["alerts"])
+assert kinds == [("grid.frequency_deviation", "2026-01-05T06:00:00Z", "2026-01-05T06:45:00Z", "2026-01-05T07:00:00Z"),
+                 ("grid.load_high", "2026-01-05T17:00:00Z", "2026-01-05T17:45:00Z", "2026-01-05T18:00:00Z"),
+                 ("grid.stability_low", "2026-01-05T23:00:00Z", "2026-01-06T00:30:00Z", "2026-01-06T00:45:00Z")], kinds
+PY
+"$M" --db "$T/g.db" --json analytics grid --now 2026-03-01 > "$T/ag2.json"
+expect_eq "$(json "$T/ag2.json" 'd[0]["health"]')" inactive "health long after the last record"
+"$M" --db "$T/g.db" analytics grid --operator NOPE 2>/dev/null && fail "unknown operator accepted"
+
 # the simulator's labelled frequency excursions (labelled on every meter of the operator, so
 # 60 meters cover all four operators; compared by start and end)
 "$M" simulate --meters 60 --days 40 --fault-rate 3 --seed 7 --out "$T/r.csv" --labels "$T/l.csv" \
