@@ -506,7 +506,7 @@ struct wi {
     const struct mtr_wi_opts *o;
     const struct mtr_wi_sink *sink;
     struct mtr_wi_summary *sum;
-    struct meter_days d;
+    double *day_kwh; /* the current meter's complete days, NAN otherwise */
     struct agg fleet, *ops;
     double *T, *Y, *TN; /* scratch series of G days */
     int cur;            /* meter being accumulated, -1 none */
@@ -550,15 +550,14 @@ static int finish_meter(struct wi *w)
         return 0;
     const struct meter_ref *m = &w->c.m[w->cur];
     w->cur = -1;
-    days_settle(&w->d);
     int64_t used = 0;
     for (size_t g = 0; g < w->c.G; g++) {
         double tn;
         double t = station_temp(&w->c, m->station, g, &tn);
         int ok =
-            day_complete(&w->d, g) && !isnan(t) && in_range(w->o, w->c.day0 + (int64_t)g * 86400);
+            !isnan(w->day_kwh[g]) && !isnan(t) && in_range(w->o, w->c.day0 + (int64_t)g * 86400);
         w->T[g] = ok ? t : NAN;
-        w->Y[g] = ok ? w->d.kwh[g] : NAN;
+        w->Y[g] = ok ? w->day_kwh[g] : NAN;
         w->TN[g] = ok ? tn : NAN;
         if (!ok)
             continue;
@@ -585,10 +584,12 @@ static int finish_meter(struct wi *w)
     return emit(w, MTR_WI_METER, m->id, w->c.st[m->station].id, 1);
 }
 
-static int wi_hour(void *ctx, const struct mtr_hour_row *r)
+/* A day counts when every interval of it was measured and valid: nothing estimated, nothing
+ * flagged, n_valid = the intervals of a day at the meter's interval. */
+static int wi_day(void *ctx, const struct mtr_day_row *r)
 {
     struct wi *w = ctx;
-    w->sum->hour_rows++;
+    w->sum->day_rows++;
     if (w->cur < 0 || strcmp(w->c.m[w->cur].id, r->meter_id) != 0) {
         int rc = finish_meter(w);
         if (rc)
@@ -597,9 +598,16 @@ static int wi_hour(void *ctx, const struct mtr_hour_row *r)
         if (i < 0 || w->c.m[i].station < 0 || !w->c.st[w->c.m[i].station].ndays)
             return 0; /* not selected, unlinked or no weather: counted elsewhere */
         w->cur = i;
-        days_reset(&w->d, w->c.G);
+        for (size_t g = 0; g < w->c.G; g++)
+            w->day_kwh[g] = NAN;
     }
-    days_add(&w->d, w->c.day0, w->c.G, &r->h);
+    const struct mtr_rollup_day *d = &r->d;
+    if (d->day < w->c.day0 || d->interval_s <= 0 || 86400 % d->interval_s)
+        return 0;
+    size_t g = (size_t)((d->day - w->c.day0) / 86400);
+    if (g < w->c.G && d->n_estimated == 0 && d->n_flagged == 0 &&
+        d->n_valid == 86400 / d->interval_s)
+        w->day_kwh[g] = d->kwh;
     return 0;
 }
 
@@ -648,7 +656,8 @@ int mtr_weather_impact(struct mtr_store *s, const struct mtr_wi_opts *o,
     w.T = malloc(G * sizeof *w.T);
     w.Y = malloc(G * sizeof *w.Y);
     w.TN = malloc(G * sizeof *w.TN);
-    if (!w.T || !w.Y || !w.TN || days_alloc(&w.d, G, 0) < 0) {
+    w.day_kwh = malloc(G * sizeof *w.day_kwh);
+    if (!w.T || !w.Y || !w.TN || !w.day_kwh) {
         rc = mtr_err(eb, MTR_ENOMEM, "out of memory");
         goto out;
     }
@@ -682,10 +691,10 @@ int mtr_weather_impact(struct mtr_store *s, const struct mtr_wi_opts *o,
             if (w.c.m[i].station < 0)
                 continue;
             q.entity_id = w.c.m[i].id;
-            rc = s->ops->hour_rows(s, &q, wi_hour, &w);
+            rc = s->ops->day_rows(s, &q, wi_day, &w);
         }
     } else {
-        rc = s->ops->hour_rows(s, &q, wi_hour, &w); /* the fleet in one scan */
+        rc = s->ops->day_rows(s, &q, wi_day, &w); /* the fleet in one scan */
     }
     if (rc == 0)
         rc = finish_meter(&w);
@@ -703,7 +712,7 @@ out:
     free(w.T);
     free(w.Y);
     free(w.TN);
-    days_free(&w.d);
+    free(w.day_kwh);
     agg_free(&w.fleet);
     for (size_t i = 0; w.ops && i < w.c.nops; i++)
         agg_free(&w.ops[i]);

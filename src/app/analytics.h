@@ -3,15 +3,16 @@
  * `metrify analytics grid`, `metrify forecast` and the station linking of `metrify import`:
  * they read master data, hourly rollups, grid status and weather through the store port and run
  * the pure analytics core (core/stats, weather_model, forecast, grid). Consumption is read from
- * the hourly rollups (rollup_hourly), never by rescanning readings.
+ * the rollups, never by rescanning readings: the weather impact (a model of DAILY consumption)
+ * from the daily rollups, the forecast (hourly) from the hourly rollups.
  *
- * Which consumption counts: an hour is complete when all its intervals were measured and valid
- * (n equals the meter's intervals per hour, none estimated); a day is complete when its 24 hours
- * are. Weather: a station's hourly temperatures are aligned with mtr_align_hourly (gaps of at
- * most max_gap_h hours interpolated and flagged, longer ones excluded and counted); a day has a
- * temperature when all 24 of its hours have one. Operator and fleet series are the mean per
- * meter over the meters with a complete day (or hour), and the mean of those meters' station
- * temperatures.
+ * Which consumption counts: a day when all its intervals were measured and valid (n_valid =
+ * intervals per day, nothing estimated or flagged); an hour when all its intervals were measured
+ * and valid (n equals the meter's usual intervals per hour, none estimated). Weather: a station's
+ * hourly temperatures are aligned with mtr_align_hourly (gaps of at most max_gap_h hours
+ * interpolated and flagged, longer ones excluded and counted); a day has a temperature when all 24
+ * of its hours have one. Operator and fleet series are the mean per meter over the meters with a
+ * complete day (or hour), and the mean of those meters' station temperatures.
  */
 #ifndef MTR_ANALYTICS_H
 #define MTR_ANALYTICS_H
@@ -81,7 +82,7 @@ struct mtr_wi_summary {
     int64_t meters_no_weather; /* their station has no weather: left out */
     int64_t meters_no_data;    /* no complete day with a temperature */
     int64_t stations;
-    int64_t hour_rows; /* rollup rows read */
+    int64_t day_rows; /* daily rollup rows read */
 };
 
 struct mtr_wi_sink {

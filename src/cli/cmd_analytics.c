@@ -236,7 +236,7 @@ static void wi_usage(FILE *f)
             "usage: metrify analytics weather-impact [--meter ID|--operator ID] [--from DATE]\n"
             "                                        [--to DATE] [--no-meters] [--json]\n\n"
             "How consumption depends on temperature, per meter, per grid operator and fleet-wide,\n"
-            "from the hourly rollups and the weather of each meter's linked station (see\n"
+            "from the daily rollups and the weather of each meter's linked station (see\n"
             "`metrify import meters --max-station-km`): Pearson r of daily kWh with the daily\n"
             "mean temperature (n, p-value), the change-point degree-day model (base load,\n"
             "heating slope below a fitted balance temperature, cooling slope above another;\n"
@@ -291,7 +291,7 @@ int mtr_cli_analytics_weather(struct mtr_cli *cli, int argc, char **argv)
                       (json_int_t)sum.meters, "meters_unlinked", (json_int_t)sum.meters_unlinked,
                       "meters_no_weather", (json_int_t)sum.meters_no_weather, "meters_no_data",
                       (json_int_t)sum.meters_no_data, "stations", (json_int_t)sum.stations,
-                      "hour_rows", (json_int_t)sum.hour_rows, "stations", out.stations, "meters",
+                      "day_rows", (json_int_t)sum.day_rows, "stations", out.stations, "meters",
                       out.meters, "operators", out.operators);
         json_object_set_new(j, "fleet", out.fleet ? out.fleet : json_null());
         dump17(j);
