@@ -98,4 +98,27 @@ if {x["id"] for x in wi["operators"]} != {"OPA", "OPB"}: bad.append("operators")
 for b in bad: print("MISMATCH", b)
 sys.exit(1 if bad else 0)
 PY
+# day-ahead forecast for OPA after the data (2026-05-31): without a temperature forecast the
+# profile alone, labelled; with 5 degC the day's total rises by the heating response, about
+# mean(bh) x (15.5 - 5) kWh per meter above the warm days the profile comes from
+"$M" --db "$T/s.db" --json forecast --operator OPA > "$T/f0.json"
+expect_eq "$(json "$T/f0.json" 'd["forecast"]["method"], d["forecast"]["date"], d["meters"]')" \
+  "profile_only 2026-05-31 10" "profile-only forecast"
+[ -n "$(json "$T/f0.json" 'd["note"]')" ] || fail "profile-only forecast not labelled"
+printf 'date,temperature_c\n2026-05-30,20\n2026-05-31,5.0\n' > "$T/tf.csv"
+"$M" --db "$T/s.db" --json forecast --operator OPA --temperature-forecast "$T/tf.csv" > "$T/f1.json"
+python3 - "$T/truth.json" "$T/f0.json" "$T/f1.json" <<'PY' || fail "weather forecast"
+import json, sys
+truth = [m for m in json.load(open(sys.argv[1])) if m["op"] == "OPA"]
+f0, f1 = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+assert f1["forecast"]["method"] == "weather" and f1["forecast"]["temperature_c"] == 5.0, f1["forecast"]
+want = sum(m["bh"] for m in truth) / len(truth) * (15.5 - 5.0)
+got = f1["forecast"]["day_kwh_per_meter"] - f0["forecast"]["day_kwh_per_meter"]
+print(f"OPA forecast at 5 C: +{got:.3f} kWh per meter over the profile (model truth {want:.3f})")
+assert abs(got - want) <= 0.05 * want, (got, want)
+tot = f1["forecast"]["kwh_total"]
+assert abs(sum(tot) - 10 * f1["forecast"]["day_kwh_per_meter"]) < 1e-6, sum(tot)
+PY
+"$M" --db "$T/s.db" forecast --meter SIM000 --backtest --days 30 > "$T/bt.txt"
+grep -q seasonal_naive "$T/bt.txt" || fail "backtest text output"
 echo "weather_sim_fleet: all checks passed"
