@@ -750,7 +750,8 @@ static int grid_flush(struct grid_ctx *c)
     struct mtr_grid_limits lim;
     mtr_grid_limits_default(&lim);
     int64_t start = mtr_day_start(c->o->has_from ? c->o->from : c->recs[0].ts);
-    size_t wcap = (size_t)((c->recs[c->n - 1].ts - start) / 86400 + 1), nwin = 0, nal = 0;
+    int64_t ws = c->o->window_s > 0 ? c->o->window_s : 86400;
+    size_t wcap = (size_t)((c->recs[c->n - 1].ts - start) / ws + 1), nwin = 0, nal = 0;
     struct mtr_grid_window *wins = calloc(wcap, sizeof *wins);
     struct mtr_grid_perf *perf = calloc(wcap, sizeof *perf);
     struct mtr_grid_alert *al = calloc(c->n, sizeof *al);
@@ -759,7 +760,7 @@ static int grid_flush(struct grid_ctx *c)
         rc = mtr_err(c->eb, MTR_ENOMEM, "out of memory");
         goto out;
     }
-    rc = mtr_grid_analyze(c->recs, c->n, registered ? &op : NULL, &lim, start, 86400, wins, wcap,
+    rc = mtr_grid_analyze(c->recs, c->n, registered ? &op : NULL, &lim, start, ws, wins, wcap,
                           &nwin, al, c->n, &nal, c->eb);
     if (rc < 0)
         goto out;

@@ -107,17 +107,19 @@ struct mtr_grid_report_opts {
     const char *operator_id; /* or NULL: every operator */
     int64_t from, to;
     int has_from, has_to;
-    int64_t now; /* for health (inactive when nothing in the last day); 0 = the real time */
+    int64_t now;      /* for health (inactive when nothing in the last day); 0 = the real time */
+    int64_t window_s; /* length of the metric windows, aligned on UTC midnight of the first
+                       * day; 0 = 86400 (daily grid performance) */
 };
 
-/* One operator's report (borrowed for the callback): the whole range and each UTC day. */
+/* One operator's report (borrowed for the callback): the whole range and each window. */
 struct mtr_grid_report {
     const struct mtr_operator *op; /* NAN level/capacity when not registered */
     int registered;
     struct mtr_grid_window total;
     struct mtr_grid_perf perf;
     enum mtr_grid_health health;
-    const struct mtr_grid_window *days;
+    const struct mtr_grid_window *days; /* the windows (days by default) */
     const struct mtr_grid_perf *day_perf;
     size_t n_days;
     const struct mtr_grid_alert *alerts; /* recomputed from the history; end 0 = still open */
@@ -125,9 +127,9 @@ struct mtr_grid_report {
     int64_t flagged; /* records flagged implausible: not evaluated */
 };
 
-/* Runs mtr_grid_analyze over each operator's stored status (flagged values left out) with daily
- * windows and calls cb per operator that has records (or was asked for). Returns 0, cb's value,
- * MTR_ENOTFOUND, MTR_ENOMEM or a store error. */
+/* Runs mtr_grid_analyze over each operator's stored status (flagged values left out) with
+ * windows of o->window_s and calls cb per operator that has records (or was asked for). Returns 0,
+ * cb's value, MTR_ENOTFOUND, MTR_ENOMEM or a store error. */
 int mtr_grid_report(struct mtr_store *s, const struct mtr_grid_report_opts *o,
                     int (*cb)(void *ctx, const struct mtr_grid_report *r), void *ctx,
                     struct mtr_errbuf *eb);

@@ -42,23 +42,19 @@ struct opts {
     int has_from, has_to;
     int no_meters, backtest, days, max_gap_h;
     const char *date, *tfile, *now;
+    int64_t window_s;
 };
 
 static int parse(const char *cmd, int argc, char **argv, struct opts *o, void (*usage)(FILE *))
 {
-    static const struct option lo[] = {{"meter", required_argument, 0, 'm'},
-                                       {"operator", required_argument, 0, 'o'},
-                                       {"from", required_argument, 0, 'f'},
-                                       {"to", required_argument, 0, 't'},
-                                       {"no-meters", no_argument, 0, 'N'},
-                                       {"max-gap-h", required_argument, 0, 'g'},
-                                       {"date", required_argument, 0, 'd'},
-                                       {"temperature-forecast", required_argument, 0, 'T'},
-                                       {"backtest", no_argument, 0, 'b'},
-                                       {"days", required_argument, 0, 'n'},
-                                       {"now", required_argument, 0, 'w'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"meter", required_argument, 0, 'm'}, {"operator", required_argument, 0, 'o'},
+        {"from", required_argument, 0, 'f'},  {"to", required_argument, 0, 't'},
+        {"no-meters", no_argument, 0, 'N'},   {"max-gap-h", required_argument, 0, 'g'},
+        {"date", required_argument, 0, 'd'},  {"temperature-forecast", required_argument, 0, 'T'},
+        {"backtest", no_argument, 0, 'b'},    {"days", required_argument, 0, 'n'},
+        {"now", required_argument, 0, 'w'},   {"window", required_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->max_gap_h = 2;
     optind = 1;
@@ -117,6 +113,14 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o, void (*
             break;
         case 'w':
             o->now = optarg;
+            break;
+        case 'W':
+            if (mtr_cli_parse_duration(optarg, &o->window_s) < 0 || o->window_s < 60 ||
+                o->window_s > 366 * 86400) {
+                mtr_cli_error("%s: --window: a duration from 1m to 366d (15m, 1h, 1d, 7d): '%s'",
+                              cmd, optarg);
+                return MTR_EXIT_USAGE;
+            }
             break;
         case 'h':
             usage(stdout);
@@ -334,6 +338,7 @@ static int grid_out(void *ctx, const struct mtr_grid_report *r)
             if (!r->days[i].records)
                 continue;
             json_t *d = window_json(&r->days[i], &r->day_perf[i]);
+            json_object_set_new(d, "start", when(r->days[i].start, 0));
             json_object_set_new(d, "date", when(r->days[i].start, 1));
             json_array_append_new(days, d);
         }
@@ -355,7 +360,7 @@ static int grid_out(void *ctx, const struct mtr_grid_report *r)
         json_object_set_new(j, "flagged_records", json_integer(r->flagged));
         json_object_set_new(j, "first", when(t->start, 1));
         json_object_set_new(j, "last", when(t->last_ts, 0));
-        json_object_set_new(j, "days", days);
+        json_object_set_new(j, "windows", days);
         json_object_set_new(j, "alerts", alerts);
         json_array_append_new(arr, j);
         return 0;
@@ -365,16 +370,16 @@ static int grid_out(void *ctx, const struct mtr_grid_report *r)
            r->op->id, mtr_grid_health_name(r->health), (long long)t->records, (long long)r->flagged,
            t->stability_pct, 100 * t->util_mean, 100 * t->util_max, mtr_grid_risk_name(t->risk),
            r->perf.score, r->perf.performance, r->perf.reliability, r->n_alerts);
-    printf("  %-10s %6s %7s %7s %7s %6s %6s %-7s %6s %s\n", "date", "recs", "stab%", "util%",
-           "umax%", "warn%", "crit%", "risk", "score", "performance");
+    printf("  %-16s %6s %7s %7s %7s %6s %6s %-7s %6s %s\n", "window start", "recs", "stab%",
+           "util%", "umax%", "warn%", "crit%", "risk", "score", "performance");
     for (size_t i = 0; i < r->n_days; i++) {
         const struct mtr_grid_window *w = &r->days[i];
         if (!w->records)
             continue;
         char d[24];
         mtr_time_format(w->start, d);
-        d[10] = 0;
-        printf("  %-10s %6lld %7.2f %7.2f %7.2f %6.2f %6.2f %-7s %6.1f %s\n", d,
+        d[16] = 0;
+        printf("  %-16s %6lld %7.2f %7.2f %7.2f %6.2f %6.2f %-7s %6.1f %s\n", d,
                (long long)w->records, w->stability_pct, 100 * w->util_mean, 100 * w->util_max,
                w->warning_pct, w->critical_pct, mtr_grid_risk_name(w->risk), r->day_perf[i].score,
                r->day_perf[i].performance);
@@ -414,6 +419,7 @@ int mtr_cli_analytics_grid(struct mtr_cli *cli, int argc, char **argv)
         return MTR_EXIT_USAGE;
     }
     struct mtr_grid_report_opts o = {.operator_id = op.op,
+                                     .window_s = op.window_s,
                                      .from = op.from,
                                      .to = op.to,
                                      .has_from = op.has_from,

@@ -73,7 +73,7 @@ import json, sys
 (o,) = json.load(open(sys.argv[1]))
 assert o["operator_id"] == "TESTOP" and o["registered"] and o["voltage_level_kv"] == 380, o
 assert o["records"] == 192 and o["flagged_records"] == 1, o
-d1, d2 = o["days"]
+d1, d2 = o["windows"]
 assert (d1["date"], d2["date"]) == ("2026-01-05", "2026-01-06"), (d1["date"], d2["date"])
 # day 1: 4 of 96 records outside 49.8..50.2 Hz -> 95.833 %; warning records: 4 frequency + 4 load
 # + 4 stability = 12 (12.5 %), critical: the two load records above 95 % (2.083 %) -> medium risk
@@ -92,6 +92,17 @@ kinds = sorted((a["type"], a["start"], a["last"], a["cleared"]) for a in o["aler
 assert kinds == [("grid.frequency_deviation", "2026-01-05T06:00:00Z", "2026-01-05T06:45:00Z", "2026-01-05T07:00:00Z"),
                  ("grid.load_high", "2026-01-05T17:00:00Z", "2026-01-05T17:45:00Z", "2026-01-05T18:00:00Z"),
                  ("grid.stability_low", "2026-01-05T23:00:00Z", "2026-01-06T00:30:00Z", "2026-01-06T00:45:00Z")], kinds
+PY
+"$M" --db "$T/g.db" --json analytics grid --window 6h --from 2026-01-05 --to 2026-01-06 \
+  --now 2026-01-06T12:00:00Z > "$T/ag6.json"
+python3 - "$T/ag6.json" <<'PY' || fail "analytics grid --window 6h"
+import json, sys
+(o,) = json.load(open(sys.argv[1]))
+w = o["windows"]
+assert [x["start"][11:16] for x in w] == ["00:00", "06:00", "12:00", "18:00"], [x["start"] for x in w]
+assert o["records"] == 96 and [x["records"] for x in w] == [24, 24, 24, 24], o["records"]
+assert abs(w[1]["stability_pct"] - 100 * 20 / 24) < 1e-9 and w[0]["stability_pct"] == 100, w[1]
+assert w[3]["critical_pct"] == 0 and abs(w[2]["critical_pct"] - 100 * 2 / 24) < 1e-9, w[2]  # the load ramp at 17:00
 PY
 "$M" --db "$T/g.db" --json analytics grid --now 2026-03-01 > "$T/ag2.json"
 expect_eq "$(json "$T/ag2.json" 'd[0]["health"]')" inactive "health long after the last record"
