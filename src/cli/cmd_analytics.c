@@ -328,9 +328,16 @@ static json_t *window_json(const struct mtr_grid_window *w, const struct mtr_gri
                      "reliability", p->reliability, "stability_class", p->stability_class);
 }
 
+struct grid_view {
+    json_t *arr; /* NULL: text */
+    int operators;
+};
+
 static int grid_out(void *ctx, const struct mtr_grid_report *r)
 {
-    json_t *arr = ctx;
+    struct grid_view *v = ctx;
+    json_t *arr = v->arr;
+    v->operators++;
     const struct mtr_grid_window *t = &r->total;
     if (arr) {
         json_t *days = json_array(), *alerts = json_array();
@@ -399,8 +406,9 @@ static void grid_usage(FILE *f)
 {
     fprintf(
         f, "usage: metrify analytics grid [--operator ID] [--from DATE] [--to DATE] [--now ISO]\n"
-           "                              [--json]\n\n"
-           "Grid operator health and daily grid performance from the stored grid status:\n"
+           "                              [--window DUR] [--json]\n\n"
+           "Grid operator health and grid performance per window (--window: 15m, 1h, 1d, 7d;\n"
+           "default 1d, the daily grid performance) from the stored grid status:\n"
            "stability %% (records inside 49.8..50.2 Hz), frequency deviation, utilisation (load /\n"
            "capacity), stability score, share of records at warning / critical level, risk\n"
            "class, performance score and class, reliability, and the stability alerts of the\n"
@@ -431,17 +439,20 @@ int mtr_cli_analytics_grid(struct mtr_cli *cli, int argc, char **argv)
     struct mtr_store *store;
     if ((ec = mtr_cli_open_store(cli, &store)) != MTR_EXIT_OK)
         return ec;
-    json_t *arr = cli->json ? json_array() : NULL;
+    struct grid_view v = {.arr = cli->json ? json_array() : NULL};
     struct mtr_errbuf eb = {{0}};
-    int rc = mtr_grid_report(store, &o, grid_out, arr, &eb);
+    int rc = mtr_grid_report(store, &o, grid_out, &v, &eb);
     store->ops->close(store);
     if (rc < 0) {
         mtr_cli_error("analytics grid: %s", eb.msg[0] ? eb.msg : mtr_strerror(rc));
-        json_decref(arr);
+        json_decref(v.arr);
         return mtr_cli_exit_code(rc);
     }
-    if (arr)
-        dump17(arr);
+    if (v.arr)
+        dump17(v.arr);
+    else if (!v.operators && !cli->quiet)
+        fprintf(stderr,
+                "analytics grid: no grid status in the range (see `metrify ingest grid`)\n");
     return MTR_EXIT_OK;
 }
 
