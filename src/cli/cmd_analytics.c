@@ -149,6 +149,8 @@ struct wi_out {
     const struct mtr_cli *cli;
     json_t *stations, *meters, *operators, *fleet;
     int header;
+    int64_t nst;
+    struct mtr_align_counts all; /* text mode: summed over the stations */
 };
 
 static json_t *model_json(const struct mtr_dd_model *m, int rc)
@@ -179,13 +181,13 @@ static int wi_station(void *ctx, const struct mtr_wi_station *st)
                       (json_int_t)c->missing_hours, "gaps_interpolated",
                       (json_int_t)c->gaps_interpolated, "gaps_excluded",
                       (json_int_t)c->gaps_excluded, "normal_days", st->normal_days));
-    } else if (!o->cli->quiet) {
-        fprintf(stderr,
-                "station %s: %lld hours observed, %lld interpolated (%lld gaps <= 2 h), "
-                "%lld excluded (%lld longer gaps)\n",
-                st->id, (long long)c->observed_hours, (long long)c->interpolated_hours,
-                (long long)c->gaps_interpolated, (long long)c->missing_hours,
-                (long long)c->gaps_excluded);
+    } else {
+        o->nst++;
+        o->all.observed_hours += c->observed_hours;
+        o->all.interpolated_hours += c->interpolated_hours;
+        o->all.gaps_interpolated += c->gaps_interpolated;
+        o->all.missing_hours += c->missing_hours;
+        o->all.gaps_excluded += c->gaps_excluded;
     }
     return 0;
 }
@@ -300,6 +302,13 @@ int mtr_cli_analytics_weather(struct mtr_cli *cli, int argc, char **argv)
         json_object_set_new(j, "fleet", out.fleet ? out.fleet : json_null());
         dump17(j);
     } else if (!cli->quiet) {
+        const struct mtr_align_counts *c = &out.all;
+        fprintf(stderr,
+                "weather of %lld stations: %lld hours observed, %lld interpolated (%lld gaps <= "
+                "%d h), %lld excluded (%lld longer gaps)\n",
+                (long long)out.nst, (long long)c->observed_hours, (long long)c->interpolated_hours,
+                (long long)c->gaps_interpolated, o.max_gap_h, (long long)c->missing_hours,
+                (long long)c->gaps_excluded);
         fprintf(stderr,
                 "%lld meters: %lld without a station, %lld whose station has no weather, "
                 "%lld without a complete day\n",
