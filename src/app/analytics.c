@@ -141,11 +141,18 @@ struct station_data {
     struct mtr_wi_station info;
 };
 
-/* Accumulators of one aggregate series (operator or fleet) over the day axis. */
+/*
+ * Accumulators of one aggregate series (operator or fleet) over the day (or hour) axis: a ratio
+ * estimator, so the series does not jump when the meters that report change from day to day.
+ * Each meter m has a level L_m (its mean over its usable days); a day's value is
+ * mean(L) x sum(y_m) / sum(L_m) over the meters usable that day, which is the plain mean per
+ * meter when every meter reports. Temperatures are weighted by L_m the same way.
+ */
 struct agg {
-    double *y, *t, *tn;
+    double *y, *t, *tn, *w; /* sums of y_m, L_m T_m, L_m Tnormal_m, L_m */
     int64_t *n;
     int64_t meters;
+    double level_sum;
 };
 
 struct sel {
@@ -474,13 +481,16 @@ static int agg_alloc(struct agg *a, size_t G)
     a->t = calloc(G, sizeof *a->t);
     a->tn = calloc(G, sizeof *a->tn);
     a->n = calloc(G, sizeof *a->n);
+    a->w = calloc(G, sizeof *a->w);
     a->meters = 0;
-    return a->y && a->t && a->tn && a->n ? 0 : MTR_ENOMEM;
+    a->level_sum = 0;
+    return a->y && a->t && a->tn && a->n && a->w ? 0 : MTR_ENOMEM;
 }
 
 static void agg_free(struct agg *a)
 {
     free(a->y);
+    free(a->w);
     free(a->t);
     free(a->tn);
     free(a->n);
@@ -551,6 +561,7 @@ static int finish_meter(struct wi *w)
     const struct meter_ref *m = &w->c.m[w->cur];
     w->cur = -1;
     int64_t used = 0;
+    double level = 0;
     for (size_t g = 0; g < w->c.G; g++) {
         double tn;
         double t = station_temp(&w->c, m->station, g, &tn);
@@ -559,26 +570,32 @@ static int finish_meter(struct wi *w)
         w->T[g] = ok ? t : NAN;
         w->Y[g] = ok ? w->day_kwh[g] : NAN;
         w->TN[g] = ok ? tn : NAN;
-        if (!ok)
-            continue;
-        used++;
-        struct agg *a[2] = {&w->fleet, m->op >= 0 && w->ops ? &w->ops[m->op] : NULL};
-        for (int i = 0; i < 2; i++) {
-            if (!a[i] || !a[i]->y)
-                continue;
-            a[i]->y[g] += w->Y[g];
-            a[i]->t[g] += t;
-            a[i]->tn[g] += tn;
-            a[i]->n[g]++;
+        if (ok) {
+            used++;
+            level += w->Y[g];
         }
     }
     if (!used) {
         w->sum->meters_no_data++;
         return 0;
     }
-    w->fleet.meters++;
-    if (m->op >= 0 && w->ops)
-        w->ops[m->op].meters++;
+    level /= (double)used;
+    struct agg *a[2] = {&w->fleet, m->op >= 0 && w->ops ? &w->ops[m->op] : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!a[i] || !a[i]->y)
+            continue;
+        a[i]->meters++;
+        a[i]->level_sum += level;
+        for (size_t g = 0; g < w->c.G; g++) {
+            if (isnan(w->Y[g]))
+                continue;
+            a[i]->y[g] += w->Y[g];
+            a[i]->w[g] += level;
+            a[i]->t[g] += level * w->T[g];
+            a[i]->tn[g] += level * w->TN[g];
+            a[i]->n[g]++;
+        }
+    }
     if (!w->o->meters)
         return 0;
     return emit(w, MTR_WI_METER, m->id, w->c.st[m->station].id, 1);
@@ -613,11 +630,12 @@ static int wi_day(void *ctx, const struct mtr_day_row *r)
 
 static int emit_agg(struct wi *w, struct agg *a, enum mtr_wi_scope scope, const char *id)
 {
+    double mean_level = a->meters ? a->level_sum / (double)a->meters : NAN;
     for (size_t g = 0; g < w->c.G; g++) {
-        double n = (double)a->n[g];
-        w->T[g] = a->n[g] ? a->t[g] / n : NAN;
-        w->Y[g] = a->n[g] ? a->y[g] / n : NAN;
-        w->TN[g] = a->n[g] ? a->tn[g] / n : NAN;
+        int ok = a->n[g] && a->w[g] > 0;
+        w->T[g] = ok ? a->t[g] / a->w[g] : NAN;
+        w->Y[g] = ok ? mean_level * a->y[g] / a->w[g] : NAN;
+        w->TN[g] = ok ? a->tn[g] / a->w[g] : NAN;
     }
     return emit(w, scope, id, "", a->meters);
 }
@@ -870,13 +888,15 @@ void mtr_fc_opts_default(struct mtr_fc_opts *o)
 struct fc {
     struct sel c;
     struct meter_days d;
-    double *hsum, *tsum;
+    double *hsum, *hw, *tsum; /* hourly ratio estimator: sums of kWh and of meter levels */
+    double hlevel_sum;
     int64_t *hn, *tn;
     struct agg day; /* daily kWh (mean per meter over complete days) */
     int64_t meters;
     int cur;
 };
 
+/* Adds the finished meter to the hourly and daily ratio estimators (see struct agg). */
 static void fc_finish(struct fc *f)
 {
     if (f->cur < 0)
@@ -884,23 +904,48 @@ static void fc_finish(struct fc *f)
     const struct meter_ref *m = &f->c.m[f->cur];
     f->cur = -1;
     days_settle(&f->d);
-    int used = 0;
+    double hl = 0, dl = 0;
+    int64_t hn = 0, dn = 0;
     for (size_t g = 0; g < f->c.G; g++) {
         double t = station_temp(&f->c, m->station, g, NULL);
         if (day_complete(&f->d, g) && !isnan(t)) {
-            f->day.y[g] += f->d.kwh[g];
-            f->day.n[g]++;
+            dl += f->d.kwh[g];
+            dn++;
+        } else {
+            f->d.kwh[g] = NAN;
         }
         for (int h = 0; h < 24; h++) {
             size_t k = g * 24 + (size_t)h;
             if (!isnan(f->d.hkwh[k]) && f->d.hn[k] == f->d.iph) {
-                f->hsum[k] += f->d.hkwh[k];
-                f->hn[k]++;
-                used = 1;
+                hl += f->d.hkwh[k];
+                hn++;
+            } else {
+                f->d.hkwh[k] = NAN;
             }
         }
     }
-    f->meters += used;
+    if (dn) {
+        dl /= (double)dn;
+        f->day.meters++;
+        f->day.level_sum += dl;
+        for (size_t g = 0; g < f->c.G; g++)
+            if (!isnan(f->d.kwh[g])) {
+                f->day.y[g] += f->d.kwh[g];
+                f->day.w[g] += dl;
+                f->day.n[g]++;
+            }
+    }
+    if (hn) {
+        hl /= (double)hn;
+        f->meters++;
+        f->hlevel_sum += hl;
+        for (size_t k = 0; k < f->c.G * 24; k++)
+            if (!isnan(f->d.hkwh[k])) {
+                f->hsum[k] += f->d.hkwh[k];
+                f->hw[k] += hl;
+                f->hn[k]++;
+            }
+    }
 }
 
 static int fc_hour(void *ctx, const struct mtr_hour_row *r)
@@ -943,9 +988,10 @@ int mtr_forecast_run(struct mtr_store *s, const struct mtr_fc_opts *o, struct mt
     }
     f.hsum = calloc(G * 24, sizeof *f.hsum);
     f.hn = calloc(G * 24, sizeof *f.hn);
+    f.hw = calloc(G * 24, sizeof *f.hw);
     f.tsum = calloc(G, sizeof *f.tsum);
     f.tn = calloc(G, sizeof *f.tn);
-    if (!f.hsum || !f.hn || !f.tsum || !f.tn || days_alloc(&f.d, G, 1) < 0 ||
+    if (!f.hsum || !f.hn || !f.hw || !f.tsum || !f.tn || days_alloc(&f.d, G, 1) < 0 ||
         agg_alloc(&f.day, G) < 0) {
         rc = mtr_err(eb, MTR_ENOMEM, "out of memory");
         goto out;
@@ -998,15 +1044,17 @@ int mtr_forecast_run(struct mtr_store *s, const struct mtr_fc_opts *o, struct mt
         rc = mtr_err(eb, MTR_ENOMEM, "out of memory");
         goto out;
     }
+    double hmean = f.meters ? f.hlevel_sum / (double)f.meters : NAN,
+           dmean = f.day.meters ? f.day.level_sum / (double)f.day.meters : NAN;
     for (size_t k = 0; k < n; k++) {
         size_t a = first * 24 + k;
-        kwh[k] = f.hn[a] ? f.hsum[a] / (double)f.hn[a] : NAN;
+        kwh[k] = f.hn[a] && f.hw[a] > 0 ? hmean * f.hsum[a] / f.hw[a] : NAN;
     }
     for (size_t d = 0; d <= ndays; d++) {
         size_t g = first + d;
         temp[d] = g < G && f.tn[g] ? f.tsum[g] / (double)f.tn[g] : NAN;
         if (d < ndays)
-            dk[d] = f.day.n[g] ? f.day.y[g] / (double)f.day.n[g] : NAN;
+            dk[d] = f.day.n[g] && f.day.w[g] > 0 ? dmean * f.day.y[g] / f.day.w[g] : NAN;
     }
     out->meters = f.meters;
     out->start = f.c.day0 + (int64_t)first * 86400;
@@ -1052,6 +1100,7 @@ out:
     free(temp);
     free(f.hsum);
     free(f.hn);
+    free(f.hw);
     free(f.tsum);
     free(f.tn);
     days_free(&f.d);

@@ -157,7 +157,7 @@ struct mtr_fc_result {
     struct mtr_backtest bt, bt_profile; /* weather-adjusted (perfect temperature), profile only */
 };
 
-/* Builds the hourly series (mean per meter over complete hours) and daily temperature of the
+/* Builds the hourly series (ratio estimate of the mean per meter) and daily temperature of the
  * selection and forecasts o->day or backtests. Errors: MTR_ENOTFOUND (unknown meter/operator or
  * no data), MTR_EINVAL (not enough history: message in eb), MTR_ENOMEM, store errors. */
 int mtr_forecast_run(struct mtr_store *s, const struct mtr_fc_opts *o, struct mtr_fc_result *out,

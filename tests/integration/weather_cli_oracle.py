@@ -5,7 +5,8 @@
 Daily kWh per household from the raw half-hourly files: days with all 48 half-hours, minus the
 days in which the store flagged (questionable) or estimated an interval (from `metrify quality
 --days --json`: the pipeline's validation verdict is an input, the arithmetic is not). Fleet and
-operator: the mean over the households with a usable day. Temperature: the station's whole
+operator: the ratio estimator of docs/analytics.md (mean level x sum of the usable households'
+kWh / sum of their levels). Temperature: the station's whole
 hourly series on an hourly grid from its first to its last observation, gaps of <= 2 h
 interpolated between neighbours, a day's mean only when all 24 hours have a value.
 Usage: weather_cli_oracle.py DATA_DIR WI_JSON QUALITY_JSON
@@ -59,7 +60,12 @@ for f in sorted(glob.glob(os.path.join(data, "halfhourly", "*.csv"))):
         s[pd.Timestamp(d).date()] = np.nan
     s[np.isnan(tday)] = np.nan
     days[mid] = s.values
-fleet = np.nanmean(np.vstack(list(days.values())), axis=0)
+# the ratio estimator of the aggregate series: level L_m = the household's mean over its usable
+# days; day value = mean(L) x sum(y_m) / sum(L_m) over the households usable that day
+Y = np.vstack(list(days.values()))
+L = np.nanmean(Y, axis=1)
+use = ~np.isnan(Y)
+fleet = np.where(use.any(0), L.mean() * np.nansum(Y, 0) / np.where(use, L[:, None], 0).sum(0), np.nan)
 
 
 def as_c(x):
