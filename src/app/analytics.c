@@ -889,7 +889,8 @@ struct fc {
     struct sel c;
     struct meter_days d;
     double *hsum, *hw, *tsum; /* hourly ratio estimator: sums of kWh and of meter levels */
-    double hlevel_sum;
+    double how_level[MTR_HOURS_PER_WEEK]; /* sum over meters of their hour-of-week level */
+    int64_t how_meters[MTR_HOURS_PER_WEEK];
     int64_t *hn, *tn;
     struct agg day; /* daily kWh (mean per meter over complete days) */
     int64_t meters;
@@ -904,7 +905,7 @@ static void fc_finish(struct fc *f)
     const struct meter_ref *m = &f->c.m[f->cur];
     f->cur = -1;
     days_settle(&f->d);
-    double hl = 0, dl = 0;
+    double dl = 0;
     int64_t hn = 0, dn = 0;
     for (size_t g = 0; g < f->c.G; g++) {
         double t = station_temp(&f->c, m->station, g, NULL);
@@ -917,7 +918,6 @@ static void fc_finish(struct fc *f)
         for (int h = 0; h < 24; h++) {
             size_t k = g * 24 + (size_t)h;
             if (!isnan(f->d.hkwh[k]) && f->d.hn[k] == f->d.iph) {
-                hl += f->d.hkwh[k];
                 hn++;
             } else {
                 f->d.hkwh[k] = NAN;
@@ -936,13 +936,27 @@ static void fc_finish(struct fc *f)
             }
     }
     if (hn) {
-        hl /= (double)hn;
+        /* hourly levels per hour of the week: meters' daily shapes differ (shift work, shops),
+         * so the ratio is taken hour-of-week by hour-of-week */
+        double lv[MTR_HOURS_PER_WEEK] = {0};
+        int64_t ln[MTR_HOURS_PER_WEEK] = {0};
+        for (size_t k = 0; k < f->c.G * 24; k++)
+            if (!isnan(f->d.hkwh[k])) {
+                int w = mtr_hour_of_week(f->c.day0 + (int64_t)k * 3600);
+                lv[w] += f->d.hkwh[k];
+                ln[w]++;
+            }
+        for (int w = 0; w < MTR_HOURS_PER_WEEK; w++)
+            if (ln[w]) {
+                lv[w] /= (double)ln[w];
+                f->how_level[w] += lv[w];
+                f->how_meters[w]++;
+            }
         f->meters++;
-        f->hlevel_sum += hl;
         for (size_t k = 0; k < f->c.G * 24; k++)
             if (!isnan(f->d.hkwh[k])) {
                 f->hsum[k] += f->d.hkwh[k];
-                f->hw[k] += hl;
+                f->hw[k] += lv[mtr_hour_of_week(f->c.day0 + (int64_t)k * 3600)];
                 f->hn[k]++;
             }
     }
@@ -1044,10 +1058,11 @@ int mtr_forecast_run(struct mtr_store *s, const struct mtr_fc_opts *o, struct mt
         rc = mtr_err(eb, MTR_ENOMEM, "out of memory");
         goto out;
     }
-    double hmean = f.meters ? f.hlevel_sum / (double)f.meters : NAN,
-           dmean = f.day.meters ? f.day.level_sum / (double)f.day.meters : NAN;
+    double dmean = f.day.meters ? f.day.level_sum / (double)f.day.meters : NAN;
     for (size_t k = 0; k < n; k++) {
         size_t a = first * 24 + k;
+        int w = mtr_hour_of_week(f.c.day0 + (int64_t)a * 3600);
+        double hmean = f.how_meters[w] ? f.how_level[w] / (double)f.how_meters[w] : NAN;
         kwh[k] = f.hn[a] && f.hw[a] > 0 ? hmean * f.hsum[a] / f.hw[a] : NAN;
     }
     for (size_t d = 0; d <= ndays; d++) {
