@@ -36,6 +36,7 @@ static const struct {
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
     {"config", mtr_cmd_config, "check or show the effective configuration"},
     {"worker", mtr_cmd_worker, "background workers: process (scheduled jobs), monitor (alerts)"},
+    {"transform", mtr_cmd_transform, "build and test the dbt warehouse models (dbt/) in the store"},
 };
 
 static void usage(FILE *f)

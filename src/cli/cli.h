@@ -86,5 +86,6 @@ int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv);
 /* `worker process` and `worker monitor` (cmd_worker_jobs.c); argv[0] is "process"/"monitor". */
 int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv);
 
 #endif

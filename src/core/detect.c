@@ -160,6 +160,7 @@ static int fire(struct mtr_meter_state *s, struct mtr_det_result *res, enum mtr_
     run->count = (int32_t)((ts - start) / s->interval_s + 1);
     run->score = score;
     run->value = value;
+    s->open_mask |= 1u << da;
     emit_alert(res, da, run);
     return 1;
 }
@@ -167,11 +168,11 @@ static int fire(struct mtr_meter_state *s, struct mtr_det_result *res, enum mtr_
 /* Closes the open runs that did not fire at ts. */
 static void close_quiet(struct mtr_meter_state *s, struct mtr_det_result *res, unsigned fired)
 {
-    for (int da = 0; da < MTR_DA_COUNT; da++) {
-        if (s->open[da].start && !(fired & (1u << da))) {
-            emit_alert(res, da, &s->open[da]);
-            memset(&s->open[da], 0, sizeof s->open[da]);
-        }
+    for (unsigned quiet = s->open_mask & ~fired; quiet; quiet &= quiet - 1) {
+        int da = __builtin_ctz(quiet);
+        emit_alert(res, da, &s->open[da]);
+        memset(&s->open[da], 0, sizeof s->open[da]);
+        s->open_mask &= ~(1u << da);
     }
 }
 
