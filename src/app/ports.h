@@ -66,7 +66,7 @@ struct mtr_stored_reading {
 struct mtr_rollup_hour {
     int64_t meter_key, hour; /* hour = start, UTC */
     double kwh, min_kwh, max_kwh;
-    int32_t n, n_estimated;
+    int32_t n, n_estimated; /* measured values; estimates (kwh and min/max include both) */
 };
 
 /* Per meter and UTC day; merged on write (sums and counts add, min/max/first/last combine). */

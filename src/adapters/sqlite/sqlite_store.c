@@ -1561,9 +1561,10 @@ static int recompute_row(void *ctx, const struct mtr_stored_reading *r)
     acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
     h->kwh += r->kwh;
     acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
-    h->n++;
-    if (est)
+    if (est) /* as ingest's buckets: n counts measured values only */
         h->n_estimated++;
+    else
+        h->n++;
     return 0;
 }
 
