@@ -140,6 +140,28 @@ static const struct migration migrations[] = {
      "CREATE INDEX alerts_start ON alerts(start_ts);"
      "CREATE INDEX quarantine_at ON quarantine(at);"
      "CREATE INDEX rollup_daily_day ON rollup_daily(day);"},
+    /* seq: the change number of the unit of work that last wrote the row (ports.h change_seq);
+     * export_changes: per dataset and UTC day, the last change number (which days to look at);
+     * rows from before this migration get 0, and their days are logged with 0 */
+    {"change tracking and watermarks for lake exports",
+     "ALTER TABLE readings ADD COLUMN seq bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE grid_status ADD COLUMN seq bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE weather_observations ADD COLUMN seq bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE rollup_daily ADD COLUMN seq bigint NOT NULL DEFAULT 0;"
+     "CREATE TABLE change_seq(id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);"
+     "INSERT INTO change_seq VALUES (1, 0);"
+     "CREATE TABLE export_changes(dataset integer NOT NULL, day bigint NOT NULL,"
+     " seq bigint NOT NULL, PRIMARY KEY (dataset, day));"
+     "INSERT INTO export_changes SELECT DISTINCT 0, ts - ts % 86400, 0 FROM readings;"
+     "INSERT INTO export_changes SELECT DISTINCT 1, ts - ts % 86400, 0 FROM grid_status;"
+     "INSERT INTO export_changes SELECT DISTINCT 2, ts - ts % 86400, 0 FROM weather_observations;"
+     "INSERT INTO export_changes SELECT DISTINCT 3, day, 0 FROM rollup_daily;"
+     "CREATE TABLE export_watermarks(dataset text COLLATE \"C\" NOT NULL,"
+     " destination text COLLATE \"C\" NOT NULL, seq bigint NOT NULL, updated_at bigint NOT NULL,"
+     " PRIMARY KEY (dataset, destination));"
+     /* the per-day scans of an export (and retention) read grid status and weather by time */
+     "CREATE INDEX grid_status_ts ON grid_status(ts);"
+     "CREATE INDEX weather_observations_ts ON weather_observations(ts);"},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -215,6 +237,16 @@ enum sid {
     S_HOUR_ROWS_ALL,
     S_HOUR_ROWS_METER,
     S_GRID_DAY_ROWS,
+    S_SEQ_NEXT,
+    S_SEQ_GET,
+    S_CHG_PUT,
+    S_CHG_DAYS,
+    S_READ_CHANGED,
+    S_GRID_CHANGED,
+    S_WEATHER_CHANGED,
+    S_DAY_CHANGED,
+    S_WM_GET,
+    S_WM_PUT,
     S_COUNT
 };
 
@@ -263,7 +295,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
                       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
     /* the score is the C function mtr_reading_score: recomputed client-side (S_READ_SCORE) */
-    [S_READ_FLAG] = "UPDATE readings SET flags = flags | $4,"
+    [S_READ_FLAG] = "UPDATE readings SET flags = flags | $4, seq = $6,"
                     " quality_code = CASE WHEN $5 >= 0 AND quality_code IN (0, 7) THEN $5"
                     "  ELSE quality_code END"
                     " WHERE meter_key = $1 AND ts >= $2 AND ts <= $3"
@@ -290,13 +322,13 @@ static const char *const stmt_sql[S_COUNT] = {
         " stability_sum = t.stability_sum + excluded.stability_sum,"
         " stability_min = LEAST(t.stability_min, excluded.stability_min)",
     [S_GRID_PUT] = "INSERT INTO grid_status(operator_id, ts, frequency_hz, voltage_kv,"
-                   " load_mw, capacity_mw, stability, flags, score)"
-                   " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                   " load_mw, capacity_mw, stability, flags, score, seq)"
+                   " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
                    " ON CONFLICT (operator_id, ts) DO UPDATE SET"
                    " frequency_hz = excluded.frequency_hz, voltage_kv = excluded.voltage_kv,"
                    " load_mw = excluded.load_mw, capacity_mw = excluded.capacity_mw,"
                    " stability = excluded.stability, flags = excluded.flags,"
-                   " score = excluded.score",
+                   " score = excluded.score, seq = excluded.seq",
     [S_GRID_RECOMPUTE_DEL] = "DELETE FROM rollup_grid_daily WHERE operator_id = $1 AND day = $2",
     /* sums and extremes over plausible (unflagged) records only; n counts every record */
     [S_GRID_RECOMPUTE] =
@@ -315,8 +347,8 @@ static const char *const stmt_sql[S_COUNT] = {
         " HAVING count(*) > 0",
     [S_WEATHER_PUT] = "INSERT INTO weather_observations(station_id, ts, temperature_c,"
                       " humidity_pct, pressure_hpa, wind_speed_ms, wind_direction_deg,"
-                      " precipitation_mm, cloud_cover_pct, flags, score)"
-                      " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+                      " precipitation_mm, cloud_cover_pct, flags, score, seq)"
+                      " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
                       " ON CONFLICT (station_id, ts) DO UPDATE SET"
                       " temperature_c = excluded.temperature_c,"
                       " humidity_pct = excluded.humidity_pct,"
@@ -325,7 +357,7 @@ static const char *const stmt_sql[S_COUNT] = {
                       " wind_direction_deg = excluded.wind_direction_deg,"
                       " precipitation_mm = excluded.precipitation_mm,"
                       " cloud_cover_pct = excluded.cloud_cover_pct, flags = excluded.flags,"
-                      " score = excluded.score",
+                      " score = excluded.score, seq = excluded.seq",
     [S_ALERT_UPSERT] =
         "INSERT INTO alerts AS t(" ALERT_STAGE_COLS ") SELECT " ALERT_STAGE_COLS " FROM alert_stage"
         " ON CONFLICT (source, entity_id, type, start_ts) DO UPDATE SET"
@@ -369,7 +401,8 @@ static const char *const stmt_sql[S_COUNT] = {
                       " active_power_kw = excluded.active_power_kw,"
                       " reactive_power_kvar = excluded.reactive_power_kvar,"
                       " quality_code = excluded.quality_code, flags = excluded.flags,"
-                      " score = excluded.score, ingested_at = excluded.ingested_at",
+                      " score = excluded.score, ingested_at = excluded.ingested_at,"
+                      " seq = excluded.seq",
     [S_HOUR_UPSERT] = "INSERT INTO rollup_hourly AS t SELECT * FROM hour_stage"
                       " ON CONFLICT (meter_key, hour) DO UPDATE SET kwh = t.kwh + excluded.kwh,"
                       " min_kwh = LEAST(t.min_kwh, excluded.min_kwh),"
@@ -389,7 +422,8 @@ static const char *const stmt_sql[S_COUNT] = {
                      " n_anomalous = t.n_anomalous + excluded.n_anomalous,"
                      " first_ts = LEAST(t.first_ts, excluded.first_ts),"
                      " last_ts = GREATEST(t.last_ts, excluded.last_ts),"
-                     " timeliness_sum = t.timeliness_sum + excluded.timeliness_sum",
+                     " timeliness_sum = t.timeliness_sum + excluded.timeliness_sum,"
+                     " seq = excluded.seq",
     [S_STATE_UPSERT] = "INSERT INTO meter_state SELECT * FROM state_stage"
                        " ON CONFLICT (meter_key) DO UPDATE SET state = excluded.state,"
                        " updated_at = excluded.updated_at",
@@ -428,6 +462,37 @@ static const char *const stmt_sql[S_COUNT] = {
         " FROM rollup_grid_daily WHERE ($1::text IS NULL OR operator_id = $1)"
         " AND ($2::bigint IS NULL OR day >= $2) AND ($3::bigint IS NULL OR day < $3)"
         " ORDER BY operator_id, day LIMIT $4 OFFSET $5",
+    /* the row lock taken here is held until the unit ends: writing units are serialised, so a
+     * unit's number exceeds that of every unit committed before it (as SQLite's BEGIN IMMEDIATE) */
+    [S_SEQ_NEXT] = "UPDATE change_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+    [S_SEQ_GET] = "SELECT seq FROM change_seq WHERE id = 1",
+    [S_CHG_PUT] = "INSERT INTO export_changes AS t(dataset, day, seq) VALUES ($1, $2, $3)"
+                  " ON CONFLICT (dataset, day) DO UPDATE SET seq = GREATEST(t.seq, excluded.seq)",
+    [S_CHG_DAYS] = "SELECT day FROM export_changes WHERE dataset = $1 AND seq > $2 ORDER BY day",
+    /* meters in id order, each one's readings of the day by the primary key */
+    [S_READ_CHANGED] = "SELECT m.meter_id, r.meter_key, r.ts, r.interval_s, r.raw_kwh, r.kwh,"
+                       " r.voltage_v, r.current_a, r.power_factor, r.frequency_hz,"
+                       " r.active_power_kw, r.reactive_power_kvar, r.quality_code, r.flags,"
+                       " r.score, r.ingested_at, r.seq FROM meters m CROSS JOIN LATERAL"
+                       " (SELECT * FROM readings x WHERE x.meter_key = m.meter_key"
+                       "  AND x.ts >= $1 AND x.ts < $1 + 86400 AND x.seq > $2 AND x.seq <= $3) r"
+                       " ORDER BY m.meter_id, r.ts",
+    [S_GRID_CHANGED] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
+                       " stability, flags, score, seq FROM grid_status"
+                       " WHERE ts >= $1 AND ts < $1 + 86400 AND seq > $2 AND seq <= $3"
+                       " ORDER BY operator_id, ts",
+    [S_WEATHER_CHANGED] = "SELECT station_id, ts, temperature_c, humidity_pct, pressure_hpa,"
+                          " wind_speed_ms, wind_direction_deg, precipitation_mm,"
+                          " cloud_cover_pct, flags, score, seq FROM weather_observations"
+                          " WHERE ts >= $1 AND ts < $1 + 86400 AND seq > $2 AND seq <= $3"
+                          " ORDER BY station_id, ts",
+    [S_DAY_CHANGED] = "SELECT m.meter_id, " DAY_COLS ", d.seq FROM rollup_daily d"
+                      " JOIN meters m ON m.meter_key = d.meter_key"
+                      " WHERE d.day = $1 AND d.seq > $2 AND d.seq <= $3 ORDER BY m.meter_id",
+    [S_WM_GET] = "SELECT seq FROM export_watermarks WHERE dataset = $1 AND destination = $2",
+    [S_WM_PUT] = "INSERT INTO export_watermarks(dataset, destination, seq, updated_at)"
+                 " VALUES ($1, $2, $3, $4) ON CONFLICT (dataset, destination)"
+                 " DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
 };
 
 /* ======================= the connection pool ======================= */
@@ -880,6 +945,7 @@ static const char *r_str(const PGresult *r, int row, int col)
 #define SBUF_MAX    16384
 #define ABUF_MAX    8192
 #define QBUF_MAX    8192
+#define TOUCHED_MAX 128
 #define QUAR_ARENA  (4u << 20)
 #define STATE_ARENA (16u << 20)
 
@@ -987,7 +1053,16 @@ struct pg_store {
     struct kidx sb_idx;
     struct mtr_alert *ab; /* alert upserts, merged in memory by the rules of S_ALERT_UPSERT */
     size_t ab_n;
-    struct kidx ab_idx;  /* (hash of source, type, entity, start_ts) */
+    struct kidx ab_idx; /* (hash of source, type, entity, start_ts) */
+    /* change tracking: the unit's change number once taken, the (dataset, day) pairs it wrote
+     * that are not yet in export_changes */
+    int seq_known;
+    int64_t txn_seq;
+    int ntouched;
+    struct {
+        int ds;
+        int64_t day;
+    } touched[TOUCHED_MAX];
     struct quar_ent *qb; /* quarantine records, appended with COPY */
     size_t qb_n;
     struct bbuf qarena;
@@ -1280,6 +1355,76 @@ static int ensure_months_autocommit(struct pg_store *s, int from, int to)
     return rc;
 }
 
+/* ======================= change tracking ======================= */
+
+static int64_t day_of(int64_t ts)
+{
+    int64_t r = ts % 86400;
+    return ts - (r < 0 ? r + 86400 : r);
+}
+
+/* The change number of the running unit (inside a transaction): taken with the first tracked
+ * write, which also locks the counter until the unit ends. */
+static int cur_seq(struct pg_store *s, int64_t *seq)
+{
+    if (!s->seq_known) {
+        struct params p;
+        p_init(&p);
+        PGresult *r = stmt(s, S_SEQ_NEXT, &p, "change_seq");
+        if (!r)
+            return MTR_ESTORE;
+        if (PQntuples(r) != 1) {
+            PQclear(r);
+            return mtr_err(&s->base.err, MTR_ESTORE, "change_seq: the counter row is missing");
+        }
+        s->txn_seq = r_int(r, 0, 0);
+        s->seq_known = 1;
+        PQclear(r);
+    }
+    *seq = s->txn_seq;
+    return 0;
+}
+
+static int flush_touched(struct pg_store *s)
+{
+    for (int i = 0; i < s->ntouched; i++) {
+        struct params p;
+        p_init(&p);
+        p_i4(&p, s->touched[i].ds);
+        p_i8(&p, s->touched[i].day);
+        p_i8(&p, s->txn_seq);
+        int rc = run(s, S_CHG_PUT, &p, "export_changes");
+        if (rc < 0)
+            return rc;
+    }
+    s->ntouched = 0;
+    return 0;
+}
+
+/* Notes that the unit wrote rows of dataset ds on `day` (needs cur_seq first). */
+static int track(struct pg_store *s, enum mtr_dataset ds, int64_t day)
+{
+    int n = s->ntouched;
+    for (int i = n - 1; i >= 0; i--)
+        if (s->touched[i].ds == (int)ds && s->touched[i].day == day)
+            return 0;
+    if (n == TOUCHED_MAX) {
+        int rc = flush_touched(s);
+        if (rc < 0)
+            return rc;
+    }
+    s->touched[s->ntouched].ds = (int)ds;
+    s->touched[s->ntouched].day = day;
+    s->ntouched++;
+    return 0;
+}
+
+static void forget_unit(struct pg_store *s)
+{
+    s->seq_known = 0;
+    s->ntouched = 0;
+}
+
 /* ======================= flushing the buffers ======================= */
 
 static int cmp_reading(const void *a, const void *b)
@@ -1290,11 +1435,11 @@ static int cmp_reading(const void *a, const void *b)
     return x->ts < y->ts ? -1 : x->ts > y->ts;
 }
 
-/* 15 fields, READING_COLS order; at most 2 + 15 * 4 + 10 * 8 + 2 * 4 + 3 * 8 bytes. */
+/* 16 fields, READING_COLS order and seq; at most 2 + 16 * 4 + 10 * 8 + 2 * 4 + 4 * 8 bytes. */
 #define READING_ROW_MAX 200
 static void cw_reading(struct pg_store *s, const struct mtr_stored_reading *r)
 {
-    cw_i16(s, 15);
+    cw_i16(s, 16);
     cw_i8(s, r->meter_key);
     cw_i8(s, r->ts);
     cw_i4(s, r->interval_s);
@@ -1310,6 +1455,7 @@ static void cw_reading(struct pg_store *s, const struct mtr_stored_reading *r)
     cw_i8(s, (int64_t)r->flags);
     cw_f8(s, r->score);
     cw_time(s, r->ingested_at);
+    cw_i8(s, s->txn_seq);
 }
 
 /* Ends a COPY that the client gives up on (the server discards it). */
@@ -1325,7 +1471,7 @@ static void copy_abort(struct pg_store *s)
 static int copy_readings(struct pg_store *s, const char *table, char sqlstate[6])
 {
     char sql[512];
-    snprintf(sql, sizeof sql, "COPY %s (" READING_COLS ") FROM STDIN (FORMAT binary)", table);
+    snprintf(sql, sizeof sql, "COPY %s (" READING_COLS ", seq) FROM STDIN (FORMAT binary)", table);
     if (sqlstate)
         sqlstate[0] = 0;
     int rc = copy_begin(s, sql, "COPY readings");
@@ -1351,6 +1497,16 @@ static int flush_readings(struct pg_store *s)
     if (!s->rb_n)
         return 0;
     qsort(s->rb, s->rb_n, sizeof *s->rb, cmp_reading);
+    int64_t seq;
+    if ((rc = cur_seq(s, &seq)) < 0)
+        return rc;
+    int64_t last_day = INT64_MIN;
+    for (size_t i = 0; i < s->rb_n; i++) {
+        int64_t d = day_of(s->rb[i].ts);
+        if (d != last_day && (rc = track(s, MTR_DS_READINGS, d)) < 0)
+            return rc;
+        last_day = d;
+    }
     int last = -1;
     for (size_t i = 0; i < s->rb_n; i++) {
         int mi = month_of(s->rb[i].ts);
@@ -1489,7 +1645,14 @@ static int flush_days(struct pg_store *s)
 {
     if (!s->db_n)
         return 0;
-    int rc = copy_begin(s, "COPY day_stage FROM STDIN (FORMAT binary)", "flush days");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    for (size_t i = 0; i < s->db_n && !rc; i++)
+        if (s->db[i].n_valid != DEAD)
+            rc = track(s, MTR_DS_DAILY, s->db[i].day);
+    if (rc < 0)
+        return rc;
+    rc = copy_begin(s, "COPY day_stage FROM STDIN (FORMAT binary)", "flush days");
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < s->db_n && !rc; i++) {
@@ -1498,7 +1661,7 @@ static int flush_days(struct pg_store *s)
             continue;
         if ((rc = copy_room(s, 200)) < 0)
             break;
-        cw_i16(s, 15);
+        cw_i16(s, 16);
         cw_i8(s, d->meter_key);
         cw_i8(s, d->day);
         cw_i4(s, d->interval_s);
@@ -1514,6 +1677,7 @@ static int flush_days(struct pg_store *s)
         cw_time(s, d->first_ts);
         cw_time(s, d->last_ts);
         cw_sum(s, d->timeliness_sum);
+        cw_i8(s, s->txn_seq);
     }
     if (rc < 0)
         copy_abort(s);
@@ -1770,6 +1934,8 @@ static int pg_commit(struct mtr_store *base)
     if (!s->in_tx)
         return 0;
     int rc = flush_all(s);
+    if (rc == 0 && s->seq_known)
+        rc = flush_touched(s); /* after the buffers: their writes take the unit's number */
     if (rc < 0)
         return rc;
     PGresult *r = PQexec(s->c->pc, "COMMIT");
@@ -1779,6 +1945,7 @@ static int pg_commit(struct mtr_store *base)
         rc = mtr_err(&s->base.err, MTR_ESTORE, "commit: the transaction was aborted by an error");
     PQclear(r);
     s->in_tx = 0;
+    forget_unit(s);
     /* committed meters are visible to other sessions, which may give them a state */
     kidx_clear(&s->fresh);
     s->fresh_n = 0;
@@ -1791,6 +1958,7 @@ static int pg_rollback(struct mtr_store *base)
 {
     struct pg_store *s = pg(base);
     drop_buffers(s);
+    forget_unit(s);
     s->c->n_months = 0; /* partitions created in the unit of work are gone with it */
     kidx_clear(&s->fresh);
     s->fresh_n = 0;
@@ -2485,9 +2653,12 @@ static int pg_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t f
         r->quality_code = flag_code(r->quality_code, set_code);
         r->score = mtr_reading_score(r->quality_code, r->flags);
     }
+    int64_t seq;
     int began, rc = tx_enter(s, &began);
     if (rc < 0)
         return rc;
+    if ((rc = cur_seq(s, &seq)) < 0)
+        return tx_leave(s, began, rc);
     struct params p;
     p_init(&p);
     p_i8(&p, meter_key);
@@ -2495,10 +2666,17 @@ static int pg_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t f
     p_i8(&p, to);
     p_i8(&p, (int64_t)flags);
     p_i4(&p, set_code);
+    p_i8(&p, seq);
     PGresult *r = stmt(s, S_READ_FLAG, &p, "readings_flag");
     if (!r)
         return tx_leave(s, began, MTR_ESTORE);
     int n = PQntuples(r);
+    for (int i = 0; i < n && !rc; i++) /* the flagged rows moved to this unit's number */
+        rc = track(s, MTR_DS_READINGS, day_of(r_int(r, i, 0)));
+    if (rc < 0) {
+        PQclear(r);
+        return tx_leave(s, began, rc);
+    }
     struct bbuf ts = {0}, sc = {0};
     if (n > 0) {
         char num[40];
@@ -2735,9 +2913,10 @@ static void recompute_row(struct recompute *rc, const struct mtr_stored_reading 
     acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
     h->kwh += r->kwh;
     acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
-    h->n++;
-    if (est)
+    if (est) /* as ingest's buckets: n counts measured values only */
         h->n_estimated++;
+    else
+        h->n++;
 }
 
 /* Flushes the readings, reads the day's, deletes its stored rollup rows, marks its buffered ones
@@ -2848,6 +3027,12 @@ static int pg_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, 
                        double score)
 {
     struct pg_store *s = pg(base);
+    int64_t seq;
+    int began, rc = tx_enter(s, &began);
+    if (rc < 0)
+        return rc;
+    if ((rc = cur_seq(s, &seq)) < 0 || (rc = track(s, MTR_DS_GRID, day_of(g->ts))) < 0)
+        return tx_leave(s, began, rc);
     struct params p;
     p_init(&p);
     p_text(&p, g->operator_id);
@@ -2859,13 +3044,20 @@ static int pg_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, 
     p_f8(&p, g->stability);
     p_i8(&p, (int64_t)flags);
     p_f8(&p, score);
-    return run(s, S_GRID_PUT, &p, "grid_put");
+    p_i8(&p, seq);
+    return tx_leave(s, began, run(s, S_GRID_PUT, &p, "grid_put"));
 }
 
 static int pg_weather_put(struct mtr_store *base, const struct mtr_weather_obs *w, uint64_t flags,
                           double score)
 {
     struct pg_store *s = pg(base);
+    int64_t seq;
+    int began, rc = tx_enter(s, &began);
+    if (rc < 0)
+        return rc;
+    if ((rc = cur_seq(s, &seq)) < 0 || (rc = track(s, MTR_DS_WEATHER, day_of(w->ts))) < 0)
+        return tx_leave(s, began, rc);
     struct params p;
     p_init(&p);
     p_text(&p, w->station_id);
@@ -2879,7 +3071,8 @@ static int pg_weather_put(struct mtr_store *base, const struct mtr_weather_obs *
     p_f8(&p, w->cloud_cover_pct);
     p_i8(&p, (int64_t)flags);
     p_f8(&p, score);
-    return run(s, S_WEATHER_PUT, &p, "weather_put");
+    p_i8(&p, seq);
+    return tx_leave(s, began, run(s, S_WEATHER_PUT, &p, "weather_put"));
 }
 
 /* ======================= alerts, quarantine ======================= */
@@ -3484,6 +3677,201 @@ static int pg_grid_day_rows(struct mtr_store *base, const struct mtr_query *q,
     return rc;
 }
 
+/* ======================= change tracking queries ======================= */
+
+static int pg_change_seq(struct mtr_store *base, int64_t *seq)
+{
+    struct pg_store *s = pg(base);
+    if (s->seq_known) { /* this unit holds the counter: the committed number is the one before */
+        *seq = s->txn_seq - 1;
+        return 0;
+    }
+    struct params p;
+    p_init(&p);
+    PGresult *r = stmt(s, S_SEQ_GET, &p, "change_seq");
+    if (!r)
+        return MTR_ESTORE;
+    *seq = PQntuples(r) ? r_int(r, 0, 0) : 0;
+    PQclear(r);
+    return 0;
+}
+
+static int pg_changed_days(struct mtr_store *base, enum mtr_dataset ds, int64_t after,
+                           int (*cb)(void *ctx, int64_t day), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_i4(&p, (int32_t)ds);
+    p_i8(&p, after);
+    PGresult *r = stmt(s, S_CHG_DAYS, &p, "changed_days");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++)
+        rc = cb(ctx, r_int(r, i, 0));
+    PQclear(r);
+    return rc;
+}
+
+/* The (day, after, upto) parameters of the *_changed queries, after the buffers are written. */
+static PGresult *changed_query(struct pg_store *s, enum sid id, int64_t day, int64_t after,
+                               int64_t upto, const char *what)
+{
+    if (flush_for_read(s) < 0)
+        return NULL;
+    struct params p;
+    p_init(&p);
+    p_i8(&p, day);
+    p_i8(&p, after);
+    p_i8(&p, upto);
+    return stmt(s, id, &p, what);
+}
+
+static int pg_readings_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                               int (*cb)(void *ctx, const char *meter_id,
+                                         const struct mtr_stored_reading *r, int64_t seq),
+                               void *ctx)
+{
+    struct pg_store *s = pg(base);
+    PGresult *r = changed_query(s, S_READ_CHANGED, day, after, upto, "readings_changed");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        char id[MTR_ID_MAX];
+        struct mtr_stored_reading x;
+        r_txt(r, i, 0, id, sizeof id);
+        x.meter_key = r_int(r, i, 1);
+        x.ts = r_int(r, i, 2);
+        x.interval_s = (int32_t)r_int(r, i, 3);
+        x.raw_kwh = r_dbl(r, i, 4);
+        x.kwh = r_dbl(r, i, 5);
+        x.voltage_v = r_dbl(r, i, 6);
+        x.current_a = r_dbl(r, i, 7);
+        x.power_factor = r_dbl(r, i, 8);
+        x.frequency_hz = r_dbl(r, i, 9);
+        x.active_power_kw = r_dbl(r, i, 10);
+        x.reactive_power_kvar = r_dbl(r, i, 11);
+        x.quality_code = (int)r_int(r, i, 12);
+        x.flags = (uint64_t)r_int(r, i, 13);
+        x.score = r_dbl(r, i, 14);
+        x.ingested_at = r_int(r, i, 15);
+        rc = cb(ctx, id, &x, r_int(r, i, 16));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_grid_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_grid_row *r, int64_t seq),
+                           void *ctx)
+{
+    struct pg_store *s = pg(base);
+    PGresult *r = changed_query(s, S_GRID_CHANGED, day, after, upto, "grid_changed");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_grid_row g;
+        mtr_grid_status_init(&g.g);
+        r_txt(r, i, 0, g.g.operator_id, sizeof g.g.operator_id);
+        g.g.ts = r_int(r, i, 1);
+        g.g.frequency_hz = r_dbl(r, i, 2);
+        g.g.voltage_kv = r_dbl(r, i, 3);
+        g.g.load_mw = r_dbl(r, i, 4);
+        g.g.capacity_mw = r_dbl(r, i, 5);
+        g.g.stability = r_dbl(r, i, 6);
+        g.flags = (uint64_t)r_int(r, i, 7);
+        g.score = r_dbl(r, i, 8);
+        rc = cb(ctx, &g, r_int(r, i, 9));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_weather_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                              int (*cb)(void *ctx, const struct mtr_weather_row *r, int64_t seq),
+                              void *ctx)
+{
+    struct pg_store *s = pg(base);
+    PGresult *r = changed_query(s, S_WEATHER_CHANGED, day, after, upto, "weather_changed");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_weather_row w;
+        mtr_weather_obs_init(&w.w);
+        r_txt(r, i, 0, w.w.station_id, sizeof w.w.station_id);
+        w.w.ts = r_int(r, i, 1);
+        w.w.temperature_c = r_dbl(r, i, 2);
+        w.w.humidity_pct = r_dbl(r, i, 3);
+        w.w.pressure_hpa = r_dbl(r, i, 4);
+        w.w.wind_speed_ms = r_dbl(r, i, 5);
+        w.w.wind_direction_deg = r_dbl(r, i, 6);
+        w.w.precipitation_mm = r_dbl(r, i, 7);
+        w.w.cloud_cover_pct = r_dbl(r, i, 8);
+        w.flags = (uint64_t)r_int(r, i, 9);
+        w.score = r_dbl(r, i, 10);
+        rc = cb(ctx, &w, r_int(r, i, 11));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_days_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_day_row *r, int64_t seq),
+                           void *ctx)
+{
+    struct pg_store *s = pg(base);
+    PGresult *r = changed_query(s, S_DAY_CHANGED, day, after, upto, "days_changed");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_day_row row;
+        r_txt(r, i, 0, row.meter_id, sizeof row.meter_id);
+        col_day(r, i, 1, &row.d);
+        rc = cb(ctx, &row, r_int(r, i, 16));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_export_watermark_get(struct mtr_store *base, const char *dataset,
+                                   const char *destination, int64_t *seq)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_text(&p, dataset);
+    p_text(&p, destination);
+    PGresult *r = stmt(s, S_WM_GET, &p, "export_watermark_get");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    if (PQntuples(r))
+        *seq = r_int(r, 0, 0);
+    else
+        rc =
+            mtr_err(&s->base.err, MTR_ENOTFOUND, "no watermark for %s at %s", dataset, destination);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_export_watermark_put(struct mtr_store *base, const char *dataset,
+                                   const char *destination, int64_t seq)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_text(&p, dataset);
+    p_text(&p, destination);
+    p_i8(&p, seq);
+    p_i8(&p, (int64_t)time(NULL));
+    return run(s, S_WM_PUT, &p, "export_watermark_put");
+}
+
 static const struct mtr_store_ops pg_ops = {
     .abi_version = 1,
     .name = "postgresql",
@@ -3529,4 +3917,12 @@ static const struct mtr_store_ops pg_ops = {
     .weather_rows = pg_weather_rows,
     .hour_rows = pg_hour_rows,
     .grid_day_rows = pg_grid_day_rows,
+    .change_seq = pg_change_seq,
+    .changed_days = pg_changed_days,
+    .readings_changed = pg_readings_changed,
+    .grid_changed = pg_grid_changed,
+    .weather_changed = pg_weather_changed,
+    .days_changed = pg_days_changed,
+    .export_watermark_get = pg_export_watermark_get,
+    .export_watermark_put = pg_export_watermark_put,
 };
