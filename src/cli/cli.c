@@ -31,6 +31,7 @@ static const struct {
     {"demo", mtr_cmd_demo, "simulate a fleet, ingest it, print quality/anomaly/daily summaries"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
+    {"worker", mtr_cmd_worker, "streaming workers: ingest from Kafka or MQTT"},
 };
 
 static void usage(FILE *f)
