@@ -498,6 +498,8 @@ static int late_reading(struct mtr_ingest *ing, struct meter_entry *e, const str
     if (rc == 0 && !isnan(old.raw_kwh) && same_values(&old, r)) {
         ing->stats.duplicates++;
         ing->stats.by_rule[MTR_R_DUPLICATE]++;
+        if (ing->o.on_stored) /* re-delivery: report the stored verdict again (at-least-once) */
+            ing->o.on_stored(ing->o.observer_ctx, e->id, &old);
         return 0;
     }
     uint64_t flags = mtr_plausibility_flags(r, &ing->o.params, e->type, e->st.typical_kwh);

@@ -1,8 +1,8 @@
 /*
- * stream.c - the streaming ingest use case (see stream.h): poll a batch, decode, ingest, dead-letter
- * the rejects, commit the store, then acknowledge the batch to the source. The only state kept
- * between batches is the ingest session's meter cache, dropped whenever the source reports a
- * rebalance so that re-delivered messages meet the states another worker committed.
+ * stream.c - the streaming ingest use case (see stream.h): poll a batch, decode, ingest,
+ * dead-letter the rejects, commit the store, then acknowledge the batch to the source. The only
+ * state kept between batches is the ingest session's meter cache, dropped whenever the source
+ * reports a rebalance so that re-delivered messages meet the states another worker committed.
  */
 #include "app/stream.h"
 
@@ -230,6 +230,8 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
                 goto out;
         }
         int64_t t = now_ms();
+        if (reset)
+            last_msg = t; /* idle time counts from the last (re)assignment too */
         if (n > 0) {
             last_msg = t;
             for (size_t i = 0; i < n; i++) {
@@ -246,6 +248,8 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
                 mtr_err(eb, rc, "store: %s", store->err.msg);
                 goto out;
             }
+            if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches)
+                raise(SIGKILL);
             if ((rc = src->ops->commit(src, eb)) < 0)
                 goto out;
             st->batches++;

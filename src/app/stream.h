@@ -84,16 +84,16 @@ typedef int (*mtr_stream_decode_fn)(void *ctx, const struct mtr_stream_msg *m,
 /* ======================= the use case ======================= */
 
 struct mtr_stream_stats {
-    int64_t messages;      /* messages consumed */
-    int64_t records;       /* records decoded or rejected from them */
-    int64_t stored;        /* records accepted by the pipeline */
-    int64_t rejected;      /* records quarantined (undecodable or rejected by a rule) */
-    int64_t dead_lettered; /* records sent to the dead-letter channel */
-    int64_t published;     /* processed readings and alert updates published */
-    int64_t batches;       /* batches committed */
-    int64_t resets;        /* rebalances / reconnects seen */
-    int64_t lag;           /* last known source lag, -1 unknown */
-    int64_t last_commit;   /* Unix time of the last committed batch (liveness), 0 = none */
+    int64_t messages;               /* messages consumed */
+    int64_t records;                /* records decoded or rejected from them */
+    int64_t stored;                 /* records accepted by the pipeline */
+    int64_t rejected;               /* records quarantined (undecodable or rejected by a rule) */
+    int64_t dead_lettered;          /* records sent to the dead-letter channel */
+    int64_t published;              /* processed readings and alert updates published */
+    int64_t batches;                /* batches committed */
+    int64_t resets;                 /* rebalances / reconnects seen */
+    int64_t lag;                    /* last known source lag, -1 unknown */
+    int64_t last_commit;            /* Unix time of the last committed batch (liveness), 0 = none */
     struct mtr_ingest_stats ingest; /* totals of the pipeline across sessions */
 };
 
@@ -101,15 +101,19 @@ struct mtr_stream_opts {
     struct mtr_ingest_opts ingest; /* params, commit_every (ignored: one commit per batch) */
     mtr_stream_decode_fn decode;   /* required */
     void *decode_ctx;
-    size_t batch_max;          /* messages per batch; 0 = 5000 */
-    int batch_ms;              /* max wait to fill a batch; 0 = 500 */
-    int64_t max_messages;      /* stop after this many messages; 0 = no limit */
-    int idle_exit_ms;          /* stop after this long without messages; 0 = never */
-    int publish;               /* publish processed readings and alerts */
+    size_t batch_max;            /* messages per batch; 0 = 5000 */
+    int batch_ms;                /* max wait to fill a batch; 0 = 500 */
+    int64_t max_messages;        /* stop after this many messages; 0 = no limit */
+    int idle_exit_ms;            /* stop after this long without messages since the last message or
+                                   (re)assignment; 0 = never */
+    int publish;                 /* publish processed readings and alerts */
     volatile sig_atomic_t *stop; /* set asynchronously (SIGTERM): finish the batch and return */
     /* Called about once per second and after the last batch with the running totals. */
     void (*tick)(void *ctx, const struct mtr_stream_stats *st);
     void *tick_ctx;
+    /* Fault-injection seam for tests: after this many batches are committed to the store, raise
+     * SIGKILL before acknowledging the batch to the source (the worst moment to die). 0 = off. */
+    int64_t crash_after_batches;
 };
 
 /*

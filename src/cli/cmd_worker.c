@@ -41,7 +41,8 @@ static void ingest_usage(FILE *f)
         "  --group G              consumer group (default " MTR_KAFKA_GROUP_DEFAULT ")\n"
         "  --topic-readings T     (default " MTR_KAFKA_TOPIC_READINGS ", env "
         "METRIFY_KAFKA_TOPIC_READINGS)\n"
-        "  --topic-grid T         (default " MTR_KAFKA_TOPIC_GRID ", env METRIFY_KAFKA_TOPIC_GRID)\n"
+        "  --topic-grid T         (default " MTR_KAFKA_TOPIC_GRID
+        ", env METRIFY_KAFKA_TOPIC_GRID)\n"
         "  --topic-weather T      (default " MTR_KAFKA_TOPIC_WEATHER
         ", env METRIFY_KAFKA_TOPIC_WEATHER)\n"
         "  --topic-dead-letter T  (default " MTR_KAFKA_TOPIC_DEAD_LETTER
@@ -51,7 +52,8 @@ static void ingest_usage(FILE *f)
         "  --topic-processed T    (default " MTR_KAFKA_TOPIC_PROCESSED
         ", env METRIFY_KAFKA_TOPIC_PROCESSED)\n"
         "                         an empty name disables that topic\n"
-        "  -X KEY=VALUE           a librdkafka property (repeatable), e.g. session.timeout.ms=6000\n"
+        "  -X KEY=VALUE           a librdkafka property (repeatable), e.g. "
+        "session.timeout.ms=6000\n"
         "  --no-publish           do not publish processed readings and alerts\n"
         "MQTT:\n"
         "  --mqtt HOST:PORT       broker\n"
@@ -142,9 +144,8 @@ static void print_summary(const struct mtr_cli *cli, const char *transport,
     printf("worker (%s): %lld messages, %lld records: %lld stored (%lld duplicates), %lld "
            "rejected, %lld dead-lettered, %lld published, %lld batches, %lld rebalances\n",
            transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
-           (long long)st->ingest.duplicates, (long long)st->rejected,
-           (long long)st->dead_lettered, (long long)st->published, (long long)st->batches,
-           (long long)st->resets);
+           (long long)st->ingest.duplicates, (long long)st->rejected, (long long)st->dead_lettered,
+           (long long)st->published, (long long)st->batches, (long long)st->resets);
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -364,6 +365,9 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
         return rc == MTR_EINVAL ? MTR_EXIT_USAGE : MTR_EXIT_IO;
     }
     view.transport = kafka ? "kafka" : "mqtt";
+    /* test seam (docs/streaming.md): die between the store commit and the acknowledgement */
+    const char *crash = getenv("METRIFY_WORKER_CRASH_AFTER");
+    so.crash_after_batches = crash ? strtoll(crash, NULL, 10) : 0;
     so.decode = mtr_decode_message;
     so.decode_ctx = &fmt;
     so.stop = &stop_flag;

@@ -24,8 +24,8 @@ struct ksrc {
     struct mtr_stream_msg *msgs;
     char (*sources)[SOURCE_MAX];
     size_t n_held, cap;
-    int reset;             /* set by the rebalance callback */
-    int delivery_failed;   /* set by the delivery callback */
+    int reset;           /* set by the rebalance callback */
+    int delivery_failed; /* set by the delivery callback */
     char delivery_err[256];
     int64_t last_error_log; /* time of the last transient consumer error printed */
 };
@@ -73,6 +73,16 @@ static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* librdkafka logs through here: its warning that a consumer property means nothing to the
+ * producer (we give both clients the same -X list) is noise; the rest goes to stderr. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (strcmp(fac, "CONFWARN") == 0)
+        return;
+    fprintf(stderr, "metrify: kafka: %d %s: %s\n", level, fac, buf);
+}
+
 static int conf_set(rd_kafka_conf_t *c, const char *key, const char *val, struct mtr_errbuf *eb)
 {
     char err[256];
@@ -89,8 +99,7 @@ static int conf_props(rd_kafka_conf_t *c, const struct mtr_kafka_opts *o, struct
         char key[128];
         const char *eq = strchr(o->props[i], '=');
         if (!eq || eq == o->props[i] || (size_t)(eq - o->props[i]) >= sizeof key)
-            return mtr_err(eb, MTR_EINVAL, "kafka property '%s': expected key=value",
-                           o->props[i]);
+            return mtr_err(eb, MTR_EINVAL, "kafka property '%s': expected key=value", o->props[i]);
         memcpy(key, o->props[i], (size_t)(eq - o->props[i]));
         key[eq - o->props[i]] = 0;
         if (strcmp(key, "partition.assignment.strategy") == 0 && strstr(eq + 1, "cooperative"))
@@ -203,8 +212,8 @@ static int k_poll(struct mtr_msg_source *s, size_t cap, int timeout_ms,
     return 0;
 }
 
-static int produce(struct ksrc *k, const char *topic, const char *key, const char *val,
-                   size_t len, rd_kafka_headers_t *hdrs)
+static int produce(struct ksrc *k, const char *topic, const char *key, const char *val, size_t len,
+                   rd_kafka_headers_t *hdrs)
 {
     for (int tries = 0;; tries++) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -225,8 +234,8 @@ static int produce(struct ksrc *k, const char *topic, const char *key, const cha
     }
 }
 
-static int k_dead_letter(struct mtr_msg_source *s, const struct mtr_stream_msg *m,
-                         const char *raw, size_t len, enum mtr_rule_id rule, const char *error)
+static int k_dead_letter(struct mtr_msg_source *s, const struct mtr_stream_msg *m, const char *raw,
+                         size_t len, enum mtr_rule_id rule, const char *error)
 {
     struct ksrc *k = (struct ksrc *)s;
     if (!k->dead_letter[0])
@@ -260,9 +269,8 @@ static int k_commit(struct mtr_msg_source *s, struct mtr_errbuf *eb)
     rd_kafka_flush(k->producer, FLUSH_TIMEOUT_MS);
     if (rd_kafka_outq_len(k->producer) > 0 && !k->delivery_failed) {
         k->delivery_failed = 1;
-        snprintf(k->delivery_err, sizeof k->delivery_err,
-                 "%d messages not delivered after %d ms", rd_kafka_outq_len(k->producer),
-                 FLUSH_TIMEOUT_MS);
+        snprintf(k->delivery_err, sizeof k->delivery_err, "%d messages not delivered after %d ms",
+                 rd_kafka_outq_len(k->producer), FLUSH_TIMEOUT_MS);
     }
     if (k->delivery_failed)
         return mtr_err(eb, MTR_EIO, "kafka: %s", k->delivery_err);
@@ -281,8 +289,9 @@ static int k_commit(struct mtr_msg_source *s, struct mtr_errbuf *eb)
             p->offset = m->offset + 1;
     }
     rd_kafka_resp_err_t err = rd_kafka_commit(k->consumer, list, 0);
-    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
+    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+        err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+        err == RD_KAFKA_RESP_ERR__STATE) {
         /* The group moved on: the batch is durable in the store, and whoever owns these
          * partitions now re-reads it; the store absorbs the duplicates. */
         fprintf(stderr, "metrify: kafka: offset commit skipped: %s (batch will be re-delivered)\n",
@@ -389,6 +398,8 @@ int mtr_kafka_source_open(const struct mtr_kafka_opts *o, struct mtr_msg_source 
         (rc = conf_set(pc, "acks", "all", eb)) < 0 ||
         (rc = conf_set(pc, "linger.ms", "20", eb)) < 0 || (rc = conf_props(pc, o, eb)) < 0)
         goto fail;
+    rd_kafka_conf_set_log_cb(cc, log_cb);
+    rd_kafka_conf_set_log_cb(pc, log_cb);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
     rd_kafka_conf_set_opaque(cc, k);
     rd_kafka_conf_set_dr_msg_cb(pc, delivery_cb);

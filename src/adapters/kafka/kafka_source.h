@@ -17,13 +17,13 @@
 #define MTR_KAFKA_PROPS_MAX 32
 
 /* Documented defaults (docs/streaming.md). */
-#define MTR_KAFKA_GROUP_DEFAULT       "metrify-ingest"
-#define MTR_KAFKA_TOPIC_READINGS      "metrify.readings"
-#define MTR_KAFKA_TOPIC_GRID          "metrify.grid-status"
-#define MTR_KAFKA_TOPIC_WEATHER       "metrify.weather"
-#define MTR_KAFKA_TOPIC_DEAD_LETTER   "metrify.dead-letter"
-#define MTR_KAFKA_TOPIC_ALERTS        "metrify.alerts"
-#define MTR_KAFKA_TOPIC_PROCESSED     "metrify.readings.processed"
+#define MTR_KAFKA_GROUP_DEFAULT     "metrify-ingest"
+#define MTR_KAFKA_TOPIC_READINGS    "metrify.readings"
+#define MTR_KAFKA_TOPIC_GRID        "metrify.grid-status"
+#define MTR_KAFKA_TOPIC_WEATHER     "metrify.weather"
+#define MTR_KAFKA_TOPIC_DEAD_LETTER "metrify.dead-letter"
+#define MTR_KAFKA_TOPIC_ALERTS      "metrify.alerts"
+#define MTR_KAFKA_TOPIC_PROCESSED   "metrify.readings.processed"
 
 struct mtr_kafka_opts {
     const char *brokers; /* bootstrap servers "host:port[,host:port]"; required */

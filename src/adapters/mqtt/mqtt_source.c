@@ -191,12 +191,12 @@ static int m_poll(struct mtr_msg_source *s, size_t cap, int timeout_ms,
     }
     for (size_t i = 0; i < m->n; i++) {
         const struct slot *sl = &m->slots[i];
-        m->msgs[i] = (struct mtr_stream_msg){
-            .payload = m->arena + sl->payload,
-            .len = sl->len,
-            .kind = m->kind,
-            .source = m->arena + sl->topic,
-            .entity_id = sl->id == SIZE_MAX ? NULL : m->arena + sl->id};
+        m->msgs[i] =
+            (struct mtr_stream_msg){.payload = m->arena + sl->payload,
+                                    .len = sl->len,
+                                    .kind = m->kind,
+                                    .source = m->arena + sl->topic,
+                                    .entity_id = sl->id == SIZE_MAX ? NULL : m->arena + sl->id};
     }
     *reset = m->reset;
     m->reset = 0;

@@ -19,8 +19,8 @@
 #define MTR_MQTT_CLIENT_ID_DEFAULT "metrify-ingest"
 
 struct mtr_mqtt_opts {
-    const char *host; /* broker host; required */
-    int port;         /* 1883 when 0 */
+    const char *host;      /* broker host; required */
+    int port;              /* 1883 when 0 */
     const char *filter;    /* topic filter; the level of its first '+' is the entity id */
     const char *client_id; /* fixed: the broker keeps the session's messages under this id */
     enum mtr_kind kind;    /* series carried (readings) */
