@@ -205,7 +205,7 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
     struct run r = {.store = store, .src = src, .o = o, .st = st};
     size_t batch_max = o->batch_max ? o->batch_max : 5000;
     int batch_ms = o->batch_ms > 0 ? o->batch_ms : 500;
-    int64_t last_msg = now_ms(), last_tick = last_msg;
+    int64_t last_msg = now_ms(), last_tick = last_msg, first_msg = 0;
     int rc;
     st->lag = -1;
     if ((rc = session_open(&r, eb)) < 0)
@@ -234,6 +234,8 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
             last_msg = t; /* idle time counts from the last (re)assignment too */
         if (n > 0) {
             last_msg = t;
+            if (!first_msg)
+                first_msg = t;
             for (size_t i = 0; i < n; i++) {
                 r.cur = &msgs[i];
                 rc = o->decode(o->decode_ctx, &msgs[i], emit, &r);
@@ -254,6 +256,7 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
                 goto out;
             st->batches++;
             st->last_commit = (int64_t)time(NULL);
+            st->busy_s = (double)(now_ms() - first_msg) / 1000.0;
         } else if (o->idle_exit_ms > 0 && t - last_msg >= o->idle_exit_ms) {
             break;
         }

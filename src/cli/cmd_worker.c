@@ -131,12 +131,12 @@ static void print_summary(const struct mtr_cli *cli, const char *transport,
         printf("{\"transport\": \"%s\", \"messages\": %lld, \"records\": %lld, \"stored\": %lld, "
                "\"rejected\": %lld, \"dead_lettered\": %lld, \"published\": %lld, "
                "\"batches\": %lld, \"resets\": %lld, \"duplicates\": %lld, \"revisions\": %lld, "
-               "\"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld}\n",
+               "\"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, \"busy_s\": %.3f}\n",
                transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
                (long long)st->rejected, (long long)st->dead_lettered, (long long)st->published,
                (long long)st->batches, (long long)st->resets, (long long)st->ingest.duplicates,
                (long long)st->ingest.revisions, (long long)st->ingest.estimated,
-               (long long)st->ingest.alerts, (long long)st->lag);
+               (long long)st->ingest.alerts, (long long)st->lag, st->busy_s);
         return;
     }
     if (cli->quiet)

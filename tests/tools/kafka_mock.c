@@ -11,6 +11,7 @@
  *                                        arrays of 5 and envelopes) and POISON poison messages
  *                                        with "poison": POISON0.. markers, sleeping PACE_MS after
  *                                        every 5 intervals; prints what it sent as JSON
+ *                                        (BOOTSTRAP "-": the readings as NDJSON on stdout)
  *   kafka_mock dead-letters BOOTSTRAP    read metrify.dead-letter from the start; print the
  *                                        number of messages, of distinct poison markers, and of
  *                                        messages missing a metrify.* header, as JSON
@@ -84,6 +85,12 @@ static int serve(const char *file, int partitions)
 
 static void send_one(rd_kafka_t *rk, const char *topic, const char *key, const char *val)
 {
+    if (!rk) { /* BOOTSTRAP "-": the records as NDJSON on stdout, for a file-ingest baseline */
+        if (val[0] == '[' || strncmp(val, "{\"payload\"", 10) == 0)
+            return; /* the same records also go out one by one (see produce) */
+        puts(val);
+        return;
+    }
     for (;;) {
         rd_kafka_resp_err_t e =
             rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, strlen(key)),
@@ -127,8 +134,11 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
     rd_kafka_conf_set(c, "linger.ms", "20", err, sizeof err);
     rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", err, sizeof err);
     rd_kafka_conf_set_dr_msg_cb(c, dr);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-    if (!rk) {
+    int file = strcmp(bootstrap, "-") == 0;
+    rd_kafka_t *rk = file ? NULL : rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    if (file)
+        rd_kafka_conf_destroy(c);
+    else if (!rk) {
         fprintf(stderr, "kafka_mock: %s\n", err);
         return 1;
     }
@@ -159,7 +169,9 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
                          "\"voltage_v\":230.1}",
                          key, iso, kwh);
                 readings++;
-                if (style == 0) {
+                if (file)
+                    puts(one);
+                else if (style == 0) {
                     n += (size_t)snprintf(val + n, sizeof val - n, "%s%s", k ? "," : "", one);
                 } else if (style == 1) {
                     send_one(rk, "metrify.readings", key, one);
@@ -172,7 +184,7 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
                     messages++;
                 }
             }
-            if (style == 0) {
+            if (style == 0 && !file) {
                 snprintf(val + n, sizeof val - n, "]");
                 send_one(rk, "metrify.readings", key, val);
                 messages++;
@@ -183,9 +195,10 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
                 poisoned++;
                 messages++;
             }
-            rd_kafka_poll(rk, 0);
+            if (rk)
+                rd_kafka_poll(rk, 0);
         }
-        if (pace_ms) {
+        if (pace_ms && rk) {
             rd_kafka_flush(rk, 10000);
             usleep((useconds_t)pace_ms * 1000);
         }
@@ -196,6 +209,8 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
         poisoned++;
         messages++;
     }
+    if (file)
+        return 0;
     rd_kafka_flush(rk, 60000);
     int left = rd_kafka_outq_len(rk);
     rd_kafka_destroy(rk);
