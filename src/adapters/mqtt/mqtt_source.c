@@ -281,6 +281,10 @@ int mtr_mqtt_source_open(const struct mtr_mqtt_opts *o, struct mtr_msg_source **
     m->backoff = BACKOFF_MIN_MS;
     m->id_level = -1;
     const char *p = m->filter;
+    if (strncmp(p, "$share/", 7) == 0) { /* shared subscription: topics lack "$share/GROUP/" */
+        p = strchr(p + 7, '/');
+        p = p ? p + 1 : NULL;
+    }
     for (int level = 0; p; level++) {
         if (p[0] == '+' && (p[1] == '/' || p[1] == 0)) {
             m->id_level = level;

@@ -21,7 +21,8 @@
 struct mtr_mqtt_opts {
     const char *host;      /* broker host; required */
     int port;              /* 1883 when 0 */
-    const char *filter;    /* topic filter; the level of its first '+' is the entity id */
+    const char *filter;    /* topic filter; the level of its first '+' is the entity id (a
+                              "$share/GROUP/" prefix is skipped: shared subscriptions work) */
     const char *client_id; /* fixed: the broker keeps the session's messages under this id */
     enum mtr_kind kind;    /* series carried (readings) */
     int keepalive_s;       /* 30 when 0 */
