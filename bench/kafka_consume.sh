@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Kafka worker benchmark: METERS x INTERVALS readings (default 1,000 x 1,000 = 1,000,000) produced
-# into librdkafka's mock cluster (4 partitions; plain objects, arrays of 5 and envelopes, keyed by
+# into librdkafka's mock cluster (64 partitions: the mock keeps at most 5 MB per partition;
+# plain objects, arrays of 5 and envelopes, keyed by
 # meter), then consumed into SQLite by ONE `metrify worker ingest` (every rule, scoring, detection,
 # rollups), measured from its first message to its last commit. Baselines in the same run:
 #   - a raw librdkafka consume loop over the same topic (no decode, no store): the transport's cost;
@@ -17,7 +18,7 @@ K=$PWD/build/release/tools/kafka_mock
 W=$(mktemp -d)
 serve=""
 trap '[ -z "$serve" ] || kill "$serve" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
-"$K" serve "$W/bootstrap" 4 >"$W/serve.log" 2>&1 &
+"$K" serve "$W/bootstrap" 64 >"$W/serve.log" 2>&1 &
 serve=$!
 for _ in $(seq 50); do [ -s "$W/bootstrap" ] && break; sleep 0.1; done
 B=$(cat "$W/bootstrap")
@@ -31,6 +32,7 @@ readings=$((meters * intervals))
 t2=$(date +%s.%N)
 "$K" count "$B" metrify.readings >"$W/count"
 t3=$(date +%s.%N)
+[ "$(cat "$W/count")" -eq "$msgs" ] || { echo "mock cluster kept $(cat "$W/count") of $msgs messages"; exit 1; }
 
 "$K" produce - "$meters" "$intervals" 0 >"$W/r.ndjson"
 t4=$(date +%s.%N)

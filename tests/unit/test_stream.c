@@ -23,6 +23,7 @@
 struct fake {
     struct mtr_msg_source base;
     const char *payloads[MAXMSG];
+    enum mtr_kind kinds[MAXMSG]; /* 0 = readings */
     int n, next, per_poll, rewind_once, polls;
     struct mtr_stream_msg out[MAXMSG];
     char sources[MAXMSG][32];
@@ -68,7 +69,7 @@ static int f_poll(struct mtr_msg_source *s, size_t cap, int timeout_ms,
         snprintf(f->sources[*n], sizeof f->sources[*n], "fake/0/%d", i);
         f->out[*n] = (struct mtr_stream_msg){.payload = f->payloads[i],
                                              .len = strlen(f->payloads[i]),
-                                             .kind = MTR_KIND_READING,
+                                             .kind = f->kinds[i],
                                              .source = f->sources[*n]};
         (*n)++;
     }
@@ -354,10 +355,45 @@ static void test_reading_json(void)
     T_EQ_INT(n, sizeof small - 1);
 }
 
+static void test_grid_and_weather(void)
+{
+    char path[512];
+    struct mtr_errbuf eb = {{0}};
+    struct mtr_store *store = NULL;
+    T_EQ_INT(mtr_sqlite_open(tmp_db(path, sizeof path, "gw"), &store, &eb), 0);
+    struct fake f = {.base.ops = &fake_ops, .per_poll = 3, .rewind_once = 1, .db_path = path};
+    f.kinds[f.n] = MTR_KIND_GRID;
+    f.payloads[f.n++] = "[{\"operator_id\":\"TSO1\",\"timestamp\":\"2026-01-01T00:00:00Z\","
+                        "\"frequency_hz\":50.01},{\"operator_id\":\"TSO1\",\"timestamp\":"
+                        "\"2026-01-01T00:15:00Z\",\"frequency_hz\":49.99}]";
+    f.kinds[f.n] = MTR_KIND_WEATHER;
+    f.payloads[f.n++] = "{\"payload\":{\"station_id\":\"ST1\",\"timestamp\":"
+                        "\"2026-01-01T00:00:00Z\",\"temperature_c\":4.5},\"metadata\":{}}";
+    f.kinds[f.n] = MTR_KIND_READING;
+    f.payloads[f.n++] = R("SM1", "2026-01-01T00:00:00Z", "0.25");
+    struct mtr_stream_opts o;
+    struct mtr_format fmt;
+    struct mtr_stream_stats st;
+    memset(&st, 0, sizeof st);
+    opts_init(&o, &fmt);
+    T_EQ_INT(mtr_stream_run(store, &f.base, &o, &st, &eb), 0);
+    T_EQ_INT(st.messages, 6); /* delivered twice */
+    T_EQ_INT(st.stored, 8);
+    T_EQ_INT(st.rejected, 0);
+    T_EQ_INT(scalar(path, "select count(*) from grid_status"), 2);
+    T_EQ_INT(scalar(path, "select count(*) from weather_observations"), 1);
+    T_EQ_INT(scalar(path, "select count(*) from readings"), 1);
+    /* the grid day rollup is rebuilt, not added to, on re-delivery */
+    T_EQ_INT(scalar(path, "select sum(n) from rollup_grid_daily"), 2);
+    store->ops->close(store);
+    unlink(path);
+}
+
 int main(void)
 {
     T_RUN(test_shapes_and_redelivery);
     T_RUN(test_dead_letters);
+    T_RUN(test_grid_and_weather);
     T_RUN(test_mqtt_topic_id_and_stop);
     T_RUN(test_entity_id_from_message);
     T_RUN(test_reading_json);
