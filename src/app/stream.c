@@ -171,6 +171,8 @@ static int emit(void *ctx, const struct mtr_record *rec, const struct mtr_record
 {
     struct run *r = ctx;
     int rc;
+    if (!rec && !err) /* the text of the record rejected just before (MTR_STREAM_WANT_RAW) */
+        return dead_letter(r, raw, raw_len, r->rej_rule, r->rej_msg);
     r->st->records++;
     if (err) {
         struct mtr_record_error e = *err;
@@ -187,6 +189,8 @@ static int emit(void *ctx, const struct mtr_record *rec, const struct mtr_record
         return 0;
     }
     r->st->rejected++;
+    if (!raw)
+        return MTR_STREAM_WANT_RAW;
     return dead_letter(r, raw, raw_len, r->rej_rule, r->rej_msg);
 }
 

@@ -72,9 +72,13 @@ struct mtr_msg_source {
 
 /*
  * Decodes one message into records, calling emit once per record (err NULL) or per undecodable
- * record (rec NULL, err filled; raw/raw_len = the offending JSON text or the whole payload).
- * Returns 0, the first non-zero return of emit, or a negative MTR_E* (ENOMEM).
+ * record (rec NULL, err filled); raw/raw_len is the record's JSON text (the whole payload for a
+ * single-record message, the element for a batch). To save rendering every element of a batch,
+ * raw may be NULL for a decoded record: if emit then returns MTR_STREAM_WANT_RAW (it rejected
+ * the record), the decoder calls emit once more with rec and err NULL and the element's text.
+ * Returns 0, the first other non-zero return of emit, or a negative MTR_E* (ENOMEM).
  */
+#define MTR_STREAM_WANT_RAW 2
 typedef int (*mtr_stream_emit_fn)(void *ctx, const struct mtr_record *rec,
                                   const struct mtr_record_error *err, const char *raw,
                                   size_t raw_len);

@@ -226,17 +226,19 @@ static void test_dead_letters(void)
     f.payloads[f.n++] = R("SM1", "2026-01-01T00:15:00Z", "\"abc\"");
     f.payloads[f.n++] = R("SM1", "1999-01-01T00:00:00Z", "1");
     f.payloads[f.n++] = "[]";
+    f.payloads[f.n++] =
+        "[" R("SM1", "2026-01-01T00:30:00Z", "0.3") "," R("SM1", "1998-01-01T00:00:00Z", "0.3") "]";
     struct mtr_stream_opts o;
     struct mtr_format fmt;
     struct mtr_stream_stats st;
     memset(&st, 0, sizeof st);
     opts_init(&o, &fmt);
     T_EQ_INT(mtr_stream_run(store, &f.base, &o, &st, &eb), 0);
-    T_EQ_INT(st.messages, 7);
-    T_EQ_INT(st.stored, 1);
-    T_EQ_INT(st.rejected, 7);
-    T_EQ_INT(st.dead_lettered, 7);
-    T_EQ_INT(f.dead, 7);
+    T_EQ_INT(st.messages, 8);
+    T_EQ_INT(st.stored, 2);
+    T_EQ_INT(st.rejected, 8);
+    T_EQ_INT(st.dead_lettered, 8);
+    T_EQ_INT(f.dead, 8);
     T_EQ_INT(f.dead_rules[0], MTR_R_PARSE_JSON);
     T_EQ_INT(f.dead_rules[1], MTR_R_PARSE_JSON);
     T_EQ_INT(f.dead_rules[2], MTR_R_PARSE_JSON); /* the 7 in the array, alone */
@@ -246,7 +248,11 @@ static void test_dead_letters(void)
     T_EQ_INT(f.dead_rules[5], MTR_R_TIME_ANCIENT); /* decoded, then rejected by the pipeline */
     T_CHECK(strstr(f.dead_raw[5], "1999-01-01") != NULL);
     T_EQ_INT(f.dead_rules[6], MTR_R_PARSE_JSON);
-    T_EQ_INT(scalar(path, "select count(*) from quarantine"), 7);
+    /* a batch element rejected by the pipeline is dead-lettered alone, rendered on demand */
+    T_EQ_INT(f.dead_rules[7], MTR_R_TIME_ANCIENT);
+    T_CHECK(f.dead_raw[7][0] == '{' && strstr(f.dead_raw[7], "1998-01-01") != NULL &&
+            strstr(f.dead_raw[7], "00:30:00") == NULL);
+    T_EQ_INT(scalar(path, "select count(*) from quarantine"), 8);
     T_EQ_INT(scalar(path, "select count(*) from quarantine where source = 'fake/0/4' and "
                           "rule = 'number'"),
              1);

@@ -26,32 +26,39 @@ static int parse_error(const struct mtr_stream_msg *m, const char *what, mtr_str
  * hot path does not allocate (an element longer than the buffer is cut). */
 #define ELEMENT_MAX 4096
 
+static size_t dump(const json_t *obj, char *buf, size_t cap)
+{
+    size_t len = json_dumpb(obj, buf, cap, JSON_COMPACT | JSON_ENCODE_ANY);
+    return len > cap ? cap : len;
+}
+
 static int decode_one(const struct mtr_stream_msg *m, const struct mtr_format *fmt,
                       const json_t *obj, int whole, mtr_stream_emit_fn emit, void *emit_ctx)
 {
     struct mtr_record rec;
     struct mtr_record_error err;
     char buf[ELEMENT_MAX];
-    const char *raw = m->payload;
-    size_t len = m->len;
-    if (!whole) {
-        len = json_dumpb(obj, buf, sizeof buf, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (len > sizeof buf)
-            len = sizeof buf;
-        raw = buf;
+    if (!json_is_object(obj)) {
+        if (whole)
+            return parse_error(m, "not a JSON object or array of objects", emit, emit_ctx,
+                               m->payload, m->len);
+        return parse_error(m, "array element is not a JSON object", emit, emit_ctx, buf,
+                           dump(obj, buf, sizeof buf));
     }
-    if (!json_is_object(obj))
-        return parse_error(m,
-                           whole ? "not a JSON object or array of objects"
-                                 : "array element is not a JSON object",
-                           emit, emit_ctx, raw, len);
     memset(&err, 0, sizeof err);
     int rc = mtr_decode_json(obj, m->kind, fmt, &rec, &err);
-    if (rc == 0)
-        return emit(emit_ctx, &rec, NULL, raw, len);
+    if (rc == 0) {
+        /* an element's text is only rendered when the pipeline rejects it (rare) */
+        rc = emit(emit_ctx, &rec, NULL, whole ? m->payload : NULL, whole ? m->len : 0);
+        if (rc == MTR_STREAM_WANT_RAW)
+            rc = emit(emit_ctx, NULL, NULL, buf, dump(obj, buf, sizeof buf));
+        return rc;
+    }
     if (rc != MTR_EPARSE)
         return rc;
-    return emit(emit_ctx, NULL, &err, raw, len);
+    if (whole)
+        return emit(emit_ctx, NULL, &err, m->payload, m->len);
+    return emit(emit_ctx, NULL, &err, buf, dump(obj, buf, sizeof buf));
 }
 
 int mtr_decode_message(void *ctx, const struct mtr_stream_msg *m, mtr_stream_emit_fn emit,

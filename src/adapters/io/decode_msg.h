@@ -14,7 +14,8 @@
  * ids). When the message carries an entity id (m->entity_id, e.g. the meter id of an MQTT topic)
  * it is the default id of records that carry none. Every record or undecodable record goes to
  * emit: invalid JSON and non-objects with rule MTR_R_PARSE_JSON and the whole payload as raw, an
- * undecodable element of an array with the element's JSON text as raw. Returns 0, the first
+ * undecodable element of an array with the element's JSON text as raw; a decoded element with
+ * raw NULL, rendered only if emit asks for it (MTR_STREAM_WANT_RAW). Returns 0, the first other
  * non-zero return of emit, or MTR_ENOMEM.
  */
 int mtr_decode_message(void *ctx, const struct mtr_stream_msg *m, mtr_stream_emit_fn emit,

@@ -24,7 +24,8 @@ struct ksrc {
     struct mtr_stream_msg *msgs;
     char (*sources)[SOURCE_MAX];
     size_t n_held, cap;
-    int reset;           /* set by the rebalance callback */
+    int reset;           /* set by the rebalance callback: drop what this poll collected */
+    int stale;           /* an offset commit was refused: report a reset, drop nothing */
     int delivery_failed; /* set by the delivery callback */
     char delivery_err[256];
     int64_t last_error_log; /* time of the last transient consumer error printed */
@@ -154,7 +155,8 @@ static int k_poll(struct mtr_msg_source *s, size_t cap, int timeout_ms,
 {
     struct ksrc *k = (struct ksrc *)s;
     *n = 0;
-    *reset = 0;
+    *reset = k->stale;
+    k->stale = 0;
     drop_held(k);
     if (grow(k, cap) < 0)
         return mtr_err(eb, MTR_ENOMEM, "out of memory");
@@ -204,8 +206,7 @@ static int k_poll(struct mtr_msg_source *s, size_t cap, int timeout_ms,
                                              .kind = kind_of(k, rd_kafka_topic_name(m->rkt)),
                                              .source = k->sources[i],
                                              .entity_id = NULL};
-        if (left == 0)
-            break; /* drain what is already fetched, without waiting again */
+        /* past the deadline, left == 0: keep draining what is already fetched, no waiting */
     }
     *msgs = k->msgs;
     *n = k->n_held;
@@ -296,7 +297,7 @@ static int k_commit(struct mtr_msg_source *s, struct mtr_errbuf *eb)
          * partitions now re-reads it; the store absorbs the duplicates. */
         fprintf(stderr, "metrify: kafka: offset commit skipped: %s (batch will be re-delivered)\n",
                 rd_kafka_err2str(err));
-        k->reset = 1;
+        k->stale = 1;
     } else if (err) {
         rc = mtr_err(eb, MTR_EIO, "kafka: offset commit failed: %s", rd_kafka_err2str(err));
     }
