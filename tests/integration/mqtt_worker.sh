@@ -13,8 +13,15 @@ make -s -C "$TOP" build/asan/tools/mqtt_pub >/dev/null || fail "cannot build $PU
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 pids=()
 broker=""
+stop_broker() { # graceful: mosquitto saves its persistence file on SIGTERM
+  [ -n "$broker" ] || return 0
+  kill -TERM "$broker" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$broker" 2>/dev/null || break; sleep 0.1; done
+  broker=""
+}
 cleanup() {
-  for p in "${pids[@]}" $broker; do kill -9 "$p" 2>/dev/null || true; done
+  stop_broker
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$T"
 }
@@ -33,6 +40,7 @@ EOF
 start_broker() {
   "$MOSQ" -c "$T/mosquitto.conf" >>"$T/broker.log" 2>&1 &
   broker=$!
+  disown "$broker" # no job notice when it stops
   for _ in $(seq 50); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && return 0
     sleep 0.1
@@ -53,7 +61,7 @@ P=$!; pids+=($P)
 # restart the broker once a part of the stream is stored
 for _ in $(seq 300); do [ "$(stored)" -ge 300 ] && break; sleep 0.1; done
 [ "$(stored)" -ge 300 ] || fail "worker stored nothing before the restart: $(tail -5 "$T/w.err")"
-kill -TERM "$broker"; wait "$broker" 2>/dev/null || true
+stop_broker
 at_restart=$(stored)
 sleep 2
 start_broker
