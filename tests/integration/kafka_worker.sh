@@ -21,6 +21,12 @@ cleanup() {
   [ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
+# waits (bounded) for a background worker to exit; returns its exit status
+wait_exit() { # PID SECONDS
+  for _ in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && fail "process $1 still running after $2 s"
+  wait "$1"
+}
 [ -z "${KEEP_T:-}" ] || echo "keeping: $T"
 
 "$K" serve "$T/bootstrap" 4 >"$T/serve.log" 2>&1 &
@@ -70,18 +76,18 @@ done
 grep -qs '^metrify_worker_messages_total{transport="kafka"} [1-9]' "$T/b.prom" || fail "worker B never consumed"
 kill -0 "$P" 2>/dev/null || echo "note: the producer finished before B joined"
 kill -9 "$A"
-wait "$A" 2>/dev/null || true
+{ wait "$A"; } 2>/dev/null || true
 [ -s "$T/a.prom" ] || fail "no metrics file written by worker A"
 grep -q '^metrify_worker_stored_total{transport="kafka"} [1-9]' "$T/a.prom" || fail "metrics: $(cat "$T/a.prom")"
 W --batch 100 --batch-ms 200 --json >"$T/a2.json" 2>"$T/a2.err" &
 A2=$!; pids+=($A2)
-wait "$P" || fail "produce phase 2"
+wait_exit "$P" 120 || fail "produce phase 2"
 expect_eq "$(json "$T/p2.json" 'd["readings"]')" 4000 "phase 2 readings produced"
 wait_stored 8000 120
 sleep 3 # let the dead letters of the last batches be committed too
 kill -TERM "$A2" "$Bw"
-wait "$A2" || fail "worker A2 did not exit 0 on SIGTERM: $(tail -5 "$T/a2.err")"
-wait "$Bw" || fail "worker B did not exit 0 on SIGTERM: $(tail -5 "$T/b.err")"
+wait_exit "$A2" 30 || fail "worker A2 did not exit 0 on SIGTERM: $(tail -5 "$T/a2.err")"
+wait_exit "$Bw" 30 || fail "worker B did not exit 0 on SIGTERM: $(tail -5 "$T/b.err")"
 [ "$(json "$T/b.json" 'd["messages"]')" -gt 0 ] || fail "worker B (joined mid-stream) consumed nothing"
 [ "$(json "$T/b.json" 'd["resets"]')" -ge 2 ] || fail "worker B saw no rebalance after joining"
 

@@ -26,6 +26,12 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+# waits (bounded) for a background worker to exit; returns its exit status
+wait_exit() { # PID SECONDS
+  for _ in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && fail "process $1 still running after $2 s"
+  wait "$1"
+}
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$T/persist"
@@ -66,13 +72,13 @@ at_restart=$(stored)
 sleep 2
 start_broker
 
-wait "$P" || fail "publisher failed: $(cat "$T/pub.err")"
+wait_exit "$P" 120 || fail "publisher failed: $(cat "$T/pub.err")"
 expect_eq "$(json "$T/pub.json" 'd["readings"]')" 1200 "readings published"
 [ "$at_restart" -lt 1200 ] || fail "the restart was not in the middle of the stream"
 for _ in $(seq 300); do [ "$(stored)" -ge 1200 ] && break; sleep 0.1; done
 sleep 1
 kill -TERM "$W"
-wait "$W" || fail "worker did not exit 0 on SIGTERM: $(tail -5 "$T/w.err")"
+wait_exit "$W" 30 || fail "worker did not exit 0 on SIGTERM: $(tail -5 "$T/w.err")"
 
 expect_eq "$(stored)" 1200 "every QoS 1 reading stored across the broker restart"
 expect_eq "$(sqlite3 "$DB" 'select count(*) from readings')" 1200 "no extra rows"
