@@ -32,10 +32,11 @@ struct mtr_mqtt_opts {
 void mtr_mqtt_opts_default(struct mtr_mqtt_opts *o);
 
 /*
- * Connects (retrying with backoff until connected or the first poll's deadline passes is not
- * required: the first connection attempt failing is not fatal) and subscribes. Strings of o are
- * copied. On success *out is new; free it with (*out)->ops->close(*out). Returns MTR_EINVAL for
- * bad options, MTR_EIO when the client cannot be created (eb filled).
+ * Creates the client and starts connecting; a broker that is not reachable yet is not an error:
+ * poll keeps reconnecting with backoff and subscribes on every connection. Strings of o are
+ * copied. On success *out is new; free it with (*out)->ops->close(*out) (disconnects cleanly;
+ * the broker keeps the session). Returns MTR_EINVAL for a missing host, filter or client id,
+ * MTR_EIO when the client cannot be created (eb filled).
  */
 int mtr_mqtt_source_open(const struct mtr_mqtt_opts *o, struct mtr_msg_source **out,
                          struct mtr_errbuf *eb);
