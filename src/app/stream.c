@@ -194,6 +194,30 @@ static int emit(void *ctx, const struct mtr_record *rec, const struct mtr_record
     return dead_letter(r, raw, raw_len, r->rej_rule, r->rej_msg);
 }
 
+#define STORE_RETRIES 3
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Runs one batch through the session and commits the store. */
+static int run_batch(struct run *r, const struct mtr_stream_msg *msgs, size_t n,
+                     struct mtr_errbuf *eb)
+{
+    int rc;
+    for (size_t i = 0; i < n; i++) {
+        r->cur = &msgs[i];
+        if ((rc = r->o->decode(r->o->decode_ctx, &msgs[i], emit, r)) < 0)
+            return mtr_err(eb, rc, "%s: %s", msgs[i].source,
+                           r->store->err.msg[0] ? r->store->err.msg : mtr_strerror(rc));
+    }
+    if ((rc = mtr_ingest_commit(r->ing)) < 0)
+        return mtr_err(eb, rc, "store: %s", r->store->err.msg);
+    return 0;
+}
+
 static void tick(struct run *r)
 {
     r->st->lag = r->src->ops->lag(r->src);
@@ -240,20 +264,26 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
             last_msg = t;
             if (!first_msg)
                 first_msg = t;
-            for (size_t i = 0; i < n; i++) {
-                r.cur = &msgs[i];
-                rc = o->decode(o->decode_ctx, &msgs[i], emit, &r);
-                if (rc < 0) {
-                    mtr_err(eb, rc, "%s: %s", msgs[i].source,
-                            store->err.msg[0] ? store->err.msg : mtr_strerror(rc));
+            for (int attempt = 0;; attempt++) {
+                struct mtr_stream_stats saved = *st;
+                struct mtr_ingest_stats before = *mtr_ingest_get_stats(r.ing);
+                if ((rc = run_batch(&r, msgs, n, eb)) == 0)
+                    break;
+                if (rc != MTR_ESTORE || attempt >= STORE_RETRIES)
                     goto out;
-                }
+                /* The store refused (typically SQLITE_BUSY: another worker holds the write
+                 * lock longer than the busy timeout): roll the batch back, forget its counts,
+                 * reload the meter states and run it again. Dead letters may repeat. */
+                *st = saved;
+                st->store_retries++;
+                mtr_ingest_destroy(r.ing);
+                r.ing = NULL;
+                add_stats(&r.base, &before);
+                sleep_ms(200LL << attempt);
+                if ((rc = session_open(&r, eb)) < 0)
+                    goto out;
             }
             st->messages += (int64_t)n;
-            if ((rc = mtr_ingest_commit(r.ing)) < 0) {
-                mtr_err(eb, rc, "store: %s", store->err.msg);
-                goto out;
-            }
             if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches)
                 raise(SIGKILL);
             if ((rc = src->ops->commit(src, eb)) < 0)

@@ -96,6 +96,7 @@ struct mtr_stream_stats {
     int64_t published;              /* processed readings and alert updates published */
     int64_t batches;                /* batches committed */
     int64_t resets;                 /* rebalances / reconnects seen */
+    int64_t store_retries;          /* batches rolled back and run again after a store failure */
     int64_t lag;                    /* last known source lag, -1 unknown */
     int64_t last_commit;            /* Unix time of the last committed batch (liveness), 0 = none */
     double busy_s;                  /* seconds from the first message received to the last commit */

@@ -100,6 +100,7 @@ static void write_metrics(const struct view *v, const struct mtr_stream_stats *s
     C("published_total", st->published);
     C("batches_total", st->batches);
     C("resets_total", st->resets);
+    C("store_retries_total", st->store_retries);
     C("duplicates_total", st->ingest.duplicates);
     C("lag", st->lag);
     C("last_commit_timestamp_seconds", st->last_commit);
@@ -129,15 +130,18 @@ static void print_summary(const struct mtr_cli *cli, const char *transport,
                           const struct mtr_stream_stats *st)
 {
     if (cli->json) {
-        printf("{\"transport\": \"%s\", \"messages\": %lld, \"records\": %lld, \"stored\": %lld, "
-               "\"rejected\": %lld, \"dead_lettered\": %lld, \"published\": %lld, "
-               "\"batches\": %lld, \"resets\": %lld, \"duplicates\": %lld, \"revisions\": %lld, "
-               "\"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, \"busy_s\": %.3f}\n",
-               transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
-               (long long)st->rejected, (long long)st->dead_lettered, (long long)st->published,
-               (long long)st->batches, (long long)st->resets, (long long)st->ingest.duplicates,
-               (long long)st->ingest.revisions, (long long)st->ingest.estimated,
-               (long long)st->ingest.alerts, (long long)st->lag, st->busy_s);
+        printf(
+            "{\"transport\": \"%s\", \"messages\": %lld, \"records\": %lld, \"stored\": %lld, "
+            "\"rejected\": %lld, \"dead_lettered\": %lld, \"published\": %lld, "
+            "\"batches\": %lld, \"resets\": %lld, \"store_retries\": %lld, \"duplicates\": %lld, "
+            "\"revisions\": %lld, "
+            "\"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, \"busy_s\": %.3f}\n",
+            transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
+            (long long)st->rejected, (long long)st->dead_lettered, (long long)st->published,
+            (long long)st->batches, (long long)st->resets, (long long)st->store_retries,
+            (long long)st->ingest.duplicates, (long long)st->ingest.revisions,
+            (long long)st->ingest.estimated, (long long)st->ingest.alerts, (long long)st->lag,
+            st->busy_s);
         return;
     }
     if (cli->quiet)

@@ -5,6 +5,7 @@
  * rollups unchanged), acknowledgement only after the store committed, SIGTERM-style stop, and
  * the processed-reading JSON.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,11 +396,62 @@ static void test_grid_and_weather(void)
     unlink(path);
 }
 
+/* Another writer holds the SQLite write lock for longer than the store's busy timeout (5 s). */
+struct locker {
+    const char *path;
+    sqlite3 *db;
+    int ms;
+};
+
+static void *hold_lock(void *arg)
+{
+    struct locker *l = arg;
+    struct timespec ts = {.tv_sec = l->ms / 1000, .tv_nsec = (l->ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+static void test_store_busy_retry(void)
+{
+    char path[512];
+    struct mtr_errbuf eb = {{0}};
+    struct mtr_store *store = NULL;
+    T_EQ_INT(mtr_sqlite_open(tmp_db(path, sizeof path, "busy"), &store, &eb), 0);
+    struct locker l = {.path = path, .ms = 5600};
+    T_EQ_INT(sqlite3_open(path, &l.db), SQLITE_OK);
+    T_EQ_INT(sqlite3_exec(l.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    pthread_t th;
+    T_EQ_INT(pthread_create(&th, NULL, hold_lock, &l), 0);
+    struct fake f = {.base.ops = &fake_ops, .per_poll = 4, .db_path = path};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        f.payloads[f.n++] = good[i];
+    struct mtr_stream_opts o;
+    struct mtr_format fmt;
+    struct mtr_stream_stats st;
+    memset(&st, 0, sizeof st);
+    opts_init(&o, &fmt);
+    T_EQ_INT(mtr_stream_run(store, &f.base, &o, &st, &eb), 0);
+    pthread_join(th, NULL);
+    sqlite3_close(l.db);
+    T_CHECK(st.store_retries >= 1);
+    T_EQ_INT(st.messages, 4);
+    T_EQ_INT(st.stored, 6); /* counted once, not once per attempt */
+    T_EQ_INT(st.ingest.accepted, 6);
+    T_EQ_INT(f.commits, 1);
+    T_EQ_INT(f.acked_but_not_durable, 0);
+    T_EQ_INT(scalar(path, "select count(*) from readings"), 6);
+    T_EQ_INT(scalar(path, "select sum(n_valid + n_flagged + n_estimated) from rollup_daily"), 6);
+    store->ops->close(store);
+    unlink(path);
+}
+
 int main(void)
 {
     T_RUN(test_shapes_and_redelivery);
     T_RUN(test_dead_letters);
     T_RUN(test_grid_and_weather);
+    T_RUN(test_store_busy_retry);
     T_RUN(test_mqtt_topic_id_and_stop);
     T_RUN(test_entity_id_from_message);
     T_RUN(test_reading_json);
