@@ -32,7 +32,8 @@ struct fake {
     int commits, acked, acked_but_not_durable;
     int dead, dead_rules[MAXMSG];
     char dead_raw[MAXMSG][128];
-    int published, processed;
+    int published, processed, alerts, estimates;
+    char last_alert[512];
     volatile sig_atomic_t *stop_after_first; /* set *stop during the first poll */
 };
 
@@ -99,6 +100,12 @@ static int f_publish(struct mtr_msg_source *s, enum mtr_stream_out out, const ch
     f->published++;
     if (out == MTR_STREAM_OUT_PROCESSED && strstr(json, "\"meter_id\":\"SM"))
         f->processed++;
+    if (out == MTR_STREAM_OUT_PROCESSED && strstr(json, "\"raw_kwh\":null"))
+        f->estimates++;
+    if (out == MTR_STREAM_OUT_ALERTS) {
+        f->alerts++;
+        snprintf(f->last_alert, sizeof f->last_alert, "%s", json);
+    }
     return 0;
 }
 
@@ -446,11 +453,47 @@ static void test_store_busy_retry(void)
     unlink(path);
 }
 
+static void test_outputs(void)
+{
+    char path[512];
+    struct mtr_errbuf eb = {{0}};
+    struct mtr_store *store = NULL;
+    T_EQ_INT(mtr_sqlite_open(tmp_db(path, sizeof path, "out"), &store, &eb), 0);
+    struct fake f = {.base.ops = &fake_ops, .per_poll = 10, .db_path = path};
+    f.payloads[f.n++] = R("SM5", "2026-01-01T00:00:00Z", "0.2");
+    f.payloads[f.n++] = R("SM5", "2026-01-01T00:15:00Z", "0.2");
+    f.payloads[f.n++] = R("SM5", "2026-01-01T01:00:00Z", "0.2"); /* 2 intervals missing */
+    struct mtr_stream_opts o;
+    struct mtr_format fmt;
+    struct mtr_stream_stats st;
+    memset(&st, 0, sizeof st);
+    opts_init(&o, &fmt);
+    T_EQ_INT(mtr_stream_run(store, &f.base, &o, &st, &eb), 0);
+    T_EQ_INT(st.stored, 3);
+    T_EQ_INT(f.estimates, 2); /* the interpolated gap is published too */
+    T_EQ_INT(f.processed, 5);
+    T_CHECK(f.alerts >= 1);
+    T_CHECK(strstr(f.last_alert, "\"type\":\"gap\"") != NULL);
+    T_CHECK(strstr(f.last_alert, "\"entity_id\":\"SM5\"") != NULL);
+    T_EQ_INT(st.published, f.published);
+    /* --no-publish */
+    struct fake g = {.base.ops = &fake_ops, .per_poll = 10, .db_path = path};
+    g.payloads[g.n++] = R("SM6", "2026-01-01T00:00:00Z", "0.2");
+    memset(&st, 0, sizeof st);
+    o.publish = 0;
+    T_EQ_INT(mtr_stream_run(store, &g.base, &o, &st, &eb), 0);
+    T_EQ_INT(g.published, 0);
+    T_EQ_INT(st.stored, 1);
+    store->ops->close(store);
+    unlink(path);
+}
+
 int main(void)
 {
     T_RUN(test_shapes_and_redelivery);
     T_RUN(test_dead_letters);
     T_RUN(test_grid_and_weather);
+    T_RUN(test_outputs);
     T_RUN(test_store_busy_retry);
     T_RUN(test_mqtt_topic_id_and_stop);
     T_RUN(test_entity_id_from_message);
