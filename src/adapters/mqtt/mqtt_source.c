@@ -237,10 +237,10 @@ static void m_close(struct mtr_msg_source *s)
     if (!m)
         return;
     if (m->mosq) {
-        if (m->connected) {
+        /* No loop after this: a message read now would be acknowledged and then dropped.
+         * Unread ones stay unacknowledged and the broker re-sends them to the session. */
+        if (m->connected)
             mosquitto_disconnect(m->mosq);
-            mosquitto_loop(m->mosq, 100, 1);
-        }
         mosquitto_destroy(m->mosq);
     }
     mosquitto_lib_cleanup();
