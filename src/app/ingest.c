@@ -299,6 +299,16 @@ static int entry_get(struct mtr_ingest *ing, const char *id, int32_t interval_s,
     return 0;
 }
 
+/* reading_put plus the on_stored observer. */
+static int put_reading(struct mtr_ingest *ing, const struct meter_entry *e,
+                       const struct mtr_stored_reading *r)
+{
+    int rc = ing->store->ops->reading_put(ing->store, r);
+    if (rc == 0 && ing->o.on_stored)
+        ing->o.on_stored(ing->o.observer_ctx, e->id, r);
+    return rc;
+}
+
 static int flush_hour(struct mtr_ingest *ing, struct meter_entry *e)
 {
     if (e->hour.n + e->hour.n_estimated == 0)
@@ -402,7 +412,10 @@ static int put_alert(struct mtr_ingest *ing, enum mtr_kind kind, const char *ent
                           .value = ev->value};
     snprintf(a.entity_id, sizeof a.entity_id, "%s", entity);
     snprintf(a.detail, sizeof a.detail, "%s", mtr_rule(ev->rule)->what);
-    return ing->store->ops->alert_put(ing->store, &a);
+    int rc = ing->store->ops->alert_put(ing->store, &a);
+    if (rc == 0 && ing->o.on_alert)
+        ing->o.on_alert(ing->o.observer_ctx, &a);
+    return rc;
 }
 
 /* Estimated value for a missing interval by the reference-day method, or NAN. */
@@ -445,7 +458,7 @@ static int estimate_gap(struct mtr_ingest *ing, struct meter_entry *e, int64_t f
         }
         r.score = mtr_reading_score(r.quality_code, 0);
         r.ingested_at = ing->now;
-        int rc = ing->store->ops->reading_put(ing->store, &r);
+        int rc = put_reading(ing, e, &r);
         if (rc < 0)
             return rc;
         made++;
@@ -501,6 +514,8 @@ static int late_reading(struct mtr_ingest *ing, struct meter_entry *e, const str
     if (rc == 0 && !isnan(old.raw_kwh) && same_values(&old, r)) {
         ing->stats.duplicates++;
         ing->stats.by_rule[MTR_R_DUPLICATE]++;
+        if (ing->o.on_stored) /* re-delivery: report the stored verdict again (at-least-once) */
+            ing->o.on_stored(ing->o.observer_ctx, e->id, &old);
         return 0;
     }
     uint64_t flags = mtr_plausibility_flags(r, &ing->o.params, e->type, e->st.typical_kwh);
@@ -519,7 +534,7 @@ static int late_reading(struct mtr_ingest *ing, struct meter_entry *e, const str
     if (code == MTR_Q_QUESTIONABLE)
         ing->stats.flagged++;
     count_flags(ing, flags);
-    if ((rc = s->ops->reading_put(s, &nr)) < 0)
+    if ((rc = put_reading(ing, e, &nr)) < 0)
         return rc;
     return mark_dirty(ing, e->key, r->ts, r->ts);
 }
@@ -590,7 +605,7 @@ static int ingest_reading(struct mtr_ingest *ing, const struct mtr_reading *in, 
     }
     struct mtr_stored_reading sr;
     to_stored(&sr, e, &r, res.quality_code, res.flags, ing->now);
-    if ((rc = ing->store->ops->reading_put(ing->store, &sr)) < 0)
+    if ((rc = put_reading(ing, e, &sr)) < 0)
         return rc;
     if (res.quality_code == MTR_Q_QUESTIONABLE)
         ing->stats.flagged++;

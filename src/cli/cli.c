@@ -36,7 +36,8 @@ static const struct {
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
     {"config", mtr_cmd_config, "check or show the effective configuration"},
-    {"worker", mtr_cmd_worker, "background workers: process (scheduled jobs), monitor (alerts)"},
+    {"worker", mtr_cmd_worker,
+     "workers: ingest (Kafka/MQTT), process (scheduled jobs), monitor (alerts)"},
     {"transform", mtr_cmd_transform, "build and test the dbt warehouse models (dbt/) in the store"},
 };
 

@@ -983,11 +983,10 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
         rc = mtr_err(eb, MTR_EIO, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (sqlite3_exec(
-            s->db,
-            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            " PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY",
-            NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(s->db,
+                     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                     " PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY",
+                     NULL, NULL, NULL) != SQLITE_OK) {
         rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
