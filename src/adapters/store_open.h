@@ -13,4 +13,9 @@
  * with (*out)->ops->close(*out). On failure returns a negative MTR_E* and fills eb. */
 int mtr_store_open(const char *location, struct mtr_store **out, struct mtr_errbuf *eb);
 
+struct mtr_sql;
+/* Opens the SQL port (app/sql_port.h) on the database at `location` (same forms as above), which
+ * the store must already have created. *out is new, closed with (*out)->ops->close(*out). */
+int mtr_sql_open(const char *location, struct mtr_sql **out, struct mtr_errbuf *eb);
+
 #endif
