@@ -308,8 +308,14 @@ static int fake_drop(struct mtr_sql *c, const char *name, enum mtr_sql_relation 
     return 0;
 }
 
-static const struct mtr_sql_ops fake_ops = {"fake",     fake_close, fake_exec,
-                                            fake_query, fake_kind,  fake_drop};
+static const struct mtr_sql_ops fake_ops = {.dialect = "fake",
+                                            .close = fake_close,
+                                            .exec = fake_exec,
+                                            .query_int = fake_query,
+                                            .relation_kind = fake_kind,
+                                            .drop = fake_drop,
+                                            .query_rows =
+                                                NULL}; /* the transform never reads rows */
 
 struct events {
     char log[4096];
