@@ -31,6 +31,8 @@ static const struct {
     {"demo", mtr_cmd_demo, "simulate a fleet, ingest it, print quality/anomaly/daily summaries"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
+    {"serve", mtr_cmd_serve, "run the REST API server (HTTP/1.1 + JSON)"},
+    {"apikey", mtr_cmd_apikey, "create, list and revoke API keys for serve"},
 };
 
 static void usage(FILE *f)

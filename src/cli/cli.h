@@ -71,5 +71,7 @@ int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_apikey(struct mtr_cli *cli, int argc, char **argv);
 
 #endif

@@ -1,0 +1,332 @@
+/* jsonw.c - the streaming JSON writer of jsonw.h. */
+#include "base/jsonw.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeparse.h"
+
+void mtr_jw_init(struct mtr_jw *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+void mtr_jw_reset(struct mtr_jw *w)
+{
+    char *b = w->buf;
+    size_t cap = w->cap;
+    memset(w, 0, sizeof *w);
+    w->buf = b;
+    w->cap = cap;
+}
+
+void mtr_jw_free(struct mtr_jw *w)
+{
+    free(w->buf);
+    memset(w, 0, sizeof *w);
+}
+
+char *mtr_jw_take(struct mtr_jw *w, size_t *len)
+{
+    char *b = w->buf;
+    if (len)
+        *len = w->len;
+    memset(w, 0, sizeof *w);
+    return b;
+}
+
+int mtr_jw_failed(const struct mtr_jw *w)
+{
+    return w->failed;
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static int reserve(struct mtr_jw *w, size_t n)
+{
+    if (w->failed)
+        return -1;
+    if (w->len + n + 1 <= w->cap)
+        return 0;
+    size_t cap = w->cap ? w->cap : 1024;
+    while (cap < w->len + n + 1)
+        cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (!b) {
+        w->failed = 1;
+        return -1;
+    }
+    w->buf = b;
+    w->cap = cap;
+    return 0;
+}
+
+static void put(struct mtr_jw *w, const char *s, size_t n)
+{
+    if (reserve(w, n) < 0)
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = 0;
+}
+
+/* Writes the comma before a value or key when it is not the first at its level. */
+static void sep(struct mtr_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (w->count[w->depth])
+        put(w, ",", 1);
+    if (w->count[w->depth] < 255)
+        w->count[w->depth]++;
+}
+
+static void open_(struct mtr_jw *w, char c)
+{
+    sep(w);
+    put(w, &c, 1);
+    if (w->depth + 1 >= MTR_JW_DEPTH) {
+        w->failed = 1;
+        return;
+    }
+    w->count[++w->depth] = 0;
+}
+
+static void close_(struct mtr_jw *w, char c)
+{
+    put(w, &c, 1);
+    if (w->depth > 0)
+        w->depth--;
+}
+
+void mtr_jw_obj(struct mtr_jw *w)
+{
+    open_(w, '{');
+}
+void mtr_jw_end_obj(struct mtr_jw *w)
+{
+    close_(w, '}');
+}
+void mtr_jw_arr(struct mtr_jw *w)
+{
+    open_(w, '[');
+}
+void mtr_jw_end_arr(struct mtr_jw *w)
+{
+    close_(w, ']');
+}
+
+static void escaped(struct mtr_jw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (reserve(w, n + 2) < 0)
+        return;
+    w->buf[w->len++] = '"';
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(w, s + start, i - start);
+        char e[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t en = 2;
+        switch (c) {
+        case '"':
+            e[1] = '"';
+            break;
+        case '\\':
+            e[1] = '\\';
+            break;
+        case '\n':
+            e[1] = 'n';
+            break;
+        case '\r':
+            e[1] = 'r';
+            break;
+        case '\t':
+            e[1] = 't';
+            break;
+        default:
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            en = 6;
+        }
+        put(w, e, en);
+        start = i + 1;
+    }
+    put(w, s + start, n - start);
+    put(w, "\"", 1);
+}
+
+void mtr_jw_key(struct mtr_jw *w, const char *k)
+{
+    sep(w);
+    escaped(w, k, strlen(k));
+    put(w, ":", 1);
+    w->after_key = 1;
+}
+
+void mtr_jw_strn(struct mtr_jw *w, const char *s, size_t n)
+{
+    sep(w);
+    escaped(w, s, n);
+}
+
+void mtr_jw_str(struct mtr_jw *w, const char *s)
+{
+    if (!s) {
+        mtr_jw_null(w);
+        return;
+    }
+    mtr_jw_strn(w, s, strlen(s));
+}
+
+static size_t fmt_int(char *p, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        p[len++] = '-';
+    while (n)
+        p[len++] = tmp[--n];
+    return len;
+}
+
+void mtr_jw_int(struct mtr_jw *w, int64_t v)
+{
+    char b[24];
+    sep(w);
+    put(w, b, fmt_int(b, v));
+}
+
+void mtr_jw_num(struct mtr_jw *w, double v)
+{
+    char b[40];
+    size_t n;
+    if (!isfinite(v)) {
+        mtr_jw_null(w);
+        return;
+    }
+    sep(w);
+    /* fast path: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
+    double scaled = v * 1e6;
+    if (fabs(v) < 1e12 && scaled == (double)(int64_t)scaled && (double)(int64_t)scaled / 1e6 == v) {
+        int64_t m = (int64_t)scaled;
+        uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+        n = 0;
+        if (m < 0)
+            b[n++] = '-';
+        n += fmt_int(b + n, (int64_t)(u / 1000000));
+        uint64_t frac = u % 1000000;
+        if (frac) {
+            char d[6];
+            int nd = 6;
+            for (int i = 5; i >= 0; i--) {
+                d[i] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            while (nd > 0 && d[nd - 1] == '0')
+                nd--;
+            b[n++] = '.';
+            memcpy(b + n, d, (size_t)nd);
+            n += (size_t)nd;
+        }
+        put(w, b, n);
+        return;
+    }
+    n = (size_t)snprintf(b, sizeof b, "%.15g", v);
+    if (strtod(b, NULL) != v)
+        n = (size_t)snprintf(b, sizeof b, "%.17g", v);
+    put(w, b, n);
+}
+
+void mtr_jw_bool(struct mtr_jw *w, int v)
+{
+    sep(w);
+    if (v)
+        put(w, "true", 4);
+    else
+        put(w, "false", 5);
+}
+
+void mtr_jw_null(struct mtr_jw *w)
+{
+    sep(w);
+    put(w, "null", 4);
+}
+
+void mtr_jw_time(struct mtr_jw *w, int64_t t)
+{
+    char b[24];
+    size_t n = mtr_time_format(t, b);
+    sep(w);
+    put(w, "\"", 1);
+    put(w, b, n);
+    put(w, "\"", 1);
+}
+
+void mtr_jw_raw(struct mtr_jw *w, const char *json, size_t n)
+{
+    sep(w);
+    put(w, json, n);
+}
+
+void mtr_jw_kstr(struct mtr_jw *w, const char *k, const char *s)
+{
+    mtr_jw_key(w, k);
+    mtr_jw_str(w, s);
+}
+void mtr_jw_kint(struct mtr_jw *w, const char *k, int64_t v)
+{
+    mtr_jw_key(w, k);
+    mtr_jw_int(w, v);
+}
+void mtr_jw_knum(struct mtr_jw *w, const char *k, double v)
+{
+    mtr_jw_key(w, k);
+    mtr_jw_num(w, v);
+}
+void mtr_jw_kbool(struct mtr_jw *w, const char *k, int v)
+{
+    mtr_jw_key(w, k);
+    mtr_jw_bool(w, v);
+}
+void mtr_jw_ktime(struct mtr_jw *w, const char *k, int64_t t)
+{
+    mtr_jw_key(w, k);
+    if (t)
+        mtr_jw_time(w, t);
+    else
+        mtr_jw_null(w);
+}
+
+void mtr_jw_append(struct mtr_jw *w, const char *s, size_t n)
+{
+    put(w, s, n);
+}
+
+void mtr_jw_appendf(struct mtr_jw *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || reserve(w, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(w->buf + w->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    w->len += (size_t)n;
+}
