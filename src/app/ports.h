@@ -126,6 +126,21 @@ struct mtr_day_row {
     char meter_id[MTR_ID_MAX];
     struct mtr_rollup_day d;
 };
+struct mtr_hour_row {
+    char meter_id[MTR_ID_MAX];
+    struct mtr_rollup_hour h;
+};
+/* Grid status and weather as stored: the record plus the pipeline's verdict (line is 0). */
+struct mtr_grid_row {
+    struct mtr_grid_status g;
+    uint64_t flags;
+    double score;
+};
+struct mtr_weather_row {
+    struct mtr_weather_obs w;
+    uint64_t flags;
+    double score;
+};
 struct mtr_store_stats {
     int64_t meters, operators, stations, readings, estimated, revisions, grid_status, weather,
         alerts, quarantined, bytes;
@@ -241,6 +256,25 @@ struct mtr_store_ops {
     /* Rebuilds one operator-day of rollup_grid_daily from grid_status (idempotent re-delivery). */
     int (*rollup_grid_recompute)(struct mtr_store *s, const char *operator_id, int64_t day);
 
+    /* Master-data lists, ordered by id; q (may be NULL) filters one entity_id and pages with
+     * limit/offset. */
+    int (*operator_list)(struct mtr_store *s, const struct mtr_query *q,
+                         int (*cb)(void *ctx, const struct mtr_operator *o), void *ctx);
+    int (*station_list)(struct mtr_store *s, const struct mtr_query *q,
+                        int (*cb)(void *ctx, const struct mtr_station *st), void *ctx);
+
+    /* Series queries; q (may be NULL) filters entity_id and [from, to) on ts/hour/day, and pages.
+     * grid_rows, weather_rows and grid_day_rows are ordered by entity id then time; hour_rows is
+     * grouped by meter (meters in key order, i.e. registration order) with hours ascending, so a
+     * fleet-wide scan streams in the rollup's own order. */
+    int (*grid_rows)(struct mtr_store *s, const struct mtr_query *q,
+                     int (*cb)(void *ctx, const struct mtr_grid_row *r), void *ctx);
+    int (*weather_rows)(struct mtr_store *s, const struct mtr_query *q,
+                        int (*cb)(void *ctx, const struct mtr_weather_row *r), void *ctx);
+    int (*hour_rows)(struct mtr_store *s, const struct mtr_query *q,
+                     int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx);
+    int (*grid_day_rows)(struct mtr_store *s, const struct mtr_query *q,
+                         int (*cb)(void *ctx, const struct mtr_rollup_grid_day *g), void *ctx);
     /* Meter search: every meter matching f (bounding box included), ordered by f->sort and then
      * id, from f->offset, at most f->limit (all when <= 0). *total (may be NULL) gets the number
      * of matches before paging. */

@@ -941,6 +941,258 @@ static void test_grid_weather(void)
     s->ops->close(s);
 }
 
+/* Collects up to 8 rows of any series query, copied, for inspection after the call. */
+struct series {
+    int n;
+    struct mtr_grid_row grid[8];
+    struct mtr_weather_row weather[8];
+    struct mtr_hour_row hours[8];
+    struct mtr_rollup_grid_day gdays[8];
+    struct mtr_operator ops[8];
+    struct mtr_station stations[8];
+};
+static int collect_grid(void *ctx, const struct mtr_grid_row *r)
+{
+    struct series *c = ctx;
+    if (c->n < 8)
+        c->grid[c->n] = *r;
+    c->n++;
+    return 0;
+}
+static int collect_weather(void *ctx, const struct mtr_weather_row *r)
+{
+    struct series *c = ctx;
+    if (c->n < 8)
+        c->weather[c->n] = *r;
+    c->n++;
+    return 0;
+}
+static int collect_hour(void *ctx, const struct mtr_hour_row *r)
+{
+    struct series *c = ctx;
+    if (c->n < 8)
+        c->hours[c->n] = *r;
+    c->n++;
+    return 0;
+}
+static int collect_gday(void *ctx, const struct mtr_rollup_grid_day *g)
+{
+    struct series *c = ctx;
+    if (c->n < 8)
+        c->gdays[c->n] = *g;
+    c->n++;
+    return 0;
+}
+static int collect_op(void *ctx, const struct mtr_operator *o)
+{
+    struct series *c = ctx;
+    if (c->n < 8)
+        c->ops[c->n] = *o;
+    c->n++;
+    return 0;
+}
+static int collect_station(void *ctx, const struct mtr_station *w)
+{
+    struct series *c = ctx;
+    if (c->n < 8)
+        c->stations[c->n] = *w;
+    c->n++;
+    return 0;
+}
+
+static void test_lists(void)
+{
+    struct mtr_store *s = open_store();
+    if (!s)
+        return;
+    struct mtr_operator o;
+    memset(&o, 0, sizeof o);
+    tid(o.id, sizeof o.id, "list-op");
+    snprintf(o.name, sizeof o.name, "North Grid");
+    snprintf(o.type, sizeof o.type, "TSO");
+    o.capacity_mw = 1500;
+    o.voltage_kv = 380;
+    o.latitude = 53.1;
+    o.longitude = NAN;
+    o.status = MTR_SITE_MAINTENANCE;
+    OK(s, s->ops->operator_put(s, &o));
+    struct mtr_station w;
+    memset(&w, 0, sizeof w);
+    tid(w.id, sizeof w.id, "list-st");
+    snprintf(w.name, sizeof w.name, "Heathrow");
+    w.latitude = 51.47;
+    w.longitude = -0.45;
+    w.elevation_m = 25;
+    w.status = MTR_SITE_INACTIVE;
+    OK(s, s->ops->station_put(s, &w));
+
+    struct series c = {0};
+    struct mtr_query q = {.entity_id = o.id, .kind = -1, .type = -1, .min_level = -1};
+    OK(s, s->ops->operator_list(s, &q, collect_op, &c));
+    T_EQ_INT(c.n, 1);
+    T_EQ_STR(c.ops[0].name, "North Grid");
+    T_EQ_STR(c.ops[0].type, "TSO");
+    T_EQ_DBL(c.ops[0].voltage_kv, 380, 0);
+    T_CHECK(isnan(c.ops[0].longitude));
+    T_EQ_INT(c.ops[0].status, MTR_SITE_MAINTENANCE);
+    memset(&c, 0, sizeof c);
+    q.entity_id = w.id;
+    OK(s, s->ops->station_list(s, &q, collect_station, &c));
+    T_EQ_INT(c.n, 1);
+    T_EQ_STR(c.stations[0].name, "Heathrow");
+    T_EQ_DBL(c.stations[0].longitude, -0.45, 1e-12);
+    T_EQ_INT(c.stations[0].status, MTR_SITE_INACTIVE);
+
+    /* unfiltered lists are ordered by id and page with limit/offset */
+    char id2[MTR_ID_MAX];
+    snprintf(o.id, sizeof o.id, "%s", tid(id2, sizeof id2, "list-op2"));
+    OK(s, s->ops->operator_put(s, &o));
+    memset(&c, 0, sizeof c);
+    OK(s, s->ops->operator_list(s, NULL, collect_op, &c));
+    T_CHECK(c.n >= 2);
+    for (int i = 1; i < c.n && i < 8; i++)
+        T_CHECK(strcmp(c.ops[i - 1].id, c.ops[i].id) < 0);
+    int all = c.n;
+    memset(&c, 0, sizeof c);
+    struct mtr_query page = {.kind = -1, .type = -1, .min_level = -1, .limit = 1, .offset = 1};
+    OK(s, s->ops->operator_list(s, &page, collect_op, &c));
+    T_EQ_INT(c.n, all > 1 ? 1 : 0);
+    s->ops->close(s);
+}
+
+static void test_series(void)
+{
+    struct mtr_store *s = open_store();
+    if (!s)
+        return;
+    /* grid status: history with values, flags and scores, filtered by operator and time */
+    struct mtr_grid_status g;
+    mtr_grid_status_init(&g);
+    tid(g.operator_id, sizeof g.operator_id, "series-op");
+    for (int i = 0; i < 3; i++) {
+        g.ts = DAY + 300 * i;
+        g.frequency_hz = 50.0 - 0.1 * i;
+        g.load_mw = 700 + i;
+        g.voltage_kv = i == 1 ? NAN : 380;
+        OK(s, s->ops->grid_put(s, &g, i == 2 ? mtr_rule_bit(MTR_R_GRID_LOAD_RANGE) : 0,
+                               i == 2 ? 0.5 : 1.0));
+    }
+    struct series c = {0};
+    struct mtr_query q = {.entity_id = g.operator_id, .kind = -1, .type = -1, .min_level = -1};
+    OK(s, s->ops->grid_rows(s, &q, collect_grid, &c));
+    T_EQ_INT(c.n, 3);
+    T_EQ_STR(c.grid[0].g.operator_id, g.operator_id);
+    T_EQ_INT(c.grid[1].g.ts, DAY + 300);
+    T_EQ_DBL(c.grid[1].g.frequency_hz, 49.9, 1e-12);
+    T_CHECK(isnan(c.grid[1].g.voltage_kv));
+    T_CHECK(isnan(c.grid[1].g.stability));
+    T_EQ_INT(c.grid[2].flags, mtr_rule_bit(MTR_R_GRID_LOAD_RANGE));
+    T_EQ_DBL(c.grid[2].score, 0.5, 1e-12);
+    memset(&c, 0, sizeof c);
+    q.has_from = q.has_to = 1;
+    q.from = DAY + 300;
+    q.to = DAY + 600; /* [from, to) */
+    OK(s, s->ops->grid_rows(s, &q, collect_grid, &c));
+    T_EQ_INT(c.n, 1);
+    T_EQ_INT(c.grid[0].g.ts, DAY + 300);
+
+    /* weather observations */
+    struct mtr_weather_obs w;
+    mtr_weather_obs_init(&w);
+    tid(w.station_id, sizeof w.station_id, "series-st");
+    w.ts = DAY + 3600;
+    w.temperature_c = -3.25;
+    w.humidity_pct = 81;
+    OK(s, s->ops->weather_put(s, &w, 0, 0.9));
+    w.ts = DAY;
+    w.temperature_c = -4.0;
+    OK(s, s->ops->weather_put(s, &w, 0, 1.0));
+    memset(&c, 0, sizeof c);
+    q.entity_id = w.station_id;
+    q.has_from = q.has_to = 0;
+    OK(s, s->ops->weather_rows(s, &q, collect_weather, &c));
+    T_EQ_INT(c.n, 2);
+    T_EQ_INT(c.weather[0].w.ts, DAY); /* time order, whatever the insertion order */
+    T_EQ_DBL(c.weather[1].w.temperature_c, -3.25, 1e-12);
+    T_EQ_DBL(c.weather[1].w.humidity_pct, 81, 1e-12);
+    T_CHECK(isnan(c.weather[1].w.pressure_hpa));
+    T_EQ_DBL(c.weather[1].score, 0.9, 1e-12);
+
+    /* hourly rollups of one meter, by id and time range */
+    int64_t key = new_meter(s, "series-meter");
+    char mid[MTR_ID_MAX];
+    tid(mid, sizeof mid, "series-meter");
+    for (int i = 0; i < 3; i++) {
+        struct mtr_rollup_hour h = {.meter_key = key,
+                                    .hour = DAY + 3600 * (2 - i),
+                                    .kwh = 1.0 + i,
+                                    .min_kwh = 0.25,
+                                    .max_kwh = 0.5 + i,
+                                    .n = 4,
+                                    .n_estimated = i};
+        OK(s, s->ops->rollup_hour_merge(s, &h));
+    }
+    memset(&c, 0, sizeof c);
+    q.entity_id = mid;
+    OK(s, s->ops->hour_rows(s, &q, collect_hour, &c));
+    T_EQ_INT(c.n, 3);
+    T_EQ_STR(c.hours[0].meter_id, mid);
+    T_EQ_INT(c.hours[0].h.meter_key, key);
+    T_EQ_INT(c.hours[0].h.hour, DAY);
+    T_EQ_DBL(c.hours[0].h.kwh, 3.0, 1e-12);
+    T_EQ_INT(c.hours[0].h.n_estimated, 2);
+    T_EQ_INT(c.hours[2].h.hour, DAY + 7200);
+    memset(&c, 0, sizeof c);
+    q.has_from = 1;
+    q.from = DAY + 3600;
+    OK(s, s->ops->hour_rows(s, &q, collect_hour, &c));
+    T_EQ_INT(c.n, 2);
+    memset(&c, 0, sizeof c);
+    char none[MTR_ID_MAX];
+    q.entity_id = tid(none, sizeof none, "no-such-meter");
+    OK(s, s->ops->hour_rows(s, &q, collect_hour, &c));
+    T_EQ_INT(c.n, 0);
+    /* the fleet scan sees the meter's hours too, grouped and in hour order */
+    memset(&c, 0, sizeof c);
+    struct mtr_query all = {.kind = -1,
+                            .type = -1,
+                            .min_level = -1,
+                            .has_from = 1,
+                            .from = DAY,
+                            .has_to = 1,
+                            .to = DAY + 86400};
+    OK(s, s->ops->hour_rows(s, &all, collect_hour, &c));
+    T_CHECK(c.n >= 3);
+
+    /* grid day rollups */
+    struct mtr_rollup_grid_day gd;
+    memset(&gd, 0, sizeof gd);
+    snprintf(gd.operator_id, sizeof gd.operator_id, "%s", g.operator_id);
+    gd.day = DAY;
+    gd.n = 288;
+    gd.n_flagged = 3;
+    gd.freq_sum = 288 * 50.0;
+    gd.freq_min = 49.7;
+    gd.freq_max = 50.3;
+    gd.voltage_sum = 100;
+    gd.load_sum = 2000;
+    gd.load_max = 950;
+    gd.stability_sum = 250;
+    gd.stability_min = NAN;
+    OK(s, s->ops->rollup_grid_merge(s, &gd));
+    memset(&c, 0, sizeof c);
+    struct mtr_query gq = {.entity_id = g.operator_id, .kind = -1, .type = -1, .min_level = -1};
+    OK(s, s->ops->grid_day_rows(s, &gq, collect_gday, &c));
+    T_EQ_INT(c.n, 1);
+    T_EQ_INT(c.gdays[0].day, DAY);
+    T_EQ_INT(c.gdays[0].n, 288);
+    T_EQ_INT(c.gdays[0].n_flagged, 3);
+    T_EQ_DBL(c.gdays[0].freq_min, 49.7, 1e-12);
+    T_EQ_DBL(c.gdays[0].load_max, 950, 1e-12);
+    T_CHECK(isnan(c.gdays[0].stability_min));
+    s->ops->close(s);
+}
+
 static void test_stats(void)
 {
     struct mtr_store *s = open_store();
@@ -1295,6 +1547,8 @@ void mtr_store_contract_run(int (*open)(const char *loc, struct mtr_store **out,
     T_RUN(test_alerts);
     T_RUN(test_quarantine);
     T_RUN(test_grid_weather);
+    T_RUN(test_lists);
+    T_RUN(test_series);
     T_RUN(test_stats);
     T_RUN(test_transactions);
     T_RUN(test_retention);

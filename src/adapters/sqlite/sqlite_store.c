@@ -135,6 +135,10 @@ static const struct migration migrations[] = {
     "d.meter_key, d.day, d.interval_s, d.kwh, d.peak_kwh, d.offpeak_kwh, d.min_kwh, d.max_kwh, "   \
     "d.n_valid, d.n_estimated, d.n_flagged, d.n_anomalous, d.first_ts, d.last_ts, "                \
     "d.timeliness_sum"
+#define OP_COLS                                                                                    \
+    "operator_id, name, type, region, capacity_mw, voltage_kv, latitude, longitude, status"
+#define STATION_COLS "station_id, name, type, latitude, longitude, elevation_m, status"
+#define HOUR_COLS    "h.meter_key, h.hour, h.kwh, h.min_kwh, h.max_kwh, h.n, h.n_estimated"
 #define ALERT_COLS                                                                                 \
     "source, entity_id, type, level_rank, score, start_ts, end_ts, count, value, detail"
 /* nullable min/max combine as coalesce(min(a, b), a, b): min(a, NULL) is NULL in SQL */
@@ -175,6 +179,13 @@ enum sid {
     S_ALERT_ROWS,
     S_QUAR_ROWS,
     S_STATS,
+    S_OP_LIST,
+    S_STATION_LIST,
+    S_GRID_ROWS,
+    S_WEATHER_ROWS,
+    S_HOUR_ROWS_ALL,
+    S_HOUR_ROWS_METER,
+    S_GRID_DAY_ROWS,
     S_APIKEY_PUT,
     S_APIKEY_FIND,
     S_APIKEY_LIST,
@@ -211,8 +222,7 @@ static const char *const stmt_sql[S_COUNT] = {
                  " capacity_mw = excluded.capacity_mw, voltage_kv = excluded.voltage_kv,"
                  " latitude = excluded.latitude, longitude = excluded.longitude,"
                  " status = excluded.status, updated_at = excluded.updated_at",
-    [S_OP_GET] = "SELECT operator_id, name, type, region, capacity_mw, voltage_kv, latitude,"
-                 " longitude, status FROM grid_operators WHERE operator_id = ?1",
+    [S_OP_GET] = "SELECT " OP_COLS " FROM grid_operators WHERE operator_id = ?1",
     [S_STATION_PUT] = "INSERT INTO weather_stations(station_id, name, type, latitude, longitude,"
                       " elevation_m, status, created_at, updated_at)"
                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8)"
@@ -220,8 +230,7 @@ static const char *const stmt_sql[S_COUNT] = {
                       " type = excluded.type, latitude = excluded.latitude,"
                       " longitude = excluded.longitude, elevation_m = excluded.elevation_m,"
                       " status = excluded.status, updated_at = excluded.updated_at",
-    [S_STATION_GET] = "SELECT station_id, name, type, latitude, longitude, elevation_m, status"
-                      " FROM weather_stations WHERE station_id = ?1",
+    [S_STATION_GET] = "SELECT " STATION_COLS " FROM weather_stations WHERE station_id = ?1",
     [S_STATE_GET] = "SELECT state FROM meter_state WHERE meter_key = ?1",
     [S_STATE_PUT] = "INSERT OR REPLACE INTO meter_state(meter_key, state, updated_at)"
                     " VALUES (?1, ?2, ?3)",
@@ -341,6 +350,34 @@ static const char *const stmt_sql[S_COUNT] = {
                 " (SELECT count(*) FROM quarantine),"
                 " (SELECT page_count FROM pragma_page_count()) *"
                 " (SELECT page_size FROM pragma_page_size())",
+    [S_OP_LIST] = "SELECT " OP_COLS " FROM grid_operators WHERE (?1 IS NULL OR operator_id = ?1)"
+                  " ORDER BY operator_id LIMIT ?2 OFFSET ?3",
+    [S_STATION_LIST] = "SELECT " STATION_COLS " FROM weather_stations"
+                       " WHERE (?1 IS NULL OR station_id = ?1) ORDER BY station_id"
+                       " LIMIT ?2 OFFSET ?3",
+    [S_GRID_ROWS] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
+                    " stability, flags, score FROM grid_status"
+                    " WHERE (?1 IS NULL OR operator_id = ?1) AND (?2 IS NULL OR ts >= ?2)"
+                    " AND (?3 IS NULL OR ts < ?3) ORDER BY operator_id, ts LIMIT ?4 OFFSET ?5",
+    [S_WEATHER_ROWS] = "SELECT station_id, ts, temperature_c, humidity_pct, pressure_hpa,"
+                       " wind_speed_ms, wind_direction_deg, precipitation_mm, cloud_cover_pct,"
+                       " flags, score FROM weather_observations"
+                       " WHERE (?1 IS NULL OR station_id = ?1) AND (?2 IS NULL OR ts >= ?2)"
+                       " AND (?3 IS NULL OR ts < ?3) ORDER BY station_id, ts LIMIT ?4 OFFSET ?5",
+    /* two variants so that both the fleet scan and the one-meter lookup use the primary key */
+    [S_HOUR_ROWS_ALL] = "SELECT m.meter_id, " HOUR_COLS " FROM rollup_hourly h"
+                        " JOIN meters m ON m.meter_key = h.meter_key"
+                        " WHERE (?2 IS NULL OR h.hour >= ?2) AND (?3 IS NULL OR h.hour < ?3)"
+                        " AND ?1 IS NULL ORDER BY h.meter_key, h.hour LIMIT ?4 OFFSET ?5",
+    [S_HOUR_ROWS_METER] = "SELECT m.meter_id, " HOUR_COLS " FROM meters m"
+                          " JOIN rollup_hourly h ON h.meter_key = m.meter_key"
+                          " WHERE m.meter_id = ?1 AND h.hour >= coalesce(?2, -9e18)"
+                          " AND h.hour < coalesce(?3, 9e18) ORDER BY h.hour LIMIT ?4 OFFSET ?5",
+    [S_GRID_DAY_ROWS] = "SELECT operator_id, day, n, n_flagged, freq_sum, freq_min, freq_max,"
+                        " voltage_sum, load_sum, load_max, stability_sum, stability_min"
+                        " FROM rollup_grid_daily WHERE (?1 IS NULL OR operator_id = ?1)"
+                        " AND (?2 IS NULL OR day >= ?2) AND (?3 IS NULL OR day < ?3)"
+                        " ORDER BY operator_id, day LIMIT ?4 OFFSET ?5",
     [S_APIKEY_PUT] = "INSERT INTO api_keys(key_id, hash, name, role, created_at, revoked_at)"
                      " VALUES (?1,?2,?3,?4,?5,?6)",
     [S_APIKEY_FIND] = "SELECT key_id, hash, name, role, created_at, revoked_at FROM api_keys"
@@ -871,6 +908,36 @@ static int sq_operator_put(struct mtr_store *base, const struct mtr_operator *o)
     return run(s, st, "operator_put");
 }
 
+/* Converts a row of OP_COLS. */
+static void col_operator(sqlite3_stmt *st, struct mtr_operator *o)
+{
+    memset(o, 0, sizeof *o);
+    col_txt(st, 0, o->id, sizeof o->id);
+    col_txt(st, 1, o->name, sizeof o->name);
+    col_txt(st, 2, o->type, sizeof o->type);
+    col_txt(st, 3, o->region, sizeof o->region);
+    o->capacity_mw = col_dbl(st, 4);
+    o->voltage_kv = col_dbl(st, 5);
+    o->latitude = col_dbl(st, 6);
+    o->longitude = col_dbl(st, 7);
+    int status = mtr_site_status_parse((const char *)sqlite3_column_text(st, 8));
+    o->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+}
+
+/* Converts a row of STATION_COLS. */
+static void col_station(sqlite3_stmt *st, struct mtr_station *w)
+{
+    memset(w, 0, sizeof *w);
+    col_txt(st, 0, w->id, sizeof w->id);
+    col_txt(st, 1, w->name, sizeof w->name);
+    col_txt(st, 2, w->type, sizeof w->type);
+    w->latitude = col_dbl(st, 3);
+    w->longitude = col_dbl(st, 4);
+    w->elevation_m = col_dbl(st, 5);
+    int status = mtr_site_status_parse((const char *)sqlite3_column_text(st, 6));
+    w->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+}
+
 static int sq_operator_get(struct mtr_store *base, const char *id, struct mtr_operator *o)
 {
     struct sq_store *s = sq(base);
@@ -880,17 +947,7 @@ static int sq_operator_get(struct mtr_store *base, const char *id, struct mtr_op
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        memset(o, 0, sizeof *o);
-        col_txt(st, 0, o->id, sizeof o->id);
-        col_txt(st, 1, o->name, sizeof o->name);
-        col_txt(st, 2, o->type, sizeof o->type);
-        col_txt(st, 3, o->region, sizeof o->region);
-        o->capacity_mw = col_dbl(st, 4);
-        o->voltage_kv = col_dbl(st, 5);
-        o->latitude = col_dbl(st, 6);
-        o->longitude = col_dbl(st, 7);
-        int status = mtr_site_status_parse((const char *)sqlite3_column_text(st, 8));
-        o->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+        col_operator(st, o);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
         rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "grid operator %s not found", id);
@@ -927,15 +984,7 @@ static int sq_station_get(struct mtr_store *base, const char *id, struct mtr_sta
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        memset(w, 0, sizeof *w);
-        col_txt(st, 0, w->id, sizeof w->id);
-        col_txt(st, 1, w->name, sizeof w->name);
-        col_txt(st, 2, w->type, sizeof w->type);
-        w->latitude = col_dbl(st, 3);
-        w->longitude = col_dbl(st, 4);
-        w->elevation_m = col_dbl(st, 5);
-        int status = mtr_site_status_parse((const char *)sqlite3_column_text(st, 6));
-        w->status = status < 0 ? MTR_SITE_ACTIVE : (enum mtr_site_status)status;
+        col_station(st, w);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
         rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "weather station %s not found", id);
@@ -1750,6 +1799,166 @@ out:
     return rc;
 }
 
+/* ======================= list and series queries ======================= */
+
+/* Binds the common (entity, from, to, limit, offset) parameters ?1..?5. */
+static void bind_query(sqlite3_stmt *st, const struct mtr_query *q)
+{
+    bind_txt(st, 1, q ? q->entity_id : NULL);
+    bind_from_to(st, 2, q);
+    bind_limit(st, 4, q);
+}
+
+static int operator_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_operator o;
+    col_operator(st, &o);
+    return ((int (*)(void *, const struct mtr_operator *))cb)(ctx, &o);
+}
+
+static int sq_operator_list(struct mtr_store *base, const struct mtr_query *q,
+                            int (*cb)(void *ctx, const struct mtr_operator *o), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_OP_LIST);
+    if (!st)
+        return MTR_ESTORE;
+    bind_txt(st, 1, q ? q->entity_id : NULL);
+    bind_limit(st, 2, q);
+    return iterate(s, st, "operator_list", operator_row, (void *)cb, ctx);
+}
+
+static int station_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_station w;
+    col_station(st, &w);
+    return ((int (*)(void *, const struct mtr_station *))cb)(ctx, &w);
+}
+
+static int sq_station_list(struct mtr_store *base, const struct mtr_query *q,
+                           int (*cb)(void *ctx, const struct mtr_station *w), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_STATION_LIST);
+    if (!st)
+        return MTR_ESTORE;
+    bind_txt(st, 1, q ? q->entity_id : NULL);
+    bind_limit(st, 2, q);
+    return iterate(s, st, "station_list", station_row, (void *)cb, ctx);
+}
+
+static int grid_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_grid_row r;
+    mtr_grid_status_init(&r.g);
+    col_txt(st, 0, r.g.operator_id, sizeof r.g.operator_id);
+    r.g.ts = sqlite3_column_int64(st, 1);
+    r.g.frequency_hz = col_dbl(st, 2);
+    r.g.voltage_kv = col_dbl(st, 3);
+    r.g.load_mw = col_dbl(st, 4);
+    r.g.capacity_mw = col_dbl(st, 5);
+    r.g.stability = col_dbl(st, 6);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 7);
+    r.score = col_dbl(st, 8);
+    return ((int (*)(void *, const struct mtr_grid_row *))cb)(ctx, &r);
+}
+
+static int sq_grid_rows(struct mtr_store *base, const struct mtr_query *q,
+                        int (*cb)(void *ctx, const struct mtr_grid_row *r), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_GRID_ROWS);
+    if (!st)
+        return MTR_ESTORE;
+    bind_query(st, q);
+    return iterate(s, st, "grid_rows", grid_row, (void *)cb, ctx);
+}
+
+static int weather_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_weather_row r;
+    mtr_weather_obs_init(&r.w);
+    col_txt(st, 0, r.w.station_id, sizeof r.w.station_id);
+    r.w.ts = sqlite3_column_int64(st, 1);
+    r.w.temperature_c = col_dbl(st, 2);
+    r.w.humidity_pct = col_dbl(st, 3);
+    r.w.pressure_hpa = col_dbl(st, 4);
+    r.w.wind_speed_ms = col_dbl(st, 5);
+    r.w.wind_direction_deg = col_dbl(st, 6);
+    r.w.precipitation_mm = col_dbl(st, 7);
+    r.w.cloud_cover_pct = col_dbl(st, 8);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 9);
+    r.score = col_dbl(st, 10);
+    return ((int (*)(void *, const struct mtr_weather_row *))cb)(ctx, &r);
+}
+
+static int sq_weather_rows(struct mtr_store *base, const struct mtr_query *q,
+                           int (*cb)(void *ctx, const struct mtr_weather_row *r), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WEATHER_ROWS);
+    if (!st)
+        return MTR_ESTORE;
+    bind_query(st, q);
+    return iterate(s, st, "weather_rows", weather_row, (void *)cb, ctx);
+}
+
+static int hour_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_hour_row r;
+    col_txt(st, 0, r.meter_id, sizeof r.meter_id);
+    r.h.meter_key = sqlite3_column_int64(st, 1);
+    r.h.hour = sqlite3_column_int64(st, 2);
+    r.h.kwh = sqlite3_column_double(st, 3);
+    r.h.min_kwh = col_dbl(st, 4);
+    r.h.max_kwh = col_dbl(st, 5);
+    r.h.n = sqlite3_column_int(st, 6);
+    r.h.n_estimated = sqlite3_column_int(st, 7);
+    return ((int (*)(void *, const struct mtr_hour_row *))cb)(ctx, &r);
+}
+
+static int sq_hour_rows(struct mtr_store *base, const struct mtr_query *q,
+                        int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st =
+        stmt(s, q && q->entity_id && *q->entity_id ? S_HOUR_ROWS_METER : S_HOUR_ROWS_ALL);
+    if (!st)
+        return MTR_ESTORE;
+    bind_query(st, q);
+    return iterate(s, st, "hour_rows", hour_row, (void *)cb, ctx);
+}
+
+static int grid_day_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_rollup_grid_day g;
+    memset(&g, 0, sizeof g);
+    col_txt(st, 0, g.operator_id, sizeof g.operator_id);
+    g.day = sqlite3_column_int64(st, 1);
+    g.n = sqlite3_column_int(st, 2);
+    g.n_flagged = sqlite3_column_int(st, 3);
+    g.freq_sum = sqlite3_column_double(st, 4);
+    g.freq_min = col_dbl(st, 5);
+    g.freq_max = col_dbl(st, 6);
+    g.voltage_sum = sqlite3_column_double(st, 7);
+    g.load_sum = sqlite3_column_double(st, 8);
+    g.load_max = col_dbl(st, 9);
+    g.stability_sum = sqlite3_column_double(st, 10);
+    g.stability_min = col_dbl(st, 11);
+    return ((int (*)(void *, const struct mtr_rollup_grid_day *))cb)(ctx, &g);
+}
+
+static int sq_grid_day_rows(struct mtr_store *base, const struct mtr_query *q,
+                            int (*cb)(void *ctx, const struct mtr_rollup_grid_day *g), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_GRID_DAY_ROWS);
+    if (!st)
+        return MTR_ESTORE;
+    bind_query(st, q);
+    return iterate(s, st, "grid_day_rows", grid_day_row, (void *)cb, ctx);
+}
+
 /* ======================= meter search, API keys ======================= */
 
 static const char *const meter_sort_cols[MTR_METER_SORT_COUNT] = {
@@ -1947,6 +2156,12 @@ static const struct mtr_store_ops sq_ops = {
     .check = sq_check,
     .backup = sq_backup,
     .rollup_grid_recompute = sq_rollup_grid_recompute,
+    .operator_list = sq_operator_list,
+    .station_list = sq_station_list,
+    .grid_rows = sq_grid_rows,
+    .weather_rows = sq_weather_rows,
+    .hour_rows = sq_hour_rows,
+    .grid_day_rows = sq_grid_day_rows,
     .meter_find = sq_meter_find,
     .apikey_put = sq_apikey_put,
     .apikey_find = sq_apikey_find,
