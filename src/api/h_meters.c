@@ -184,9 +184,11 @@ static int do_update(struct mtr_api_req *r, void *ctx)
     enum mtr_meter_status from = mw->m.status;
     char id[MTR_ID_MAX];
     snprintf(id, sizeof id, "%s", mw->m.id);
-    if (meter_fields(r, mw->body, &mw->m, &status) < 0)
+    char body_id[MTR_ID_MAX] = "";
+    if (meter_fields(r, mw->body, &mw->m, &status) < 0 ||
+        mtr_api_f_str(r, mw->body, "meter_id", body_id, sizeof body_id) < 0)
         return 1;
-    if (strcmp(id, mw->m.id) != 0) {
+    if (body_id[0] && strcmp(id, body_id) != 0) {
         mtr_api_error(r, 422, "invalid_field", "{\"field\":\"meter_id\"}",
                       "meter_id: cannot be changed (the path says %s)", id);
         return 1;

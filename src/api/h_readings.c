@@ -209,7 +209,7 @@ int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity
         }
     } else {
         json_error_t je;
-        doc = json_loadb(r->body, r->body_len, 0, &je);
+        doc = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &je);
         if (!doc) {
             char det[96];
             snprintf(det, sizeof det, "{\"line\":%d,\"column\":%d}", je.line, je.column);

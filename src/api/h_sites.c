@@ -251,3 +251,335 @@ int mtr_h_station_obs_post(struct mtr_api_req *r)
         return mtr_api_fail(r, rc, "weather station");
     return mtr_api_ingest(r, MTR_KIND_WEATHER, r->pv[0]);
 }
+
+/* ---- lists (paged here: the lists are small and the status filter is not in the store) ---- */
+
+struct site_list {
+    struct mtr_jw *w;
+    int status;
+    int64_t first, last, matched;
+    int op;
+};
+
+static int on_op(void *ctx, const struct mtr_operator *o)
+{
+    struct site_list *l = ctx;
+    if (l->status >= 0 && (int)o->status != l->status)
+        return 0;
+    int64_t i = l->matched++;
+    if (i >= l->first && i < l->last)
+        mtr_api_write_operator(l->w, o);
+    return 0;
+}
+
+static int on_station(void *ctx, const struct mtr_station *s)
+{
+    struct site_list *l = ctx;
+    if (l->status >= 0 && (int)s->status != l->status)
+        return 0;
+    int64_t i = l->matched++;
+    if (i >= l->first && i < l->last)
+        mtr_api_write_station(l->w, s);
+    return 0;
+}
+
+static int site_list(struct mtr_api_req *r, int op)
+{
+    int64_t page = 1, size = 20;
+    struct site_list l = {.w = &r->out, .status = -1, .op = op};
+    if (mtr_api_q_choice(r, "status", "active,inactive,maintenance", &l.status) < 0 ||
+        mtr_api_q_int(r, "page", 1, 1000000000, &page) < 0 ||
+        mtr_api_q_int(r, "page_size", 1, 1000, &size) < 0)
+        return 0;
+    l.first = (page - 1) * size;
+    l.last = l.first + size;
+    mtr_jw_obj(&r->out);
+    mtr_jw_key(&r->out, "items");
+    mtr_jw_arr(&r->out);
+    int rc = op ? r->store->ops->operator_list(r->store, NULL, on_op, &l)
+                : r->store->ops->station_list(r->store, NULL, on_station, &l);
+    if (rc)
+        return mtr_api_fail(r, rc, op ? "grid operators" : "weather stations");
+    mtr_jw_end_arr(&r->out);
+    mtr_jw_kint(&r->out, "total", l.matched);
+    mtr_jw_kint(&r->out, "page", page);
+    mtr_jw_kint(&r->out, "page_size", size);
+    mtr_jw_kbool(&r->out, "has_next", page * size < l.matched);
+    mtr_jw_kbool(&r->out, "has_previous", page > 1);
+    mtr_jw_end_obj(&r->out);
+    return 0;
+}
+
+int mtr_h_operator_list(struct mtr_api_req *r)
+{
+    return site_list(r, 1);
+}
+
+int mtr_h_station_list(struct mtr_api_req *r)
+{
+    return site_list(r, 0);
+}
+
+/* ---- series ---- */
+
+static void write_flags(struct mtr_jw *w, uint64_t flags)
+{
+    mtr_jw_key(w, "flags");
+    mtr_jw_arr(w);
+    for (int i = 0; i < MTR_RULE_COUNT; i++)
+        if (flags & mtr_rule_bit(i))
+            mtr_jw_str(w, mtr_rule(i)->name);
+    mtr_jw_end_arr(w);
+}
+
+static int on_grid_row(void *ctx, const struct mtr_grid_row *g)
+{
+    struct mtr_jw *w = ctx;
+    mtr_jw_obj(w);
+    mtr_jw_ktime(w, "timestamp", g->g.ts);
+    mtr_jw_knum(w, "frequency_hz", g->g.frequency_hz);
+    mtr_jw_knum(w, "voltage_kv", g->g.voltage_kv);
+    mtr_jw_knum(w, "load_mw", g->g.load_mw);
+    mtr_jw_knum(w, "capacity_mw", g->g.capacity_mw);
+    mtr_jw_knum(w, "stability", g->g.stability);
+    mtr_jw_knum(w, "score", g->score);
+    write_flags(w, g->flags);
+    mtr_jw_end_obj(w);
+    return 0;
+}
+
+static int on_weather_row(void *ctx, const struct mtr_weather_row *o)
+{
+    struct mtr_jw *w = ctx;
+    mtr_jw_obj(w);
+    mtr_jw_ktime(w, "timestamp", o->w.ts);
+    mtr_jw_knum(w, "temperature_c", o->w.temperature_c);
+    mtr_jw_knum(w, "humidity_pct", o->w.humidity_pct);
+    mtr_jw_knum(w, "pressure_hpa", o->w.pressure_hpa);
+    mtr_jw_knum(w, "wind_speed_ms", o->w.wind_speed_ms);
+    mtr_jw_knum(w, "wind_direction_deg", o->w.wind_direction_deg);
+    mtr_jw_knum(w, "precipitation_mm", o->w.precipitation_mm);
+    mtr_jw_knum(w, "cloud_cover_pct", o->w.cloud_cover_pct);
+    mtr_jw_knum(w, "score", o->score);
+    write_flags(w, o->flags);
+    mtr_jw_end_obj(w);
+    return 0;
+}
+
+static int series(struct mtr_api_req *r, int grid)
+{
+    int64_t from, to, page = 1, size = 100;
+    if (grid) {
+        struct mtr_operator o;
+        int rc = r->store->ops->operator_get(r->store, r->pv[0], &o);
+        if (rc)
+            return mtr_api_fail(r, rc, "grid operator");
+    } else {
+        struct mtr_station s;
+        int rc = r->store->ops->station_get(r->store, r->pv[0], &s);
+        if (rc)
+            return mtr_api_fail(r, rc, "weather station");
+    }
+    if (mtr_api_range(r, &from, &to, 0) < 0 || mtr_api_q_int(r, "page", 1, 1000000000, &page) < 0 ||
+        mtr_api_q_int(r, "page_size", 1, 1000, &size) < 0)
+        return 0;
+    struct mtr_query q;
+    memset(&q, 0, sizeof q);
+    q.kind = q.type = q.min_level = -1;
+    q.entity_id = r->pv[0];
+    q.from = from;
+    q.has_from = 1;
+    q.to = to;
+    q.has_to = 1;
+    q.limit = size;
+    q.offset = (page - 1) * size;
+    struct mtr_jw *w = &r->out;
+    mtr_jw_obj(w);
+    mtr_jw_kstr(w, grid ? "operator_id" : "station_id", r->pv[0]);
+    mtr_jw_ktime(w, "from", from);
+    mtr_jw_ktime(w, "to", to);
+    mtr_jw_key(w, "items");
+    mtr_jw_arr(w);
+    int rc = grid ? r->store->ops->grid_rows(r->store, &q, on_grid_row, w)
+                  : r->store->ops->weather_rows(r->store, &q, on_weather_row, w);
+    if (rc)
+        return mtr_api_fail(r, rc, grid ? "grid status" : "weather observations");
+    mtr_jw_end_arr(w);
+    mtr_jw_kint(w, "page", page);
+    mtr_jw_kint(w, "page_size", size);
+    mtr_jw_end_obj(w);
+    return 0;
+}
+
+int mtr_h_operator_status_get(struct mtr_api_req *r)
+{
+    return series(r, 1);
+}
+
+int mtr_h_station_obs_get(struct mtr_api_req *r)
+{
+    return series(r, 0);
+}
+
+/* ---- analytics: one pass over the range's records (plausible values only) ---- */
+
+struct stat1 {
+    double sum, min, max;
+    int64_t n, min_ts, max_ts;
+};
+
+static void stat_add(struct stat1 *s, double v, int64_t ts)
+{
+    if (isnan(v))
+        return;
+    if (!s->n || v < s->min) {
+        s->min = v;
+        s->min_ts = ts;
+    }
+    if (!s->n || v > s->max) {
+        s->max = v;
+        s->max_ts = ts;
+    }
+    s->sum += v;
+    s->n++;
+}
+
+static void stat_write(struct mtr_jw *w, const char *name, const struct stat1 *s, int extremes)
+{
+    char k[64];
+    snprintf(k, sizeof k, "avg_%s", name);
+    mtr_jw_knum(w, k, s->n ? s->sum / (double)s->n : NAN);
+    if (extremes) {
+        snprintf(k, sizeof k, "min_%s", name);
+        mtr_jw_knum(w, k, s->n ? s->min : NAN);
+        snprintf(k, sizeof k, "max_%s", name);
+        mtr_jw_knum(w, k, s->n ? s->max : NAN);
+    }
+}
+
+struct site_an {
+    int64_t total, flagged;
+    double score_sum;
+    struct stat1 a, b, c, d, e, f, g;
+};
+
+static int on_grid_an(void *ctx, const struct mtr_grid_row *g)
+{
+    struct site_an *x = ctx;
+    x->total++;
+    x->score_sum += g->score;
+    if (g->flags) {
+        x->flagged++;
+        return 0;
+    }
+    stat_add(&x->a, g->g.frequency_hz, g->g.ts);
+    stat_add(&x->b, g->g.voltage_kv, g->g.ts);
+    stat_add(&x->c, g->g.load_mw, g->g.ts);
+    stat_add(&x->d, g->g.stability, g->g.ts);
+    return 0;
+}
+
+static int on_weather_an(void *ctx, const struct mtr_weather_row *o)
+{
+    struct site_an *x = ctx;
+    x->total++;
+    x->score_sum += o->score;
+    if (o->flags) {
+        x->flagged++;
+        return 0;
+    }
+    stat_add(&x->a, o->w.temperature_c, o->w.ts);
+    stat_add(&x->b, o->w.humidity_pct, o->w.ts);
+    stat_add(&x->c, o->w.pressure_hpa, o->w.ts);
+    stat_add(&x->d, o->w.wind_speed_ms, o->w.ts);
+    stat_add(&x->e, o->w.cloud_cover_pct, o->w.ts);
+    stat_add(&x->f, o->w.precipitation_mm, o->w.ts);
+    return 0;
+}
+
+static int count_alerts(void *ctx, const struct mtr_alert *a)
+{
+    ++*(int64_t *)ctx;
+    return 0;
+}
+
+static int site_analytics(struct mtr_api_req *r, int grid)
+{
+    int64_t from, to, alerts = 0;
+    if (grid) {
+        struct mtr_operator o;
+        int rc = r->store->ops->operator_get(r->store, r->pv[0], &o);
+        if (rc)
+            return mtr_api_fail(r, rc, "grid operator");
+    } else {
+        struct mtr_station s;
+        int rc = r->store->ops->station_get(r->store, r->pv[0], &s);
+        if (rc)
+            return mtr_api_fail(r, rc, "weather station");
+    }
+    if (mtr_api_range(r, &from, &to, 0) < 0)
+        return 0;
+    if (to - from > 366 * 86400)
+        return mtr_api_error(r, 400, "bad_parameter", NULL, "the range is limited to 366 days");
+    struct mtr_query q;
+    memset(&q, 0, sizeof q);
+    q.kind = q.type = q.min_level = -1;
+    q.entity_id = r->pv[0];
+    q.from = from;
+    q.has_from = 1;
+    q.to = to;
+    q.has_to = 1;
+    struct site_an x;
+    memset(&x, 0, sizeof x);
+    int rc = grid ? r->store->ops->grid_rows(r->store, &q, on_grid_an, &x)
+                  : r->store->ops->weather_rows(r->store, &q, on_weather_an, &x);
+    if (rc)
+        return mtr_api_fail(r, rc, "analytics");
+    q.kind = grid ? MTR_KIND_GRID : MTR_KIND_WEATHER;
+    if ((rc = r->store->ops->alert_rows(r->store, &q, count_alerts, &alerts)) != 0)
+        return mtr_api_fail(r, rc, "analytics");
+    struct mtr_jw *w = &r->out;
+    mtr_jw_obj(w);
+    mtr_jw_kstr(w, grid ? "operator_id" : "station_id", r->pv[0]);
+    mtr_jw_key(w, "analysis_period");
+    mtr_jw_obj(w);
+    mtr_jw_ktime(w, "from", from);
+    mtr_jw_ktime(w, "to", to);
+    mtr_jw_end_obj(w);
+    mtr_jw_kint(w, grid ? "total_statuses" : "total_observations", x.total);
+    mtr_jw_kint(w, "flagged", x.flagged);
+    mtr_jw_knum(w, "avg_quality_score", x.total ? x.score_sum / (double)x.total : NAN);
+    mtr_jw_kint(w, "anomaly_count", alerts);
+    /* alerts per record, in percent, like the meters' anomaly_rate */
+    mtr_jw_knum(w, "anomaly_rate",
+                x.total ? round(10000.0 * (double)alerts / (double)x.total) / 100 : 0);
+    if (grid) {
+        stat_write(w, "frequency_hz", &x.a, 1);
+        stat_write(w, "voltage_kv", &x.b, 0);
+        stat_write(w, "load_mw", &x.c, 0);
+        stat_write(w, "stability", &x.d, 0);
+        mtr_jw_knum(w, "peak_load_mw", x.c.n ? x.c.max : NAN);
+        mtr_jw_ktime(w, "peak_load_time", x.c.n ? x.c.max_ts : 0);
+        mtr_jw_knum(w, "min_stability", x.d.n ? x.d.min : NAN);
+        mtr_jw_ktime(w, "min_stability_time", x.d.n ? x.d.min_ts : 0);
+    } else {
+        stat_write(w, "temperature_c", &x.a, 1);
+        stat_write(w, "humidity_pct", &x.b, 0);
+        stat_write(w, "pressure_hpa", &x.c, 0);
+        stat_write(w, "wind_speed_ms", &x.d, 1);
+        stat_write(w, "cloud_cover_pct", &x.e, 0);
+        mtr_jw_knum(w, "total_precipitation_mm", x.f.sum);
+    }
+    mtr_jw_end_obj(w);
+    return 0;
+}
+
+int mtr_h_operator_analytics(struct mtr_api_req *r)
+{
+    return site_analytics(r, 1);
+}
+
+int mtr_h_station_analytics(struct mtr_api_req *r)
+{
+    return site_analytics(r, 0);
+}

@@ -51,6 +51,12 @@ int mtr_h_station_create(struct mtr_api_req *r);
 int mtr_h_station_get(struct mtr_api_req *r);
 int mtr_h_station_update(struct mtr_api_req *r);
 int mtr_h_station_obs_post(struct mtr_api_req *r);
+int mtr_h_operator_list(struct mtr_api_req *r);
+int mtr_h_station_list(struct mtr_api_req *r);
+int mtr_h_operator_status_get(struct mtr_api_req *r);
+int mtr_h_station_obs_get(struct mtr_api_req *r);
+int mtr_h_operator_analytics(struct mtr_api_req *r);
+int mtr_h_station_analytics(struct mtr_api_req *r);
 
 /* h_analytics.c */
 int mtr_h_an_overview(struct mtr_api_req *r);

@@ -10,433 +10,248 @@
 #include "api/auth.h"
 #include "api/route.h"
 
-#define S(...) #__VA_ARGS__
-
 static const struct {
     const char *name, *json;
 } schemas[] = {
-    {"Error", S({
-         "type" : "object",
-         "required" : ["error"],
-         "properties" : {
-             "error" : {
-                 "type" : "object",
-                 "required" : [ "code", "message", "details" ],
-                 "properties" : {
-                     "code" : {
-                         "type" : "string",
-                         "description" :
-                             "stable machine-readable code: bad_parameter, malformed_json, "
-                             "invalid_field, unauthorized, forbidden, not_found, route_not_found, "
-                             "method_not_allowed, conflict, invalid_transition, payload_too_large, "
-                             "unsupported_media_type, rate_limited, internal, ..."
-                     },
-                     "message" : {"type" : "string"},
-                     "details" : {"type" : "object"}
-                 }
-             }
-         }
-     })},
-    {"Root", S({
-         "type" : "object",
-         "properties" : {
-             "service" : {"type" : "string"},
-             "version" : {"type" : "string"},
-             "docs" : {"type" : "string"},
-             "openapi" : {"type" : "string"},
-             "health" : {"type" : "string"}
-         }
-     })},
-    {"Health", S({
-         "type" : "object",
-         "required" : [ "status", "store" ],
-         "properties" : {
-             "status" : {"enum" : [ "ok", "unhealthy" ]},
-             "store" : {
-                 "type" : "object",
-                 "properties" : {
-                     "adapter" : {"type" : "string"},
-                     "status" : {"type" : "string"},
-                     "error" : {"type" : "string"},
-                     "latency_ms" : {"type" : "number"}
-                 }
-             },
-             "version" : {"type" : "string"},
-             "uptime_s" : {"type" : "integer"}
-         }
-     })},
-    {"Ready", S({"type" : "object", "properties" : {"ready" : {"type" : "boolean"}}})},
-    {"OpenApi", S({"type" : "object", "description" : "this document"})},
+    {"Error", "{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{\"error\":{\"type\""
+              ":\"object\",\"required\":[\"code\",\"message\",\"details\"],\"properties\":{\"co"
+              "de\":{\"type\":\"string\",\"description\":\"stable machine-readable code: bad_pa"
+              "rameter, malformed_json, invalid_field, unauthorized, forbidden, not_found, rout"
+              "e_not_found, method_not_allowed, conflict, invalid_transition, payload_too_large"
+              ", unsupported_media_type, rate_limited, internal, ...\"},\"message\":{\"type\":\""
+              "string\"},\"details\":{\"type\":\"object\"}}}}}"},
+    {"Root", "{\"type\":\"object\",\"properties\":{\"service\":{\"type\":\"string\"},\"version"
+             "\":{\"type\":\"string\"},\"docs\":{\"type\":\"string\"},\"openapi\":{\"type\":\""
+             "string\"},\"health\":{\"type\":\"string\"}}}"},
+    {"Health", "{\"type\":\"object\",\"required\":[\"status\",\"store\"],\"properties\":{\"statu"
+               "s\":{\"enum\":[\"ok\",\"unhealthy\"]},\"store\":{\"type\":\"object\",\"propertie"
+               "s\":{\"adapter\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"},\"error\""
+               ":{\"type\":\"string\"},\"latency_ms\":{\"type\":\"number\"}}},\"version\":{\"typ"
+               "e\":\"string\"},\"uptime_s\":{\"type\":\"integer\"}}}"},
+    {"Ready", "{\"type\":\"object\",\"properties\":{\"ready\":{\"type\":\"boolean\"}}}"},
+    {"OpenApi", "{\"type\":\"object\",\"description\":\"this document\"}"},
     {"MeterStatus",
-     S({"enum" : [ "pending", "active", "inactive", "maintenance", "faulty", "decommissioned" ]})},
-    {"MeterType", S({"enum" : [ "residential", "commercial", "industrial" ]})},
-    {"Tier", S({"enum" : [ "unknown", "poor", "fair", "good", "excellent" ]})},
-    {"Meter", S({
-         "type" : "object",
-         "required" : [ "meter_id", "status", "type" ],
-         "properties" : {
-             "meter_id" : {"type" : "string"},
-             "status" : {"$ref" : "#/components/schemas/MeterStatus"},
-             "type" : {"$ref" : "#/components/schemas/MeterType"},
-             "quality_tier" : {"$ref" : "#/components/schemas/Tier"},
-             "quality_score" : {"type" : [ "number", "null" ]},
-             "distance_km" : {"type" : "number"},
-             "latitude" : {"type" : [ "number", "null" ]},
-             "longitude" : {"type" : [ "number", "null" ]},
-             "address" : {"type" : "string"},
-             "manufacturer" : {"type" : "string"},
-             "model" : {"type" : "string"},
-             "firmware" : {"type" : "string"},
-             "tariff" : {"type" : "string"},
-             "installed_at" : {"type" : [ "string", "null" ], "format" : "date-time"},
-             "operator_id" : {"type" : "string"},
-             "station_id" : {"type" : "string"},
-             "base_kwh" : {"type" : [ "number", "null" ]}
-         }
-     })},
-    {"MeterUpdate", S({
-         "type" : "object",
-         "additionalProperties" : false,
-         "properties" : {
-             "meter_id" : {"type" : "string", "description" : "must equal the path's id"},
-             "status" : {"$ref" : "#/components/schemas/MeterStatus"},
-             "type" : {"$ref" : "#/components/schemas/MeterType"},
-             "latitude" : {"type" : "number", "minimum" : -90, "maximum" : 90},
-             "longitude" : {"type" : "number", "minimum" : -180, "maximum" : 180},
-             "address" : {"type" : "string"},
-             "manufacturer" : {"type" : "string"},
-             "model" : {"type" : "string"},
-             "firmware" : {"type" : "string"},
-             "tariff" : {"type" : "string"},
-             "installed_at" : {"type" : "string", "format" : "date-time"},
-             "operator_id" : {"type" : "string"},
-             "station_id" : {"type" : "string"},
-             "base_kwh" : {"type" : "number", "minimum" : 0}
-         }
-     })},
-    {"MeterInput", S({
-         "allOf" : [
-             {"$ref" : "#/components/schemas/MeterUpdate"},
-             {"type" : "object", "required" : ["meter_id"]}
-         ]
-     })},
-    {"MeterPage", S({
-         "type" : "object",
-         "required" : [ "items", "total", "page", "page_size" ],
-         "properties" : {
-             "items" : {"type" : "array", "items" : {"$ref" : "#/components/schemas/Meter"}},
-             "total" : {"type" : "integer"},
-             "page" : {"type" : "integer"},
-             "page_size" : {"type" : "integer"},
-             "has_next" : {"type" : "boolean"},
-             "has_previous" : {"type" : "boolean"}
-         }
-     })},
-    {"ReadingInput", S({
-         "type" : "object",
-         "required" : [ "timestamp", "consumption_kwh" ],
-         "description" : "field names and aliases as for metrify ingest (docs/domain.md); meter_id "
-                         "defaults to the path's",
-         "properties" : {
-             "meter_id" : {"type" : "string"},
-             "timestamp" : {"type" : "string", "format" : "date-time"},
-             "consumption_kwh" : {"type" : "number"},
-             "interval_s" : {"type" : "integer"},
-             "voltage_v" : {"type" : "number"},
-             "current_a" : {"type" : "number"},
-             "power_factor" : {"type" : "number"},
-             "frequency_hz" : {"type" : "number"},
-             "active_power_kw" : {"type" : "number"},
-             "reactive_power_kvar" : {"type" : "number"}
-         }
-     })},
-    {"ReadingBatch", S({
-         "description" : "a JSON array of readings, one reading, {\"readings\": [...]}, or NDJSON "
-                         "(application/x-ndjson)",
-         "oneOf" : [
-             {"type" : "array", "items" : {"$ref" : "#/components/schemas/ReadingInput"}},
-             {"$ref" : "#/components/schemas/ReadingInput"}, {
-                 "type" : "object",
-                 "required" : ["readings"],
-                 "properties" : {
-                     "readings" : {
-                         "type" : "array",
-                         "items" : {"$ref" : "#/components/schemas/ReadingInput"}
-                     }
-                 }
-             }
-         ]
-     })},
-    {"GridStatusBatch", S({
-         "description" : "a JSON array of grid status records (operator_id defaults to the path's; "
-                         "timestamp, frequency_hz, voltage_kv, load_mw, capacity_mw, stability), "
-                         "one record, {\"statuses\": [...]}, or NDJSON",
-         "oneOf" : [ {"type" : "array", "items" : {"type" : "object"}}, {"type" : "object"} ]
-     })},
-    {"WeatherBatch", S({
-         "description" :
-             "a JSON array of observations (station_id defaults to the path's; timestamp, "
-             "temperature_c, humidity_pct, pressure_hpa, wind_speed_ms, wind_direction_deg, "
-             "precipitation_mm, cloud_cover_pct), one, {\"observations\": [...]}, or NDJSON",
-         "oneOf" : [ {"type" : "array", "items" : {"type" : "object"}}, {"type" : "object"} ]
-     })},
-    {"IngestResult", S({
-         "type" : "object",
-         "required" : [ "accepted", "rejected", "estimated", "rejections" ],
-         "properties" : {
-             "received" : {"type" : "integer"},
-             "accepted" : {"type" : "integer"},
-             "rejected" : {"type" : "integer"},
-             "estimated" : {"type" : "integer"},
-             "flagged" : {"type" : "integer"},
-             "duplicates" : {"type" : "integer"},
-             "revisions" : {"type" : "integer"},
-             "new_meters" : {"type" : "integer"},
-             "alerts" : {"type" : "integer"},
-             "rejections" : {
-                 "type" : "array",
-                 "items" : {
-                     "type" : "object",
-                     "properties" : {
-                         "line" :
-                             {"type" : "integer", "description" : "1-based element or NDJSON line"},
-                         "rule" : {"type" : "string"},
-                         "field" : {"type" : "string"},
-                         "message" : {"type" : "string"}
-                     }
-                 }
-             },
-             "rejections_truncated" : {"type" : "boolean"}
-         }
-     })},
-    {"ReadingSeries", S({
-         "type" : "object",
-         "required" : [ "meter_id", "resolution", "readings", "count" ],
-         "properties" : {
-             "meter_id" : {"type" : "string"},
-             "from" : {"type" : "string", "format" : "date-time"},
-             "to" : {"type" : "string", "format" : "date-time"},
-             "resolution" : {"enum" : [ "raw", "hourly", "daily" ]},
-             "count" : {"type" : "integer"},
-             "readings" : {
-                 "type" : "array",
-                 "items" : {
-                     "type" : "object",
-                     "description" :
-                         "raw: timestamp, interval_s, kwh, raw_kwh, quality_code, quality, score, "
-                         "delivered measurements, flags; hourly: timestamp, kwh, min_kwh, max_kwh, "
-                         "measured, estimated, flagged; daily: date, kwh, peak/off-peak, quality "
-                         "components, score, tier"
-                 }
-             }
-         }
-     })},
-    {"MeterAnalytics", S({
-         "type" : "object",
-         "properties" : {
-             "meter_id" : {"type" : "string"},
-             "analysis_period" : {
-                 "type" : "object",
-                 "properties" : {"from" : {"type" : "string"}, "to" : {"type" : "string"}}
-             },
-             "total_readings" : {"type" : "integer"},
-             "measured_readings" : {"type" : "integer"},
-             "estimated_readings" : {"type" : "integer"},
-             "flagged_readings" : {"type" : "integer"},
-             "avg_voltage" : {"type" : [ "number", "null" ]},
-             "avg_current" : {"type" : [ "number", "null" ]},
-             "avg_power_factor" : {"type" : [ "number", "null" ]},
-             "avg_frequency" : {"type" : [ "number", "null" ]},
-             "total_energy_consumed" : {"type" : "number", "description" : "kWh"},
-             "avg_quality_score" : {"type" : [ "number", "null" ]},
-             "anomaly_count" : {"type" : "integer"},
-             "anomaly_rate" : {"type" : "number", "description" : "percent"},
-             "peak_consumption" : {"type" : [ "number", "null" ]},
-             "peak_consumption_time" : {"type" : [ "string", "null" ]}
-         }
-     })},
-    {"QualityReport", S({
-         "type" : "object",
-         "properties" : {
-             "meter_id" : {"type" : "string"},
-             "meters" : {"type" : "integer"},
-             "days" : {"type" : "integer"},
-             "score" : {"type" : [ "number", "null" ]},
-             "tier" : {"$ref" : "#/components/schemas/Tier"},
-             "expected" : {"type" : "integer"},
-             "received" : {"type" : "integer"},
-             "missing" : {"type" : "integer"},
-             "estimated" : {"type" : "integer"},
-             "valid" : {"type" : "integer"},
-             "flagged" : {"type" : "integer"},
-             "anomalous" : {"type" : "integer"},
-             "completeness" : {"type" : [ "number", "null" ]},
-             "tiers" : {"type" : "object"},
-             "daily" : {"type" : "array", "items" : {"type" : "object"}}
-         }
-     })},
-    {"SiteStatus", S({"enum" : [ "active", "inactive", "maintenance" ]})},
-    {"Operator", S({
-         "type" : "object",
-         "required" : [ "operator_id", "status" ],
-         "properties" : {
-             "operator_id" : {"type" : "string"},
-             "name" : {"type" : "string"},
-             "type" : {"type" : "string"},
-             "region" : {"type" : "string"},
-             "capacity_mw" : {"type" : [ "number", "null" ]},
-             "voltage_kv" : {"type" : [ "number", "null" ]},
-             "latitude" : {"type" : [ "number", "null" ]},
-             "longitude" : {"type" : [ "number", "null" ]},
-             "status" : {"$ref" : "#/components/schemas/SiteStatus"}
-         }
-     })},
-    {"OperatorUpdate", S({
-         "type" : "object",
-         "additionalProperties" : false,
-         "properties" : {
-             "operator_id" : {"type" : "string"},
-             "name" : {"type" : "string"},
-             "type" : {"type" : "string"},
-             "region" : {"type" : "string"},
-             "capacity_mw" : {"type" : "number"},
-             "voltage_kv" : {"type" : "number"},
-             "latitude" : {"type" : "number"},
-             "longitude" : {"type" : "number"},
-             "status" : {"$ref" : "#/components/schemas/SiteStatus"}
-         }
-     })},
-    {"OperatorInput", S({
-         "allOf" : [
-             {"$ref" : "#/components/schemas/OperatorUpdate"},
-             {"type" : "object", "required" : ["operator_id"]}
-         ]
-     })},
-    {"Station", S({
-         "type" : "object",
-         "required" : [ "station_id", "status" ],
-         "properties" : {
-             "station_id" : {"type" : "string"},
-             "name" : {"type" : "string"},
-             "type" : {"type" : "string"},
-             "latitude" : {"type" : [ "number", "null" ]},
-             "longitude" : {"type" : [ "number", "null" ]},
-             "elevation_m" : {"type" : [ "number", "null" ]},
-             "status" : {"$ref" : "#/components/schemas/SiteStatus"}
-         }
-     })},
-    {"StationUpdate", S({
-         "type" : "object",
-         "additionalProperties" : false,
-         "properties" : {
-             "station_id" : {"type" : "string"},
-             "name" : {"type" : "string"},
-             "type" : {"type" : "string"},
-             "latitude" : {"type" : "number"},
-             "longitude" : {"type" : "number"},
-             "elevation_m" : {"type" : "number"},
-             "status" : {"$ref" : "#/components/schemas/SiteStatus"}
-         }
-     })},
-    {"StationInput", S({
-         "allOf" : [
-             {"$ref" : "#/components/schemas/StationUpdate"},
-             {"type" : "object", "required" : ["station_id"]}
-         ]
-     })},
-    {"Overview", S({
-         "type" : "object",
-         "description" : "store counts, fleet quality, anomaly counts by level and source, ingest "
-                         "totals of this server"
-     })},
-    {"Energy", S({
-         "type" : "object",
-         "properties" : {
-             "group_by" : {"type" : "string"},
-             "total_kwh" : {"type" : "number"},
-             "items" : {"type" : "array", "items" : {"type" : "object"}}
-         }
-     })},
-    {"Anomalies", S({
-         "type" : "object",
-         "properties" : {
-             "total_anomalies" : {"type" : "integer"},
-             "by_type" : {"type" : "object"},
-             "by_level" : {"type" : "object"},
-             "by_source" : {"type" : "object"},
-             "recent" : {"type" : "array", "items" : {"type" : "object"}}
-         }
-     })},
-    {"DailyReport", S({
-         "type" : "object",
-         "properties" : {
-             "report_date" : {"type" : "string"},
-             "summary" : {"type" : "object"},
-             "meters" : {"type" : "array", "items" : {"type" : "object"}}
-         }
-     })},
-    {"QuarantinePage", S({
-         "type" : "object",
-         "properties" : {
-             "items" : {
-                 "type" : "array",
-                 "items" : {
-                     "type" : "object",
-                     "properties" : {
-                         "kind" : {"type" : "string"},
-                         "source" : {"type" : "string"},
-                         "line" : {"type" : "integer"},
-                         "rule" : {"type" : "string"},
-                         "field" : {"type" : "string"},
-                         "message" : {"type" : "string"},
-                         "raw" : {"type" : "string"},
-                         "at" : {"type" : "string"}
-                     }
-                 }
-             },
-             "page" : {"type" : "integer"},
-             "page_size" : {"type" : "integer"}
-         }
-     })},
-    {"Key", S({
-         "type" : "object",
-         "properties" : {
-             "key_id" : {"type" : "string"},
-             "name" : {"type" : "string"},
-             "role" : {"enum" : [ "viewer", "operator", "admin" ]},
-             "created_at" : {"type" : [ "string", "null" ]},
-             "revoked_at" : {"type" : [ "string", "null" ]}
-         }
-     })},
-    {"KeyList", S({
-         "type" : "object",
-         "properties" :
-             {"items" : {"type" : "array", "items" : {"$ref" : "#/components/schemas/Key"}}}
-     })},
-    {"KeyInput", S({
-         "type" : "object",
-         "required" : ["role"],
-         "additionalProperties" : false,
-         "properties" :
-             {"role" : {"enum" : [ "viewer", "operator", "admin" ]},
-              "name" : {"type" : "string"}}
-     })},
-    {"KeyCreated", S({
-         "type" : "object",
-         "properties" : {
-             "key" : {"type" : "string", "description" : "the secret, shown only here"},
-             "key_id" : {"type" : "string"},
-             "role" : {"type" : "string"},
-             "name" : {"type" : "string"}
-         }
-     })},
-    {"CheckResult", S({
-         "type" : "object",
-         "properties" : {
-             "ok" : {"type" : "boolean"},
-             "problems" : {"type" : "array", "items" : {"type" : "string"}}
-         }
-     })},
+     "{\"enum\":[\"pending\",\"active\",\"inactive\",\"maintenance\",\"faulty\",\"deco"
+     "mmissioned\"]}"},
+    {"MeterType", "{\"enum\":[\"residential\",\"commercial\",\"industrial\"]}"},
+    {"Tier", "{\"enum\":[\"unknown\",\"poor\",\"fair\",\"good\",\"excellent\"]}"},
+    {"Meter", "{\"type\":\"object\",\"required\":[\"meter_id\",\"status\",\"type\"],\"propertie"
+              "s\":{\"meter_id\":{\"type\":\"string\"},\"status\":{\"$ref\":\"#/components/sche"
+              "mas/MeterStatus\"},\"type\":{\"$ref\":\"#/components/schemas/MeterType\"},\"qual"
+              "ity_tier\":{\"$ref\":\"#/components/schemas/Tier\"},\"quality_score\":{\"type\":"
+              "[\"number\",\"null\"]},\"distance_km\":{\"type\":\"number\"},\"latitude\":{\"typ"
+              "e\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]},\"addr"
+              "ess\":{\"type\":\"string\"},\"manufacturer\":{\"type\":\"string\"},\"model\":{\""
+              "type\":\"string\"},\"firmware\":{\"type\":\"string\"},\"tariff\":{\"type\":\"str"
+              "ing\"},\"installed_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\""
+              "},\"operator_id\":{\"type\":\"string\"},\"station_id\":{\"type\":\"string\"},\"b"
+              "ase_kwh\":{\"type\":[\"number\",\"null\"]}}}"},
+    {"MeterUpdate",
+     "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"meter_id\""
+     ":{\"type\":\"string\",\"description\":\"must equal the path's id\"},\"status\":{"
+     "\"$ref\":\"#/components/schemas/MeterStatus\"},\"type\":{\"$ref\":\"#/components"
+     "/schemas/MeterType\"},\"latitude\":{\"type\":\"number\",\"minimum\":-90,\"maximu"
+     "m\":90},\"longitude\":{\"type\":\"number\",\"minimum\":-180,\"maximum\":180},\"a"
+     "ddress\":{\"type\":\"string\"},\"manufacturer\":{\"type\":\"string\"},\"model\":"
+     "{\"type\":\"string\"},\"firmware\":{\"type\":\"string\"},\"tariff\":{\"type\":\""
+     "string\"},\"installed_at\":{\"type\":\"string\",\"format\":\"date-time\"},\"oper"
+     "ator_id\":{\"type\":\"string\"},\"station_id\":{\"type\":\"string\"},\"base_kwh\""
+     ":{\"type\":\"number\",\"minimum\":0}}}"},
+    {"MeterInput",
+     "{\"allOf\":[{\"$ref\":\"#/components/schemas/MeterUpdate\"},{\"type\":\"object\""
+     ",\"required\":[\"meter_id\"]}]}"},
+    {"MeterPage",
+     "{\"type\":\"object\",\"required\":[\"items\",\"total\",\"page\",\"page_size\"],\""
+     "properties\":{\"items\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/s"
+     "chemas/Meter\"}},\"total\":{\"type\":\"integer\"},\"page\":{\"type\":\"integer\""
+     "},\"page_size\":{\"type\":\"integer\"},\"has_next\":{\"type\":\"boolean\"},\"has"
+     "_previous\":{\"type\":\"boolean\"}}}"},
+    {"ReadingInput",
+     "{\"type\":\"object\",\"required\":[\"timestamp\",\"consumption_kwh\"],\"descript"
+     "ion\":\"field names and aliases as for metrify ingest (docs/domain.md); meter_id"
+     " defaults to the path's\",\"properties\":{\"meter_id\":{\"type\":\"string\"},\"t"
+     "imestamp\":{\"type\":\"string\",\"format\":\"date-time\"},\"consumption_kwh\":{\""
+     "type\":\"number\"},\"interval_s\":{\"type\":\"integer\"},\"voltage_v\":{\"type\""
+     ":\"number\"},\"current_a\":{\"type\":\"number\"},\"power_factor\":{\"type\":\"nu"
+     "mber\"},\"frequency_hz\":{\"type\":\"number\"},\"active_power_kw\":{\"type\":\"n"
+     "umber\"},\"reactive_power_kvar\":{\"type\":\"number\"}}}"},
+    {"ReadingBatch",
+     "{\"description\":\"a JSON array of readings, one reading, {\\\"readings\\\": [.."
+     ".]}, or NDJSON (application/x-ndjson)\",\"oneOf\":[{\"type\":\"array\",\"items\""
+     ":{\"$ref\":\"#/components/schemas/ReadingInput\"}},{\"$ref\":\"#/components/sche"
+     "mas/ReadingInput\"},{\"type\":\"object\",\"required\":[\"readings\"],\"propertie"
+     "s\":{\"readings\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas"
+     "/ReadingInput\"}}}}]}"},
+    {"GridStatusBatch",
+     "{\"description\":\"a JSON array of grid status records (operator_id defaults to "
+     "the path's; timestamp, frequency_hz, voltage_kv, load_mw, capacity_mw, stability"
+     "), one record, {\\\"statuses\\\": [...]}, or NDJSON\",\"oneOf\":[{\"type\":\"arr"
+     "ay\",\"items\":{\"type\":\"object\"}},{\"type\":\"object\"}]}"},
+    {"WeatherBatch",
+     "{\"description\":\"a JSON array of observations (station_id defaults to the path"
+     "'s; timestamp, temperature_c, humidity_pct, pressure_hpa, wind_speed_ms, wind_di"
+     "rection_deg, precipitation_mm, cloud_cover_pct), one, {\\\"observations\\\": [.."
+     ".]}, or NDJSON\",\"oneOf\":[{\"type\":\"array\",\"items\":{\"type\":\"object\"}}"
+     ",{\"type\":\"object\"}]}"},
+    {"IngestResult",
+     "{\"type\":\"object\",\"required\":[\"accepted\",\"rejected\",\"estimated\",\"rej"
+     "ections\"],\"properties\":{\"received\":{\"type\":\"integer\"},\"accepted\":{\"t"
+     "ype\":\"integer\"},\"rejected\":{\"type\":\"integer\"},\"estimated\":{\"type\":\""
+     "integer\"},\"flagged\":{\"type\":\"integer\"},\"duplicates\":{\"type\":\"integer"
+     "\"},\"revisions\":{\"type\":\"integer\"},\"new_meters\":{\"type\":\"integer\"},\""
+     "alerts\":{\"type\":\"integer\"},\"rejections\":{\"type\":\"array\",\"items\":{\""
+     "type\":\"object\",\"properties\":{\"line\":{\"type\":\"integer\",\"description\""
+     ":\"1-based element or NDJSON line\"},\"rule\":{\"type\":\"string\"},\"field\":{\""
+     "type\":\"string\"},\"message\":{\"type\":\"string\"}}}},\"rejections_truncated\""
+     ":{\"type\":\"boolean\"}}}"},
+    {"ReadingSeries",
+     "{\"type\":\"object\",\"required\":[\"meter_id\",\"resolution\",\"readings\",\"co"
+     "unt\"],\"properties\":{\"meter_id\":{\"type\":\"string\"},\"from\":{\"type\":\"s"
+     "tring\",\"format\":\"date-time\"},\"to\":{\"type\":\"string\",\"format\":\"date-"
+     "time\"},\"resolution\":{\"enum\":[\"raw\",\"hourly\",\"daily\"]},\"count\":{\"ty"
+     "pe\":\"integer\"},\"readings\":{\"type\":\"array\",\"items\":{\"type\":\"object\""
+     ",\"description\":\"raw: timestamp, interval_s, kwh, raw_kwh, quality_code, quali"
+     "ty, score, delivered measurements, flags; hourly: timestamp, kwh, min_kwh, max_k"
+     "wh, measured, estimated, flagged; daily: date, kwh, peak/off-peak, quality compo"
+     "nents, score, tier\"}}}}"},
+    {"MeterAnalytics",
+     "{\"type\":\"object\",\"properties\":{\"meter_id\":{\"type\":\"string\"},\"analys"
+     "is_period\":{\"type\":\"object\",\"properties\":{\"from\":{\"type\":\"string\"},"
+     "\"to\":{\"type\":\"string\"}}},\"total_readings\":{\"type\":\"integer\"},\"measu"
+     "red_readings\":{\"type\":\"integer\"},\"estimated_readings\":{\"type\":\"integer"
+     "\"},\"flagged_readings\":{\"type\":\"integer\"},\"avg_voltage\":{\"type\":[\"num"
+     "ber\",\"null\"]},\"avg_current\":{\"type\":[\"number\",\"null\"]},\"avg_power_fa"
+     "ctor\":{\"type\":[\"number\",\"null\"]},\"avg_frequency\":{\"type\":[\"number\","
+     "\"null\"]},\"total_energy_consumed\":{\"type\":\"number\",\"description\":\"kWh\""
+     "},\"avg_quality_score\":{\"type\":[\"number\",\"null\"]},\"anomaly_count\":{\"ty"
+     "pe\":\"integer\"},\"anomaly_rate\":{\"type\":\"number\",\"description\":\"percen"
+     "t\"},\"peak_consumption\":{\"type\":[\"number\",\"null\"]},\"peak_consumption_ti"
+     "me\":{\"type\":[\"string\",\"null\"]}}}"},
+    {"QualityReport",
+     "{\"type\":\"object\",\"properties\":{\"meter_id\":{\"type\":\"string\"},\"meters"
+     "\":{\"type\":\"integer\"},\"days\":{\"type\":\"integer\"},\"score\":{\"type\":[\""
+     "number\",\"null\"]},\"tier\":{\"$ref\":\"#/components/schemas/Tier\"},\"expected"
+     "\":{\"type\":\"integer\"},\"received\":{\"type\":\"integer\"},\"missing\":{\"typ"
+     "e\":\"integer\"},\"estimated\":{\"type\":\"integer\"},\"valid\":{\"type\":\"inte"
+     "ger\"},\"flagged\":{\"type\":\"integer\"},\"anomalous\":{\"type\":\"integer\"},\""
+     "completeness\":{\"type\":[\"number\",\"null\"]},\"tiers\":{\"type\":\"object\"},"
+     "\"daily\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}}}}"},
+    {"SiteStatus", "{\"enum\":[\"active\",\"inactive\",\"maintenance\"]}"},
+    {"Operator", "{\"type\":\"object\",\"required\":[\"operator_id\",\"status\"],\"properties\":{\""
+                 "operator_id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"type\":{\"t"
+                 "ype\":\"string\"},\"region\":{\"type\":\"string\"},\"capacity_mw\":{\"type\":[\""
+                 "number\",\"null\"]},\"voltage_kv\":{\"type\":[\"number\",\"null\"]},\"latitude\""
+                 ":{\"type\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]}"
+                 ",\"status\":{\"$ref\":\"#/components/schemas/SiteStatus\"}}}"},
+    {"OperatorUpdate",
+     "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"operator_i"
+     "d\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"st"
+     "ring\"},\"region\":{\"type\":\"string\"},\"capacity_mw\":{\"type\":\"number\"},\""
+     "voltage_kv\":{\"type\":\"number\"},\"latitude\":{\"type\":\"number\"},\"longitud"
+     "e\":{\"type\":\"number\"},\"status\":{\"$ref\":\"#/components/schemas/SiteStatus"
+     "\"}}}"},
+    {"OperatorInput",
+     "{\"allOf\":[{\"$ref\":\"#/components/schemas/OperatorUpdate\"},{\"type\":\"objec"
+     "t\",\"required\":[\"operator_id\"]}]}"},
+    {"Station", "{\"type\":\"object\",\"required\":[\"station_id\",\"status\"],\"properties\":{\""
+                "station_id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"type\":{\"ty"
+                "pe\":\"string\"},\"latitude\":{\"type\":[\"number\",\"null\"]},\"longitude\":{\""
+                "type\":[\"number\",\"null\"]},\"elevation_m\":{\"type\":[\"number\",\"null\"]},\""
+                "status\":{\"$ref\":\"#/components/schemas/SiteStatus\"}}}"},
+    {"StationUpdate",
+     "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"station_id"
+     "\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"str"
+     "ing\"},\"latitude\":{\"type\":\"number\"},\"longitude\":{\"type\":\"number\"},\""
+     "elevation_m\":{\"type\":\"number\"},\"status\":{\"$ref\":\"#/components/schemas/"
+     "SiteStatus\"}}}"},
+    {"StationInput",
+     "{\"allOf\":[{\"$ref\":\"#/components/schemas/StationUpdate\"},{\"type\":\"object"
+     "\",\"required\":[\"station_id\"]}]}"},
+    {"OperatorPage",
+     "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":{\""
+     "$ref\":\"#/components/schemas/Operator\"}},\"total\":{\"type\":\"integer\"},\"pa"
+     "ge\":{\"type\":\"integer\"},\"page_size\":{\"type\":\"integer\"},\"has_next\":{\""
+     "type\":\"boolean\"},\"has_previous\":{\"type\":\"boolean\"}}}"},
+    {"StationPage",
+     "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":{\""
+     "$ref\":\"#/components/schemas/Station\"}},\"total\":{\"type\":\"integer\"},\"pag"
+     "e\":{\"type\":\"integer\"},\"page_size\":{\"type\":\"integer\"},\"has_next\":{\""
+     "type\":\"boolean\"},\"has_previous\":{\"type\":\"boolean\"}}}"},
+    {"GridSeries",
+     "{\"type\":\"object\",\"properties\":{\"operator_id\":{\"type\":\"string\"},\"fro"
+     "m\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},\"items\":{\"type\":\"arr"
+     "ay\",\"items\":{\"type\":\"object\",\"properties\":{\"timestamp\":{\"type\":\"st"
+     "ring\"},\"frequency_hz\":{\"type\":[\"number\",\"null\"]},\"voltage_kv\":{\"type"
+     "\":[\"number\",\"null\"]},\"load_mw\":{\"type\":[\"number\",\"null\"]},\"capacit"
+     "y_mw\":{\"type\":[\"number\",\"null\"]},\"stability\":{\"type\":[\"number\",\"nu"
+     "ll\"]},\"score\":{\"type\":[\"number\",\"null\"]},\"flags\":{\"type\":\"array\","
+     "\"items\":{\"type\":\"string\"}}}}},\"page\":{\"type\":\"integer\"},\"page_size\""
+     ":{\"type\":\"integer\"}}}"},
+    {"WeatherSeries",
+     "{\"type\":\"object\",\"properties\":{\"station_id\":{\"type\":\"string\"},\"from"
+     "\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},\"items\":{\"type\":\"arra"
+     "y\",\"items\":{\"type\":\"object\"}},\"page\":{\"type\":\"integer\"},\"page_size"
+     "\":{\"type\":\"integer\"}}}"},
+    {"OperatorAnalytics",
+     "{\"type\":\"object\",\"properties\":{\"operator_id\":{\"type\":\"string\"},\"ana"
+     "lysis_period\":{\"type\":\"object\"},\"total_statuses\":{\"type\":\"integer\"},\""
+     "flagged\":{\"type\":\"integer\"},\"avg_quality_score\":{\"type\":[\"number\",\"n"
+     "ull\"]},\"anomaly_count\":{\"type\":\"integer\"},\"anomaly_rate\":{\"type\":\"nu"
+     "mber\"},\"avg_frequency_hz\":{\"type\":[\"number\",\"null\"]},\"min_frequency_hz"
+     "\":{\"type\":[\"number\",\"null\"]},\"max_frequency_hz\":{\"type\":[\"number\",\""
+     "null\"]},\"avg_voltage_kv\":{\"type\":[\"number\",\"null\"]},\"avg_load_mw\":{\""
+     "type\":[\"number\",\"null\"]},\"avg_stability\":{\"type\":[\"number\",\"null\"]}"
+     ",\"peak_load_mw\":{\"type\":[\"number\",\"null\"]},\"peak_load_time\":{\"type\":"
+     "[\"string\",\"null\"]},\"min_stability\":{\"type\":[\"number\",\"null\"]},\"min_"
+     "stability_time\":{\"type\":[\"string\",\"null\"]}}}"},
+    {"StationAnalytics",
+     "{\"type\":\"object\",\"properties\":{\"station_id\":{\"type\":\"string\"},\"anal"
+     "ysis_period\":{\"type\":\"object\"},\"total_observations\":{\"type\":\"integer\""
+     "},\"flagged\":{\"type\":\"integer\"},\"avg_quality_score\":{\"type\":[\"number\""
+     ",\"null\"]},\"anomaly_count\":{\"type\":\"integer\"},\"anomaly_rate\":{\"type\":"
+     "\"number\"},\"avg_temperature_c\":{\"type\":[\"number\",\"null\"]},\"min_tempera"
+     "ture_c\":{\"type\":[\"number\",\"null\"]},\"max_temperature_c\":{\"type\":[\"num"
+     "ber\",\"null\"]},\"avg_humidity_pct\":{\"type\":[\"number\",\"null\"]},\"avg_pre"
+     "ssure_hpa\":{\"type\":[\"number\",\"null\"]},\"avg_wind_speed_ms\":{\"type\":[\""
+     "number\",\"null\"]},\"min_wind_speed_ms\":{\"type\":[\"number\",\"null\"]},\"max"
+     "_wind_speed_ms\":{\"type\":[\"number\",\"null\"]},\"avg_cloud_cover_pct\":{\"typ"
+     "e\":[\"number\",\"null\"]},\"total_precipitation_mm\":{\"type\":\"number\"}}}"},
+    {"Overview", "{\"type\":\"object\",\"description\":\"store counts, fleet quality, anomaly coun"
+                 "ts by level and source, ingest totals of this server\"}"},
+    {"Energy", "{\"type\":\"object\",\"properties\":{\"group_by\":{\"type\":\"string\"},\"total_"
+               "kwh\":{\"type\":\"number\"},\"items\":{\"type\":\"array\",\"items\":{\"type\":\""
+               "object\"}}}}"},
+    {"Anomalies", "{\"type\":\"object\",\"properties\":{\"total_anomalies\":{\"type\":\"integer\"},"
+                  "\"by_type\":{\"type\":\"object\"},\"by_level\":{\"type\":\"object\"},\"by_source"
+                  "\":{\"type\":\"object\"},\"recent\":{\"type\":\"array\",\"items\":{\"type\":\"ob"
+                  "ject\"}}}}"},
+    {"DailyReport",
+     "{\"type\":\"object\",\"properties\":{\"report_date\":{\"type\":\"string\"},\"sum"
+     "mary\":{\"type\":\"object\"},\"meters\":{\"type\":\"array\",\"items\":{\"type\":"
+     "\"object\"}}}}"},
+    {"QuarantinePage",
+     "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":{\""
+     "type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},\"source\":{\"t"
+     "ype\":\"string\"},\"line\":{\"type\":\"integer\"},\"rule\":{\"type\":\"string\"}"
+     ",\"field\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"raw\":{\"ty"
+     "pe\":\"string\"},\"at\":{\"type\":\"string\"}}}},\"page\":{\"type\":\"integer\"}"
+     ",\"page_size\":{\"type\":\"integer\"}}}"},
+    {"Key", "{\"type\":\"object\",\"properties\":{\"key_id\":{\"type\":\"string\"},\"name\":{"
+            "\"type\":\"string\"},\"role\":{\"enum\":[\"viewer\",\"operator\",\"admin\"]},\"c"
+            "reated_at\":{\"type\":[\"string\",\"null\"]},\"revoked_at\":{\"type\":[\"string\""
+            ",\"null\"]}}}"},
+    {"KeyList", "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":{\""
+                "$ref\":\"#/components/schemas/Key\"}}}}"},
+    {"KeyInput", "{\"type\":\"object\",\"required\":[\"role\"],\"additionalProperties\":false,\"pr"
+                 "operties\":{\"role\":{\"enum\":[\"viewer\",\"operator\",\"admin\"]},\"name\":{\""
+                 "type\":\"string\"}}}"},
+    {"KeyCreated",
+     "{\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\",\"description\""
+     ":\"the secret, shown only here\"},\"key_id\":{\"type\":\"string\"},\"role\":{\"t"
+     "ype\":\"string\"},\"name\":{\"type\":\"string\"}}}"},
+    {"CheckResult",
+     "{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"},\"problems\":"
+     "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}"},
 };
 
 static const struct {

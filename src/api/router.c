@@ -46,9 +46,9 @@ int mtr_api_route_match(const char *method, const char *path,
                         char vals[MTR_API_MAX_PARAMS][MTR_API_PARAM_MAX], char *allow,
                         size_t allow_cap)
 {
+    static const char *const order[] = {"GET", "POST", "PUT", "DELETE"};
     char tmp[MTR_API_MAX_PARAMS][MTR_API_PARAM_MAX];
-    int any = 0;
-    size_t an = 0;
+    unsigned seen = 0;
     if (allow && allow_cap)
         allow[0] = 0;
     for (size_t i = 0; i < mtr_api_route_count; i++) {
@@ -60,12 +60,19 @@ int mtr_api_route_match(const char *method, const char *path,
             memcpy(vals, tmp, sizeof tmp);
             return (int)i;
         }
-        any = 1;
-        if (allow && an < allow_cap && !strstr(allow, rt->method)) {
-            int n = snprintf(allow + an, allow_cap - an, "%s%s", an ? ", " : "", rt->method);
-            if (n > 0)
-                an += (size_t)n;
-        }
+        for (unsigned m = 0; m < 4; m++)
+            if (strcmp(rt->method, order[m]) == 0)
+                seen |= 1u << m;
     }
-    return any ? -2 : -1;
+    if (!seen)
+        return -1;
+    size_t an = 0; /* the Allow header, in a fixed order */
+    for (unsigned m = 0; m < 4 && allow; m++) {
+        if (!(seen & (1u << m)) || an >= allow_cap)
+            continue;
+        int n = snprintf(allow + an, allow_cap - an, "%s%s", an ? ", " : "", order[m]);
+        if (n > 0)
+            an += (size_t)n;
+    }
+    return -2;
 }

@@ -95,6 +95,31 @@ static const struct mtr_api_param p_anomalies[] = {
     {"limit", "query", "integer", 0, "recent alerts listed (default 10)", NULL, NULL},
     P_END};
 static const struct mtr_api_param p_range[] = {P_FROM, P_TO, P_PERIOD, P_END};
+static const struct mtr_api_param p_site_list[] = {
+    {"status", "query", "string", 0, "status", "active,inactive,maintenance", NULL},
+    P_PAGE,
+    P_PAGE_SIZE,
+    P_END};
+static const struct mtr_api_param p_op_series[] = {
+    P_PATH("operator_id", "grid operator id"),
+    P_FROM,
+    P_TO,
+    P_PERIOD,
+    P_PAGE,
+    {"page_size", "query", "integer", 0, "items per page, 1..1000 (default 100)", NULL, NULL},
+    P_END};
+static const struct mtr_api_param p_st_series[] = {
+    P_PATH("station_id", "weather station id"),
+    P_FROM,
+    P_TO,
+    P_PERIOD,
+    P_PAGE,
+    {"page_size", "query", "integer", 0, "items per page, 1..1000 (default 100)", NULL, NULL},
+    P_END};
+static const struct mtr_api_param p_op_range[] = {P_PATH("operator_id", "grid operator id"), P_FROM,
+                                                  P_TO, P_PERIOD, P_END};
+static const struct mtr_api_param p_st_range[] = {P_PATH("station_id", "weather station id"),
+                                                  P_FROM, P_TO, P_PERIOD, P_END};
 static const struct mtr_api_param p_daily[] = {
     {"date", "query", "string", 0, "the day (YYYY-MM-DD, default today UTC)", NULL, "date"}, P_END};
 static const struct mtr_api_param p_energy[] = {
@@ -158,6 +183,14 @@ const struct mtr_api_route mtr_api_routes[] = {
 
     {"POST", "/api/v1/grid-operators", O, mtr_h_operator_create, "grid-operators",
      "Register a grid operator", NULL, "OperatorInput", 201, "Operator", NULL, BODY},
+    {"GET", "/api/v1/grid-operators", V, mtr_h_operator_list, "grid-operators",
+     "List grid operators", p_site_list, NULL, 200, "OperatorPage", NULL, 0},
+    {"GET", "/api/v1/grid-operators/{operator_id}/status", V, mtr_h_operator_status_get,
+     "grid-operators", "Grid status history over a range", p_op_series, NULL, 200, "GridSeries",
+     NULL, 0},
+    {"GET", "/api/v1/grid-operators/{operator_id}/analytics", V, mtr_h_operator_analytics,
+     "grid-operators", "Averages, peak load and when, minimum stability and when, anomaly rate",
+     p_op_range, NULL, 200, "OperatorAnalytics", NULL, 0},
     {"GET", "/api/v1/grid-operators/{operator_id}", V, mtr_h_operator_get, "grid-operators",
      "Get a grid operator", p_operator, NULL, 200, "Operator", NULL, 0},
     {"PUT", "/api/v1/grid-operators/{operator_id}", O, mtr_h_operator_update, "grid-operators",
@@ -168,6 +201,13 @@ const struct mtr_api_route mtr_api_routes[] = {
 
     {"POST", "/api/v1/weather/stations", O, mtr_h_station_create, "weather",
      "Register a weather station", NULL, "StationInput", 201, "Station", NULL, BODY},
+    {"GET", "/api/v1/weather/stations", V, mtr_h_station_list, "weather", "List weather stations",
+     p_site_list, NULL, 200, "StationPage", NULL, 0},
+    {"GET", "/api/v1/weather/stations/{station_id}/observations", V, mtr_h_station_obs_get,
+     "weather", "Observations over a range", p_st_series, NULL, 200, "WeatherSeries", NULL, 0},
+    {"GET", "/api/v1/weather/stations/{station_id}/analytics", V, mtr_h_station_analytics,
+     "weather", "Averages, extremes and total precipitation over a range", p_st_range, NULL, 200,
+     "StationAnalytics", NULL, 0},
     {"GET", "/api/v1/weather/stations/{station_id}", V, mtr_h_station_get, "weather",
      "Get a weather station", p_station, NULL, 200, "Station", NULL, 0},
     {"PUT", "/api/v1/weather/stations/{station_id}", O, mtr_h_station_update, "weather",

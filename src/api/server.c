@@ -227,7 +227,7 @@ json_t *mtr_api_body_json(struct mtr_api_req *r)
         mtr_api_error(r, 400, "bad_request", NULL, "a JSON body is required");
         return NULL;
     }
-    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
         char det[256];
         snprintf(det, sizeof det, "{\"line\":%d,\"column\":%d}", je.line, je.column);
