@@ -520,7 +520,8 @@ int mtr_h_an_energy(struct mtr_api_req *r)
     struct mtr_report_sink sink = {.day = on_energy_day, .ctx = &e};
     if ((rc = mtr_report_days(r->store, &q, &sink, &t)) != 0)
         goto out;
-    qsort(e.g, e.ng, sizeof *e.g, cmp_group);
+    if (e.ng)
+        qsort(e.g, e.ng, sizeof *e.g, cmp_group);
     static const char *const names[] = {"meter", "grid_operator", "day"};
     struct mtr_jw *w = &r->out;
     mtr_jw_obj(w);

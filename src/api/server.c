@@ -357,19 +357,18 @@ static int authenticate(struct mtr_api_server *srv, struct MHD_Connection *c, st
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     int need = r->route->role != MTR_ROLE_NONE &&
                !(srv->cfg.public_health && (r->route->flags & MTR_API_HEALTH));
+    if (!need)
+        return 0; /* public: credentials, good or bad, are not looked at */
     if (!tok && auth) {
         if (strncasecmp(auth, "Bearer ", 7) != 0)
-            return need ? (mtr_api_error(r, 401, "unauthorized", NULL,
-                                         "Authorization must be 'Bearer <key or token>'"),
-                           1)
-                        : 0;
+            return mtr_api_error(r, 401, "unauthorized", NULL,
+                                 "Authorization must be 'Bearer <key or token>'"),
+                   1;
         tok = auth + 7;
         while (*tok == ' ')
             tok++;
     }
     if (!tok || !*tok) {
-        if (!need)
-            return 0;
         mtr_api_error(r, 401, "unauthorized", NULL,
                       "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'");
         return 1;
@@ -417,7 +416,7 @@ static int authenticate(struct mtr_api_server *srv, struct MHD_Connection *c, st
             key_cache[i].at_ns = now;
         }
     }
-    if (need && r->role < r->route->role) {
+    if (r->role < r->route->role) {
         mtr_api_error(r, 403, "forbidden", NULL, "role %s may not %s %s (needs %s)",
                       mtr_api_role_name(r->role), r->method, r->route->pattern,
                       mtr_api_role_name(r->route->role));
