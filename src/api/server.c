@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,7 +44,7 @@ struct creq {
     struct mtr_api_req r;
     char *body;
     size_t len, cap;
-    int too_large, answered;
+    int too_large, answered, early;
     int64_t start_ns;
     size_t resp_bytes;
     char path[1024];
@@ -70,6 +71,57 @@ static struct mtr_store *thread_store(struct mtr_api_server *srv, struct mtr_err
         pthread_setspecific(srv->store_key, tls_store);
     }
     return tls_store;
+}
+
+/* ---------------- response buffers ---------------- */
+
+/* Response bodies are recycled per worker thread: a GET of a day of readings writes ~20 KB, and
+ * growing a fresh buffer for each costs more in page faults than writing the JSON. MHD frees a
+ * response on the thread of its connection, so the pool needs no lock. */
+#define POOL_MAX     8
+#define POOL_BUF_MAX ((size_t)1 << 20)
+static __thread struct {
+    char *buf[POOL_MAX];
+    int n;
+} pool;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static int pool_off; /* set while stopping: buffers are then freed, not kept */
+
+static void pool_destroy(void *unused)
+{
+    for (int i = 0; i < pool.n; i++)
+        free(pool.buf[i]);
+    pool.n = 0;
+}
+
+static void pool_init(void)
+{
+    pthread_key_create(&pool_key, pool_destroy);
+}
+
+static void pool_give(void *p)
+{
+    if (!p)
+        return;
+    if (__atomic_load_n(&pool_off, __ATOMIC_RELAXED) || pool.n == POOL_MAX ||
+        malloc_usable_size(p) > POOL_BUF_MAX) {
+        free(p);
+        return;
+    }
+    if (!pool.n)
+        pthread_setspecific(pool_key, &pool); /* so that thread exit frees the pool */
+    pool.buf[pool.n++] = p;
+}
+
+static void pool_take(struct mtr_jw *w)
+{
+    if (pool.n && !__atomic_load_n(&pool_off, __ATOMIC_RELAXED)) {
+        char *b = pool.buf[--pool.n];
+        mtr_jw_adopt(w, b, malloc_usable_size(b));
+    } else {
+        mtr_jw_init(w);
+    }
 }
 
 /* ---------------- errors ---------------- */
@@ -302,14 +354,16 @@ static enum MHD_Result respond(struct mtr_api_server *srv, struct MHD_Connection
     char *body = mtr_jw_take(&r->out, &len);
     struct MHD_Response *resp;
     if (r->status == 204) {
-        free(body);
+        pool_give(body);
         body = NULL;
         len = 0;
     }
-    resp = MHD_create_response_from_buffer(len, body ? body : (void *)"",
-                                           body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (body)
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, pool_give);
+    else
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) {
-        free(body);
+        pool_give(body);
         return MHD_NO;
     }
     q->resp_bytes = len;
@@ -523,16 +577,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             snprintf(q->r.request_id, sizeof q->r.request_id, "%08llx-%08llx",
                      (unsigned long long)(srv->started_at & 0xffffffff),
                      (unsigned long long)__atomic_add_fetch(&srv->seq, 1, __ATOMIC_RELAXED));
-        mtr_jw_init(&q->r.out);
-        if (admit(srv, c, q))
-            return respond(srv, c, q);
-        if (!(q->r.route->flags & MTR_API_BODY))
-            goto dispatch;
+        pool_take(&q->r.out);
+        /* Answers wait for MHD's next call: a response queued in this first call makes MHD
+         * close the connection (it cannot know whether a body follows), which would cost every
+         * keep-alive client a new connection. An early error with a body on the way is the
+         * exception: answering at once spares reading a body that will be thrown away. */
+        if (admit(srv, c, q)) {
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+            const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+            if (te || (cl && strtoll(cl, NULL, 10) > 0))
+                return respond(srv, c, q);
+            q->early = 1;
+        }
         return MHD_YES;
     }
     if (q->answered) { /* answered early: discard the rest of the body */
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (q->early) {
+        *upload_size = 0;
+        return respond(srv, c, q);
     }
     if (*upload_size) {
         size_t n = *upload_size;
@@ -561,7 +626,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                       (long long)srv->cfg.max_body);
         return respond(srv, c, q);
     }
-dispatch:
     q->r.body = q->body ? q->body : "";
     q->r.body_len = q->len;
     q->r.status = q->r.route->status;
@@ -582,7 +646,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         q->r.status = 499; /* the client went away (or the server stopped) before the answer */
     mtr_api_metrics_request(&srv->metrics, q->r.route_index, q->r.status, dur / 1000);
     log_request(srv, q, dur);
-    mtr_jw_free(&q->r.out);
+    pool_give(mtr_jw_take(&q->r.out, NULL));
     free(q->body);
     free(q);
     *con_cls = NULL;
@@ -609,6 +673,8 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
     mtr_params_default(&srv->params);
     srv->params.strict_meters = cfg->strict_meters;
     srv->started_at = (int64_t)time(NULL);
+    pthread_once(&pool_once, pool_init);
+    __atomic_store_n(&pool_off, 0, __ATOMIC_RELAXED);
     /* open (and migrate) once here, so a bad store fails the start, not the first request */
     if ((rc = mtr_store_open(cfg->db, &s, eb)) < 0)
         goto out;
@@ -675,6 +741,7 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
     while (__atomic_load_n(&srv->metrics.in_flight, __ATOMIC_RELAXED) > 0 &&
            mtr_api_now_ns() < deadline)
         usleep(5000);
+    __atomic_store_n(&pool_off, 1, __ATOMIC_RELAXED);
     MHD_stop_daemon(d);
     d = NULL;
     if (lfd != MHD_INVALID_SOCKET)
@@ -684,6 +751,7 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
         fflush(cfg->announce);
     }
 out:
+    __atomic_store_n(&pool_off, 1, __ATOMIC_RELAXED);
     if (d)
         MHD_stop_daemon(d);
     if (srv->log) {

@@ -14,6 +14,15 @@ void mtr_jw_init(struct mtr_jw *w)
     memset(w, 0, sizeof *w);
 }
 
+void mtr_jw_adopt(struct mtr_jw *w, char *buf, size_t cap)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    w->cap = cap;
+    if (buf && cap)
+        buf[0] = 0;
+}
+
 void mtr_jw_reset(struct mtr_jw *w)
 {
     char *b = w->buf;
@@ -125,6 +134,18 @@ static void escaped(struct mtr_jw *w, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     if (reserve(w, n + 2) < 0)
         return;
+    size_t k = 0;
+    while (k < n && (unsigned char)s[k] >= 0x20 && s[k] != '"' && s[k] != '\\')
+        k++;
+    if (k == n) { /* nothing to escape: one copy */
+        char *p = w->buf + w->len;
+        p[0] = '"';
+        memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+        w->len += n + 2;
+        w->buf[w->len] = 0;
+        return;
+    }
     w->buf[w->len++] = '"';
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -167,9 +188,25 @@ static void escaped(struct mtr_jw *w, const char *s, size_t n)
 
 void mtr_jw_key(struct mtr_jw *w, const char *k)
 {
+    size_t n = strlen(k);
     sep(w);
-    escaped(w, k, strlen(k));
-    put(w, ":", 1);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)k[i] < 0x20 || k[i] == '"' || k[i] == '\\') {
+            escaped(w, k, n);
+            put(w, ":", 1);
+            w->after_key = 1;
+            return;
+        }
+    /* the common case, a plain key: one copy */
+    if (reserve(w, n + 3) == 0) {
+        char *p = w->buf + w->len;
+        p[0] = '"';
+        memcpy(p + 1, k, n);
+        p[n + 1] = '"';
+        p[n + 2] = ':';
+        w->len += n + 3;
+        w->buf[w->len] = 0;
+    }
     w->after_key = 1;
 }
 
@@ -221,30 +258,31 @@ void mtr_jw_num(struct mtr_jw *w, double v)
     }
     sep(w);
     /* fast path: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
-    double scaled = v * 1e6;
-    if (fabs(v) < 1e12 && scaled == (double)(int64_t)scaled && (double)(int64_t)scaled / 1e6 == v) {
-        int64_t m = (int64_t)scaled;
-        uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
-        n = 0;
-        if (m < 0)
-            b[n++] = '-';
-        n += fmt_int(b + n, (int64_t)(u / 1000000));
-        uint64_t frac = u % 1000000;
-        if (frac) {
-            char d[6];
-            int nd = 6;
-            for (int i = 5; i >= 0; i--) {
-                d[i] = (char)('0' + frac % 10);
-                frac /= 10;
+    if (fabs(v) < 1e12) {
+        int64_t m = llround(v * 1e6);
+        if ((double)m / 1e6 == v) {
+            uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+            n = 0;
+            if (m < 0)
+                b[n++] = '-';
+            n += fmt_int(b + n, (int64_t)(u / 1000000));
+            uint64_t frac = u % 1000000;
+            if (frac) {
+                char d[6];
+                int nd = 6;
+                for (int i = 5; i >= 0; i--) {
+                    d[i] = (char)('0' + frac % 10);
+                    frac /= 10;
+                }
+                while (nd > 0 && d[nd - 1] == '0')
+                    nd--;
+                b[n++] = '.';
+                memcpy(b + n, d, (size_t)nd);
+                n += (size_t)nd;
             }
-            while (nd > 0 && d[nd - 1] == '0')
-                nd--;
-            b[n++] = '.';
-            memcpy(b + n, d, (size_t)nd);
-            n += (size_t)nd;
+            put(w, b, n);
+            return;
         }
-        put(w, b, n);
-        return;
     }
     n = (size_t)snprintf(b, sizeof b, "%.15g", v);
     if (strtod(b, NULL) != v)
@@ -267,14 +305,40 @@ void mtr_jw_null(struct mtr_jw *w)
     put(w, "null", 4);
 }
 
+static void two(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
 void mtr_jw_time(struct mtr_jw *w, int64_t t)
 {
-    char b[24];
-    size_t n = mtr_time_format(t, b);
+    char b[32];
+    size_t n;
+    int64_t days = t / 86400, sod = t % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int y, m, d;
+    mtr_civil_from_days(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999) { /* by hand: snprintf is the slowest part of a readings page */
+        memcpy(b, "\"0000-00-00T00:00:00Z\"", 22);
+        two(b + 1, y / 100);
+        two(b + 3, y % 100);
+        two(b + 6, m);
+        two(b + 9, d);
+        two(b + 12, (int)(sod / 3600));
+        two(b + 15, (int)(sod / 60 % 60));
+        two(b + 18, (int)(sod % 60));
+        n = 22;
+    } else {
+        b[0] = '"';
+        n = 1 + mtr_time_format(t, b + 1);
+        b[n++] = '"';
+    }
     sep(w);
-    put(w, "\"", 1);
     put(w, b, n);
-    put(w, "\"", 1);
 }
 
 void mtr_jw_raw(struct mtr_jw *w, const char *json, size_t n)

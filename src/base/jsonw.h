@@ -24,6 +24,9 @@ struct mtr_jw {
 
 /* Starts an empty writer (no allocation yet). */
 void mtr_jw_init(struct mtr_jw *w);
+/* Starts an empty writer on buf (malloc'd, cap bytes, may be NULL), which w now owns: a buffer
+ * recycled from an earlier response saves the allocation and the page faults of growing one. */
+void mtr_jw_adopt(struct mtr_jw *w, char *buf, size_t cap);
 /* Empties w and keeps its buffer for reuse. */
 void mtr_jw_reset(struct mtr_jw *w);
 /* Frees the buffer. */
