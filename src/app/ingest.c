@@ -144,7 +144,7 @@ int mtr_ingest_create(struct mtr_store *store, const struct mtr_ingest_opts *o,
     ing->store = store;
     ing->o = *o;
     if (ing->o.commit_every <= 0)
-        ing->o.commit_every = 200000;
+        ing->o.commit_every = 1000000;
     if (ing->o.max_meters <= 0)
         ing->o.max_meters = 200000;
     ing->now = o->params.now ? o->params.now : (int64_t)time(NULL);

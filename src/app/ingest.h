@@ -33,7 +33,7 @@ typedef void (*mtr_ingest_reject_fn)(void *ctx, uint64_t line, enum mtr_rule_id 
 
 struct mtr_ingest_opts {
     struct mtr_params params;
-    int64_t commit_every; /* records per unit of work; 0 = 200000 */
+    int64_t commit_every; /* records per unit of work; 0 = 1000000 */
     int64_t max_meters;   /* meter states kept in memory before eviction at commit; 0 = 200000 */
     mtr_ingest_reject_fn on_reject;
     void *reject_ctx;

@@ -294,4 +294,37 @@ struct mtr_store {
     struct mtr_errbuf err; /* message of the last failed op */
 };
 
+/* ======================= clock ======================= */
+
+/* Time as the background workers see it: the real clock (adapters/worker/host.c) or a manual one
+ * in tests, so a test can drive a day of schedules in microseconds. */
+struct mtr_clock_ops {
+    /* Now, Unix seconds UTC. */
+    int64_t (*now)(void *ctx);
+    /* Waits until now() >= t or *stop becomes non-zero (checked at least once a second). Returns
+     * 0 when t was reached, 1 when stopped. */
+    int (*sleep_until)(void *ctx, int64_t t, volatile int *stop);
+    void *ctx;
+};
+
+/* ======================= worker host ======================= */
+
+/* What the scheduled jobs need besides the store: files, commands, and where a job's last run is
+ * remembered so a restart neither re-runs nor skips it. */
+struct mtr_worker_host_ops {
+    /* Writes data[0..len) to path atomically (temporary file + rename), creating the directory
+     * when missing. Returns 0 or MTR_EIO (eb filled). */
+    int (*write_file)(void *ctx, const char *path, const char *data, size_t len,
+                      struct mtr_errbuf *eb);
+    /* Runs a /bin/sh command line, waits for it; *exit_status = its exit code (128+signal when
+     * killed). Returns 0 when it could be run, MTR_EIO otherwise (eb filled). */
+    int (*run_command)(void *ctx, const char *cmdline, int *exit_status, struct mtr_errbuf *eb);
+    /* Last run of job `name` (Unix seconds) into *at. Returns 0, MTR_ENOTFOUND when it never ran,
+     * MTR_EIO. */
+    int (*state_get)(void *ctx, const char *name, int64_t *at);
+    /* Records the last run of job `name`, durably before returning. 0 or MTR_EIO (eb filled). */
+    int (*state_put)(void *ctx, const char *name, int64_t at, struct mtr_errbuf *eb);
+    void *ctx;
+};
+
 #endif

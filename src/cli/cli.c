@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adapters/config/config_yaml.h"
 #include "adapters/store_open.h"
+#include "app/config.h"
 #include "app/ports.h"
 #include "base/err.h"
 
@@ -31,6 +33,9 @@ static const struct {
     {"demo", mtr_cmd_demo, "simulate a fleet, ingest it, print quality/anomaly/daily summaries"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
+    {"config", mtr_cmd_config, "check or show the effective configuration"},
+    {"worker", mtr_cmd_worker, "background workers: process (scheduled jobs), monitor (alerts)"},
+    {"transform", mtr_cmd_transform, "build and test the dbt warehouse models (dbt/) in the store"},
     {"serve", mtr_cmd_serve, "run the REST API server (HTTP/1.1 + JSON)"},
     {"apikey", mtr_cmd_apikey, "create, list and revoke API keys for serve"},
 };
@@ -38,19 +43,25 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(
-        f, "usage: metrify [--db PATH] [--json] [--quiet] COMMAND [ARGS]\n\n"
+        f, "usage: metrify [--db PATH] [--config FILE | --env ENV] [--json] [--quiet] COMMAND "
+           "[ARGS]\n\n"
            "Smart-meter data platform: ingest, validate (VEE), score, detect anomalies, report.\n\n"
            "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nGlobal options:\n"
-               "  --db PATH    the store (default $METRIFY_DB, else ./metrify.db)\n"
-               "  --json       machine-readable output on stdout\n"
-               "  --quiet      no progress or summaries on stderr\n"
-               "  --version    print the version\n\n"
-               "Run `metrify COMMAND --help` for a command's options.\n"
-               "Exit codes: 0 ok, 1 problems found (e.g. rejected records), 2 usage, 3 I/O,\n"
-               "4 store, 5 internal.\n");
+    fprintf(f,
+            "\nGlobal options:\n"
+            "  --db PATH    the store (default $METRIFY_DB, else the configuration's store.url,\n"
+            "               else ./metrify.db)\n"
+            "  --config FILE  the configuration file (YAML; see docs/configuration.md)\n"
+            "  --env ENV    development|staging|production: config/environments/ENV.yaml\n"
+            "               (default $METRIFY_ENV; no file: built-in defaults)\n"
+            "  --json       machine-readable output on stdout\n"
+            "  --quiet      no progress or summaries on stderr\n"
+            "  --version    print the version\n\n"
+            "Run `metrify COMMAND --help` for a command's options.\n"
+            "Exit codes: 0 ok, 1 problems found (e.g. rejected records), 2 usage, 3 I/O,\n"
+            "4 store, 5 internal.\n");
 }
 
 void mtr_cli_error(const char *fmt, ...)
@@ -108,17 +119,47 @@ int mtr_cli_take_json(struct mtr_cli *cli, int argc, char **argv)
     return n;
 }
 
+/* Loads the effective configuration into cli->config and takes the store from it unless --db or
+ * METRIFY_DB said otherwise. Returns an exit code. */
+static int load_config(struct mtr_cli *cli, const char *db_flag)
+{
+    struct mtr_errbuf eb = {{0}};
+    cli->config = malloc(sizeof *cli->config);
+    if (!cli->config)
+        return MTR_EXIT_INTERNAL;
+    int rc = mtr_config_load(cli->config, cli->config_file, cli->env, &eb);
+    if (rc) {
+        mtr_cli_error("configuration: %s", eb.msg);
+        return rc == MTR_EIO ? MTR_EXIT_IO : MTR_EXIT_USAGE;
+    }
+    const char *env_db = getenv("METRIFY_DB");
+    cli->db = db_flag ? db_flag : env_db && *env_db ? env_db : cli->config->store.url;
+    /* libpq reads its password from PGPASSWORD: the secret never appears in a URL */
+    if (cli->config->secrets.store_password[0] && !getenv("PGPASSWORD"))
+        setenv("PGPASSWORD", cli->config->secrets.store_password, 0);
+    return MTR_EXIT_OK;
+}
+
 int mtr_cli_main(int argc, char **argv)
 {
     struct mtr_cli cli = {0};
+    const char *db_flag = NULL;
     const char *env = getenv("METRIFY_DB");
     cli.db = env && *env ? env : "metrify.db";
-    int i = 1;
+    int i = 1, ec;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            cli.db = argv[++i];
+            cli.db = db_flag = argv[++i];
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
-            cli.db = argv[i] + 5;
+            cli.db = db_flag = argv[i] + 5;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            cli.config_file = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            cli.config_file = argv[i] + 9;
+        } else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) {
+            cli.env = argv[++i];
+        } else if (strncmp(argv[i], "--env=", 6) == 0) {
+            cli.env = argv[i] + 6;
         } else if (strcmp(argv[i], "--json") == 0) {
             cli.json = 1;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
@@ -146,7 +187,15 @@ int mtr_cli_main(int argc, char **argv)
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
         if (strcmp(argv[i], commands[c].name) == 0) {
             int n = mtr_cli_take_json(&cli, argc - i, argv + i);
-            return commands[c].fn(&cli, n, argv + i);
+            /* `config` reports configuration errors itself */
+            if (strcmp(commands[c].name, "config") != 0 &&
+                (ec = load_config(&cli, db_flag)) != MTR_EXIT_OK) {
+                free(cli.config);
+                return ec;
+            }
+            ec = commands[c].fn(&cli, n, argv + i);
+            free(cli.config);
+            return ec;
         }
     }
     mtr_cli_error("unknown command '%s' (see metrify --help)", argv[i]);

@@ -22,13 +22,18 @@ enum {
 int mtr_cli_main(int argc, char **argv);
 
 struct mtr_store;
+struct mtr_config;
 
 /* Global options, parsed before the subcommand; borrowed by every command. */
 struct mtr_cli {
-    const char *db; /* --db PATH|URL, else $METRIFY_DB, else ./metrify.db */
-    int json;       /* --json (also accepted after the subcommand) */
-    int quiet;      /* --quiet: no progress, no human summary on stderr */
-    int progress;   /* stderr is a terminal and not quiet */
+    const char *db;            /* --db PATH|URL, else $METRIFY_DB, else the config's store.url */
+    int json;                  /* --json (also accepted after the subcommand) */
+    int quiet;                 /* --quiet: no progress, no human summary on stderr */
+    int progress;              /* stderr is a terminal and not quiet */
+    const char *config_file;   /* --config FILE */
+    const char *env;           /* --env development|staging|production (else $METRIFY_ENV) */
+    struct mtr_config *config; /* the effective configuration (validated); owned by cli.c; NULL
+                                * only inside `metrify config`, which loads it itself */
 };
 
 /* A subcommand: argv[0] is its name; returns an exit code (MTR_EXIT_*). */
@@ -71,6 +76,12 @@ int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_config(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv);
+/* `worker process` and `worker monitor` (cmd_worker_jobs.c); argv[0] is "process"/"monitor". */
+int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_apikey(struct mtr_cli *cli, int argc, char **argv);
 

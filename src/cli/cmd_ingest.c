@@ -11,6 +11,7 @@
 
 #include "adapters/io/master.h"
 #include "adapters/io/source_file.h"
+#include "adapters/io/source_thread.h"
 #include "app/ingest.h"
 #include "base/timeparse.h"
 #include "cli/cli.h"
@@ -55,7 +56,7 @@ static void ingest_usage(FILE *f)
             "--station-id)\n"
             "  --interval DUR      interval length when rows carry none: 15m, 30m, 1h, 900\n"
             "  --strict-meters     quarantine readings of meters that are not registered\n"
-            "  --commit-every N    records per transaction (default 200000)\n"
+            "  --commit-every N    records per transaction (default 1000000)\n"
             "  --now ISO           the clock for future-timestamp checks (default: now)\n"
             "  --json              print the summary as JSON on stdout\n\n"
             "Exit: 0 all accepted, 1 some records rejected, 2 usage, 3 I/O, 4 store.\n");
@@ -242,6 +243,8 @@ int mtr_cli_run_ingest(struct mtr_cli *cli, enum mtr_kind kind, const struct mtr
         struct mtr_source *src = NULL;
         view.source = files[i];
         rc = mtr_source_open(files[i], kind, fmt, &src, &eb);
+        if (rc == 0)
+            rc = mtr_source_threaded(src, &src, &eb); /* decode on the other core */
         if (rc == 0) {
             rc = mtr_ingest_source(ing, src, &eb);
             src->ops->close(src);

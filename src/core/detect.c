@@ -160,6 +160,7 @@ static int fire(struct mtr_meter_state *s, struct mtr_det_result *res, enum mtr_
     run->count = (int32_t)((ts - start) / s->interval_s + 1);
     run->score = score;
     run->value = value;
+    s->open_mask |= 1u << da;
     emit_alert(res, da, run);
     return 1;
 }
@@ -167,11 +168,11 @@ static int fire(struct mtr_meter_state *s, struct mtr_det_result *res, enum mtr_
 /* Closes the open runs that did not fire at ts. */
 static void close_quiet(struct mtr_meter_state *s, struct mtr_det_result *res, unsigned fired)
 {
-    for (int da = 0; da < MTR_DA_COUNT; da++) {
-        if (s->open[da].start && !(fired & (1u << da))) {
-            emit_alert(res, da, &s->open[da]);
-            memset(&s->open[da], 0, sizeof s->open[da]);
-        }
+    for (unsigned quiet = s->open_mask & ~fired; quiet; quiet &= quiet - 1) {
+        int da = __builtin_ctz(quiet);
+        emit_alert(res, da, &s->open[da]);
+        memset(&s->open[da], 0, sizeof s->open[da]);
+        s->open_mask &= ~(1u << da);
     }
 }
 
@@ -269,7 +270,9 @@ void mtr_detect_step(struct mtr_meter_state *s, const struct mtr_params *p,
     int64_t ts = r->ts;
     double v = r->kwh;
 
-    memset(res, 0, sizeof *res);
+    /* not memset: events[] is large and only the first n_events are ever read */
+    res->flags = 0;
+    res->n_events = 0;
     res->quality_code = MTR_Q_VALID;
     if (r->interval_s != s->interval_s && r->interval_s > 0) {
         /* a new interval length invalidates the time-based windows, not the profile */
@@ -314,7 +317,9 @@ void mtr_detect_step(struct mtr_meter_state *s, const struct mtr_params *p,
     }
 
     /* spike: against the trailing 24 h and the meter's usual daily 3rd-highest */
-    if (v > 0) {
+    /* ref >= third_mean, so below spike_factor * third_mean no window scan is needed */
+    if (v > 0 && v > p->spike_min_kwh * hours &&
+        !(s->days_seen > 0 && v <= p->spike_factor * s->third_mean)) {
         double ref = s->window_n >= 3 ? third_highest_window(s) : 0;
         if (s->days_seen > 0 && s->third_mean > ref)
             ref = s->third_mean;

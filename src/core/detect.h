@@ -30,7 +30,7 @@
 
 #define MTR_HOW_SLOTS     168 /* hours of the week, Monday 00:00 UTC = slot 0 */
 #define MTR_WINDOW_MAX    96  /* trailing values kept for the spike reference (24 h at 15 min) */
-#define MTR_STATE_VERSION 1
+#define MTR_STATE_VERSION 2
 
 /* The alert types a meter stream can hold open (one run each). */
 enum mtr_det_alert {
@@ -59,6 +59,8 @@ struct mtr_alert_run {
 struct mtr_meter_state {
     uint32_t version;
     int32_t interval_s;
+    uint32_t open_mask; /* bit da: open[da] is an open run (saves scanning open[] per reading) */
+    uint32_t reserved;
     int64_t first_ts, last_ts; /* measured interval starts; last_ts == 0: no reading yet */
     double last_kwh;           /* last measured consumption (any quality) */
     double last_good_kwh;      /* last analytics-grade consumption, for interpolation */

@@ -217,6 +217,17 @@ static const struct mtr_rule rules[MTR_RULE_COUNT] = {
      "load above 90 % of capacity (critical above 95 %)"},
     {MTR_R_GRID_STABILITY_LOW, "grid.stability_low", A,
      "stability score below 0.7 (critical below 0.5)"},
+    {MTR_R_MONITOR_METER_SILENT, "monitor.meter_silent", A,
+     "an active meter has delivered nothing for monitor.silent_hours (default 6 h)"},
+    {MTR_R_MONITOR_TIER_DROP, "monitor.tier_drop", A,
+     "a meter's quality tier yesterday is monitor.tier_drop tiers (default 2) below its previous "
+     "7 days"},
+    {MTR_R_MONITOR_ANOMALY_RATE, "monitor.anomaly_rate", A,
+     "more than monitor.anomaly_rate (default 10 %) of a meter's intervals yesterday were "
+     "anomalous"},
+    {MTR_R_MONITOR_WEATHER_STALE, "monitor.weather_stale", A,
+     "an active weather station has sent no observation for monitor.stale_weather_hours (default "
+     "3 h)"},
 };
 #undef Q
 #undef F

@@ -119,6 +119,11 @@ enum mtr_rule_id {
     MTR_R_GRID_VOLTAGE_LOW,
     MTR_R_GRID_LOAD_HIGH,
     MTR_R_GRID_STABILITY_LOW,
+    /* fleet monitoring (alert, raised by `metrify worker monitor`, app/monitor.c) */
+    MTR_R_MONITOR_METER_SILENT,
+    MTR_R_MONITOR_TIER_DROP,
+    MTR_R_MONITOR_ANOMALY_RATE,
+    MTR_R_MONITOR_WEATHER_STALE,
     MTR_RULE_COUNT
 };
 

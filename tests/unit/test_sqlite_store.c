@@ -3,12 +3,15 @@
  * what only SQLite has: migrations (idempotent, from an older schema, refusing a newer one), open
  * errors, the packed readings key, and check() finding an inconsistent rollup.
  */
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
+#include "adapters/sqlite/reading_blocks.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "store_contract.h"
 #include "t.h"
@@ -56,6 +59,22 @@ static void test_open_error(void)
     T_EQ_INT(mtr_sqlite_open("", &s, &eb), MTR_EINVAL);
 }
 
+struct hours_seen {
+    int n;
+    double kwh[4];
+    int64_t hour[4];
+};
+static int see_hour(void *ctx, const struct mtr_hour_row *r)
+{
+    struct hours_seen *h = ctx;
+    if (h->n < 4) {
+        h->kwh[h->n] = r->h.kwh;
+        h->hour[h->n] = r->h.hour;
+    }
+    h->n++;
+    return 0;
+}
+
 static void test_migrations(void)
 {
     char p[128];
@@ -77,20 +96,71 @@ static void test_migrations(void)
         s->ops->close(s);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM schema_migrations"), n);
 
-    /* an older database (version 1: no report indexes) is migrated on open */
+    /* an older database (version 1: no report indexes, readings as rows) is migrated on open,
+     * its readings converted into blocks */
     T_EQ_INT(exec(p, "DROP INDEX alerts_start; DROP INDEX quarantine_at;"
-                     " DROP INDEX rollup_daily_day; DELETE FROM schema_migrations"
-                     " WHERE version > 1;"
+                     " DROP INDEX rollup_daily_day; DROP TABLE reading_blocks;"
+                     " DROP TABLE rollup_hour_blocks;"
+                     " CREATE TABLE rollup_hourly(meter_key INTEGER NOT NULL,"
+                     " hour INTEGER NOT NULL, kwh REAL NOT NULL, min_kwh REAL, max_kwh REAL,"
+                     " n INTEGER NOT NULL, n_estimated INTEGER NOT NULL,"
+                     " PRIMARY KEY (meter_key, hour)) WITHOUT ROWID;"
+                     " INSERT INTO rollup_hourly VALUES (7, 1699920000, 0.75, 0.25, 0.5, 2, 1),"
+                     " (7, 1699923600, 0, NULL, NULL, 0, 0);"
+                     " DELETE FROM schema_migrations WHERE version > 1;"
+                     " CREATE TABLE readings(id INTEGER PRIMARY KEY, meter_key INTEGER NOT NULL,"
+                     " ts INTEGER NOT NULL, interval_s INTEGER NOT NULL, raw_kwh REAL, kwh REAL,"
+                     " voltage_v REAL, current_a REAL, power_factor REAL, frequency_hz REAL,"
+                     " active_power_kw REAL, reactive_power_kvar REAL,"
+                     " quality_code INTEGER NOT NULL, flags INTEGER NOT NULL, score REAL,"
+                     " ingested_at INTEGER);"
+                     " INSERT INTO meters(meter_key, meter_id, created_at, updated_at)"
+                     " VALUES (7, 'OLD1', 1, 1);"
+                     " INSERT INTO readings VALUES (7 * 2147483648 + 1699920000 / 60, 7,"
+                     " 1699920000, 900, 0.5, 0.5, 230.5, NULL, NULL, NULL, NULL, NULL, 0, 0,"
+                     " 1.0, 1699930000),"
+                     " (7 * 2147483648 + 1699920900 / 60, 7, 1699920900, 900, NULL, 0.25, NULL,"
+                     " NULL, NULL, NULL, NULL, NULL, 8, 0, 0.7, NULL),"
+                     " (7 * 2147483648 + 1700006400 / 60, 7, 1700006400, 900, 0.75, 0.75, NULL,"
+                     " NULL, NULL, NULL, NULL, NULL, 10, 4, 0.4, 1700010000);"
                      " INSERT INTO quarantine(kind, rule, at) VALUES ('readings', 'number', 1)"),
              SQLITE_OK);
     T_EQ_INT(scalar(p, "SELECT max(version) FROM schema_migrations"), 1);
     T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
-    if (s)
+    if (s) {
+        struct mtr_stored_reading r;
+        T_EQ_INT(s->ops->reading_get(s, 7, 1699920000, &r), 0);
+        T_EQ_DBL(r.raw_kwh, 0.5, 0);
+        T_EQ_DBL(r.voltage_v, 230.5, 0);
+        T_CHECK(isnan(r.current_a));
+        T_EQ_INT(r.ingested_at, 1699930000);
+        T_EQ_INT(s->ops->reading_get(s, 7, 1699920900, &r), 0);
+        T_CHECK(isnan(r.raw_kwh));
+        T_EQ_DBL(r.kwh, 0.25, 0);
+        T_EQ_INT(r.quality_code, 8);
+        T_EQ_DBL(r.score, 0.7, 0);
+        T_EQ_INT(s->ops->reading_get(s, 7, 1700006400, &r), 0);
+        T_EQ_INT(r.flags, 4);
+        struct mtr_store_stats st;
+        T_EQ_INT(s->ops->stats(s, &st), 0);
+        T_EQ_INT(st.readings, 3);
+        T_EQ_INT(st.estimated, 1);
+        struct mtr_query q = {.entity_id = "OLD1", .kind = -1, .type = -1, .min_level = -1};
+        struct hours_seen hs = {0};
+        T_EQ_INT(s->ops->hour_rows(s, &q, see_hour, &hs), 0);
+        T_EQ_INT(hs.n, 2);
+        T_EQ_DBL(hs.kwh[0], 0.75, 0);
+        T_EQ_INT(hs.hour[1], 1699923600);
         s->ops->close(s);
+    }
     T_EQ_INT(scalar(p, "SELECT max(version) FROM schema_migrations"), v);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
                        " ('alerts_start', 'quarantine_at', 'rollup_daily_day')"),
              3);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name IN ('readings',"
+                       " 'rollup_hourly')"),
+             0);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM reading_blocks"), 2); /* two meter-days */
     T_EQ_INT(scalar(p, "SELECT count(*) FROM quarantine"), 1);
     T_CHECK(scalar(p, "SELECT applied_at FROM schema_migrations WHERE version = 2") > 0);
 
@@ -131,12 +201,12 @@ static void test_packed_key(void)
     r.meter_key = 4294967296LL;
     T_EQ_INT(s->ops->reading_put(s, &r), MTR_EINVAL);
     s->ops->close(s);
-    T_EQ_INT(scalar(p, "SELECT id FROM readings WHERE meter_key = 3"),
-             3LL * 2147483648LL + 1699920000LL / 60);
-    T_EQ_INT(scalar(p, "SELECT max(id) FROM readings"), 9223372036854775807LL);
-    T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                       " AND tbl_name = 'readings'"),
-             0);
+    /* one block per meter-day, keyed meter_key * 2^21 + day number */
+    T_EQ_INT(scalar(p, "SELECT id FROM reading_blocks WHERE meter_key = 3"),
+             3LL * 2097152LL + 1699920000LL / 86400);
+    T_EQ_INT(scalar(p, "SELECT max(id) FROM reading_blocks"),
+             4294967295LL * 2097152LL + ((((int64_t)1 << 31) - 1) * 60) / 86400);
+    T_EQ_INT(scalar(p, "SELECT sum(n) FROM reading_blocks"), 2);
 }
 
 static int count_problem(void *ctx, const char *problem)
@@ -170,6 +240,89 @@ static void test_check_finds_problems(void)
     s->ops->close(s);
 }
 
+/* The row views `readings` and `rollup_hourly` over the blocks, as SQL consumers see them. */
+static void test_row_views(void)
+{
+    char p[128];
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    tmp_path(p, sizeof p, "views.db");
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "V1", 1, &key, NULL), 0);
+    T_EQ_INT(s->ops->begin(s), 0);
+    int64_t ts[] = {1699920000, 1699920900, 1700006400}; /* two on the first day, one next */
+    for (int i = 0; i < 3; i++) {
+        struct mtr_stored_reading r;
+        memset(&r, 0, sizeof r);
+        r.meter_key = key;
+        r.ts = ts[i];
+        r.interval_s = 900;
+        r.raw_kwh = r.kwh = 0.25 * (i + 1);
+        r.voltage_v = i == 1 ? NAN : 230;
+        r.current_a = r.power_factor = r.frequency_hz = NAN;
+        r.active_power_kw = r.reactive_power_kvar = NAN;
+        r.quality_code = i == 2 ? 10 : 0;
+        r.score = 1;
+        r.ingested_at = 1700100000;
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    }
+    struct mtr_rollup_hour h = {
+        .meter_key = key, .hour = 1699920000, .kwh = 0.75, .min_kwh = 0.25, .max_kwh = 0.5, .n = 2};
+    T_EQ_INT(s->ops->rollup_hour_merge(s, &h), 0);
+    T_EQ_INT(s->ops->commit(s), 0);
+    s->ops->close(s);
+
+    sqlite3 *db = NULL;
+    T_EQ_INT(sqlite3_open(p, &db), SQLITE_OK);
+    T_EQ_INT(mtr_rb_register_sql(db), 0);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) * 1000 + sum(kwh * 100) FROM readings WHERE meter_key = %lld"
+             " AND ts >= 1699920000 AND ts < 1700006400",
+             (long long)key);
+    sqlite3_stmt *st = NULL;
+    T_EQ_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    T_EQ_INT(sqlite3_column_int64(st, 0), 2075); /* 2 readings, 0.75 kWh */
+    sqlite3_finalize(st);
+    T_EQ_INT(sqlite3_prepare_v2(db,
+                                "SELECT count(*), sum(voltage_v IS NULL), sum(quality_code),"
+                                " max(ingested_at) FROM readings",
+                                -1, &st, NULL),
+             SQLITE_OK);
+    T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    T_EQ_INT(sqlite3_column_int64(st, 0), 3);
+    T_EQ_INT(sqlite3_column_int64(st, 1), 1);
+    T_EQ_INT(sqlite3_column_int64(st, 2), 10);
+    T_EQ_INT(sqlite3_column_int64(st, 3), 1700100000);
+    sqlite3_finalize(st);
+    T_EQ_INT(sqlite3_prepare_v2(db, "SELECT hour, n, kwh FROM rollup_hourly", -1, &st, NULL),
+             SQLITE_OK);
+    T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    T_EQ_INT(sqlite3_column_int64(st, 0), 1699920000);
+    T_EQ_INT(sqlite3_column_int64(st, 1), 2);
+    T_EQ_DBL(sqlite3_column_double(st, 2), 0.75, 1e-12);
+    T_EQ_INT(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    /* a damaged block is reported by check, not silently skipped */
+    T_EQ_INT(sqlite3_exec(db, "UPDATE reading_blocks SET data = x'0102' WHERE day = 1699920000",
+                          NULL, NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (s) {
+        int problems = 0;
+        T_EQ_INT(s->ops->check(s, count_problem, &problems), MTR_ESTORE);
+        T_CHECK(problems >= 1);
+        struct mtr_stored_reading r;
+        T_EQ_INT(s->ops->reading_get(s, key, 1699920000, &r), MTR_ESTORE);
+        s->ops->close(s);
+    }
+}
+
 static void rm_db(const char *name)
 {
     char p[128], q[160];
@@ -194,10 +347,12 @@ int main(void)
     T_RUN(test_migrations);
     T_RUN(test_packed_key);
     T_RUN(test_check_finds_problems);
+    T_RUN(test_row_views);
     rm_db("contract.db");
     rm_db("migrate.db");
     rm_db("packed.db");
     rm_db("check.db");
+    rm_db("views.db");
     rmdir(dir);
     return T_END();
 }

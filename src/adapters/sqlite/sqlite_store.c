@@ -4,7 +4,7 @@
  * once, reset and rebound per call, so the hot paths never allocate), and a bounded in-memory map
  * meter_id -> meter_key for the per-record lookup of ingest.
  *
- * Readings live in a rowid table whose key packs (meter_key, ts): see reading_rowid().
+ * Readings live in meter-day blocks behind a write-back cache: see reading_blocks.h.
  */
 #include "adapters/sqlite/sqlite_store.h"
 
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/sqlite/reading_blocks.h"
 #include "core/quality.h"
 
 /* ======================= schema ======================= */
@@ -22,7 +23,12 @@
 struct migration {
     const char *description;
     const char *sql;
+    /* optional data conversion run after sql, in the same transaction; message in *msg
+     * (sqlite3_malloc'ed) on failure */
+    int (*convert)(sqlite3 *db, char **msg);
 };
+
+static int readings_to_blocks(sqlite3 *db, char **msg);
 
 /* Append only: a released migration is never edited, a change is a new entry. Version = index+1.
  */
@@ -108,18 +114,22 @@ static const struct migration migrations[] = {
      " UNIQUE (source, entity_id, type, start_ts));"
      "CREATE TABLE quarantine("
      " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT, line INTEGER,"
-     " rule TEXT NOT NULL, field TEXT, message TEXT, raw TEXT, at INTEGER NOT NULL);"},
+     " rule TEXT NOT NULL, field TEXT, message TEXT, raw TEXT, at INTEGER NOT NULL);",
+     NULL},
     {"indexes for report queries and retention",
      "CREATE INDEX alerts_start ON alerts(start_ts);"
      "CREATE INDEX quarantine_at ON quarantine(at);"
-     "CREATE INDEX rollup_daily_day ON rollup_daily(day);"},
+     "CREATE INDEX rollup_daily_day ON rollup_daily(day);",
+     NULL},
+    {"readings and hourly rollups in meter-day blocks", mtr_rb_schema_sql, readings_to_blocks},
     {"API keys (hashed) and meter search indexes",
      "CREATE TABLE IF NOT EXISTS api_keys("
      " key_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT,"
      " role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),"
      " created_at INTEGER NOT NULL, revoked_at INTEGER);"
      "CREATE INDEX IF NOT EXISTS meters_status ON meters(status);"
-     "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);"},
+     "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);",
+     NULL},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -138,7 +148,6 @@ static const struct migration migrations[] = {
 #define OP_COLS                                                                                    \
     "operator_id, name, type, region, capacity_mw, voltage_kv, latitude, longitude, status"
 #define STATION_COLS "station_id, name, type, latitude, longitude, elevation_m, status"
-#define HOUR_COLS    "h.meter_key, h.hour, h.kwh, h.min_kwh, h.max_kwh, h.n, h.n_estimated"
 #define ALERT_COLS                                                                                 \
     "source, entity_id, type, level_rank, score, start_ts, end_ts, count, value, detail"
 /* nullable min/max combine as coalesce(min(a, b), a, b): min(a, NULL) is NULL in SQL */
@@ -158,15 +167,8 @@ enum sid {
     S_STATION_GET,
     S_STATE_GET,
     S_STATE_PUT,
-    S_READ_GET,
-    S_READ_PUT,
     S_READ_REVISE,
-    S_READ_FLAG,
-    S_READ_RANGE,
-    S_RECOMP_SCAN,
-    S_RECOMP_DEL_HOURS,
     S_RECOMP_DEL_DAY,
-    S_HOUR_MERGE,
     S_DAY_MERGE,
     S_GRID_MERGE,
     S_GRID_PUT,
@@ -234,33 +236,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_STATE_GET] = "SELECT state FROM meter_state WHERE meter_key = ?1",
     [S_STATE_PUT] = "INSERT OR REPLACE INTO meter_state(meter_key, state, updated_at)"
                     " VALUES (?1, ?2, ?3)",
-    [S_READ_GET] = "SELECT " READING_COLS " FROM readings WHERE id = ?1",
-    [S_READ_PUT] = "INSERT OR REPLACE INTO readings(id, " READING_COLS ")"
-                   " VALUES (?16,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
     /* SET sees the old row, so the new code is spelled out again for the score */
-    [S_READ_FLAG] =
-        "UPDATE readings SET flags = flags | ?3,"
-        " quality_code = CASE WHEN ?4 >= 0 AND quality_code IN (0, 7) THEN ?4"
-        "  ELSE quality_code END,"
-        " score = mtr_reading_score(CASE WHEN ?4 >= 0 AND quality_code IN (0, 7) THEN ?4"
-        "  ELSE quality_code END, flags | ?3)"
-        " WHERE id >= ?1 AND id <= ?2 AND ts >= ?5 AND ts <= ?6",
-    [S_READ_RANGE] = "SELECT " READING_COLS " FROM readings WHERE id >= ?1 AND id < ?2"
-                     " AND ts >= ?3 AND ts < ?4 ORDER BY id",
-    [S_RECOMP_SCAN] = "SELECT " READING_COLS " FROM readings WHERE id >= ?1 AND id < ?2"
-                      " AND ts >= ?3 AND ts < ?4 ORDER BY id",
-    [S_RECOMP_DEL_HOURS] = "DELETE FROM rollup_hourly WHERE meter_key = ?1 AND hour >= ?2"
-                           " AND hour < ?3",
     [S_RECOMP_DEL_DAY] = "DELETE FROM rollup_daily WHERE meter_key = ?1 AND day = ?2",
-    [S_HOUR_MERGE] =
-        "INSERT INTO rollup_hourly(meter_key, hour, kwh, min_kwh, max_kwh, n,"
-        " n_estimated) VALUES (?1,?2,?3,?4,?5,?6,?7)"
-        " ON CONFLICT(meter_key, hour) DO UPDATE SET kwh = kwh + excluded.kwh,"
-        " min_kwh = coalesce(min(min_kwh, excluded.min_kwh), min_kwh, excluded.min_kwh),"
-        " max_kwh = coalesce(max(max_kwh, excluded.max_kwh), max_kwh, excluded.max_kwh),"
-        " n = n + excluded.n, n_estimated = n_estimated + excluded.n_estimated",
     [S_DAY_MERGE] =
         "INSERT INTO rollup_daily(meter_key, day, interval_s, kwh, peak_kwh, offpeak_kwh,"
         " min_kwh, max_kwh, n_valid, n_estimated, n_flagged, n_anomalous, first_ts, last_ts,"
@@ -343,8 +322,9 @@ static const char *const stmt_sql[S_COUNT] = {
                     " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR at >= ?2)"
                     " AND (?3 IS NULL OR at < ?3) ORDER BY id LIMIT ?4 OFFSET ?5",
     [S_STATS] = "SELECT (SELECT count(*) FROM meters), (SELECT count(*) FROM grid_operators),"
-                " (SELECT count(*) FROM weather_stations), (SELECT count(*) FROM readings),"
-                " (SELECT count(*) FROM readings WHERE quality_code IN (8, 9)),"
+                " (SELECT count(*) FROM weather_stations),"
+                " (SELECT coalesce(sum(n), 0) FROM reading_blocks),"
+                " (SELECT coalesce(sum(n_estimated), 0) FROM reading_blocks),"
                 " (SELECT count(*) FROM reading_revisions), (SELECT count(*) FROM grid_status),"
                 " (SELECT count(*) FROM weather_observations), (SELECT count(*) FROM alerts),"
                 " (SELECT count(*) FROM quarantine),"
@@ -365,14 +345,16 @@ static const char *const stmt_sql[S_COUNT] = {
                        " WHERE (?1 IS NULL OR station_id = ?1) AND (?2 IS NULL OR ts >= ?2)"
                        " AND (?3 IS NULL OR ts < ?3) ORDER BY station_id, ts LIMIT ?4 OFFSET ?5",
     /* two variants so that both the fleet scan and the one-meter lookup use the primary key */
-    [S_HOUR_ROWS_ALL] = "SELECT m.meter_id, " HOUR_COLS " FROM rollup_hourly h"
+    /* blocks of whole days: the caller trims the hours to [from, to) */
+    [S_HOUR_ROWS_ALL] = "SELECT m.meter_id, h.meter_key, h.day, h.data FROM rollup_hour_blocks h"
                         " JOIN meters m ON m.meter_key = h.meter_key"
-                        " WHERE (?2 IS NULL OR h.hour >= ?2) AND (?3 IS NULL OR h.hour < ?3)"
-                        " AND ?1 IS NULL ORDER BY h.meter_key, h.hour LIMIT ?4 OFFSET ?5",
-    [S_HOUR_ROWS_METER] = "SELECT m.meter_id, " HOUR_COLS " FROM meters m"
-                          " JOIN rollup_hourly h ON h.meter_key = m.meter_key"
-                          " WHERE m.meter_id = ?1 AND h.hour >= coalesce(?2, -9e18)"
-                          " AND h.hour < coalesce(?3, 9e18) ORDER BY h.hour LIMIT ?4 OFFSET ?5",
+                        " WHERE h.day > coalesce(?2, -9e18) - 86400 AND h.day < coalesce(?3, 9e18)"
+                        " ORDER BY h.id",
+    [S_HOUR_ROWS_METER] = "SELECT m.meter_id, h.meter_key, h.day, h.data FROM meters m"
+                          " JOIN rollup_hour_blocks h ON h.id >= m.meter_key * 2097152"
+                          " AND h.id < (m.meter_key + 1) * 2097152"
+                          " WHERE m.meter_id = ?1 AND h.day > coalesce(?2, -9e18) - 86400"
+                          " AND h.day < coalesce(?3, 9e18) ORDER BY h.id",
     [S_GRID_DAY_ROWS] = "SELECT operator_id, day, n, n_flagged, freq_sum, freq_min, freq_max,"
                         " voltage_sum, load_sum, load_max, stability_sum, stability_min"
                         " FROM rollup_grid_daily WHERE (?1 IS NULL OR operator_id = ?1)"
@@ -475,6 +457,7 @@ struct sq_store {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
     struct key_cache keys;
+    struct mtr_rb *rb; /* readings: blocks and their cache */
 };
 
 static struct sq_store *sq(struct mtr_store *s)
@@ -552,27 +535,174 @@ static void col_txt(sqlite3_stmt *st, int i, char *dst, size_t cap)
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-/* The packed key of readings: meter_key in the high bits, the minute in the low 31. */
-#define MINUTES_MAX ((int64_t)1 << 31)
-static int64_t reading_rowid(int64_t meter_key, int64_t minute)
-{
-    return meter_key * MINUTES_MAX + minute;
-}
+/* Readings need 0 < meter_key < 2^32 and a minute-aligned ts < 2^31 minutes (the block key and
+ * the row view's rowid keep the former packed-key bounds). */
 static int reading_key_ok(int64_t meter_key, int64_t ts)
 {
     return meter_key > 0 && meter_key < ((int64_t)1 << 32) && ts >= 0 && ts % 60 == 0 &&
-           ts / 60 < MINUTES_MAX;
-}
-/* The first minute whose start is >= t, clamped to the packable range. */
-static int64_t minute_ceil(int64_t t)
-{
-    if (t <= 0)
-        return 0;
-    int64_t m = t / 60 + (t % 60 != 0);
-    return m > MINUTES_MAX ? MINUTES_MAX : m;
+           ts / 60 < ((int64_t)1 << 31);
 }
 
 /* ======================= open, migrate, close ======================= */
+
+/* Migration 3, second half: the rows of rollup_hourly become hour blocks. */
+static int hours_to_blocks(sqlite3 *db)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    struct mtr_rollup_hour h[24];
+    uint8_t buf[4 + 24 * 32];
+    size_t len;
+    uint32_t present = 0;
+    int64_t key = 0, day = 0;
+    int rc = SQLITE_OK;
+    memset(h, 0, sizeof h);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT meter_key, hour, kwh, min_kwh, max_kwh, n, n_estimated"
+                           " FROM rollup_hourly ORDER BY meter_key, hour",
+                           -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO rollup_hour_blocks(id, meter_key, day, data)"
+                           " VALUES (?1, ?2, ?3, ?4)",
+                           -1, &ins, NULL) != SQLITE_OK) {
+        rc = SQLITE_ERROR;
+        goto out;
+    }
+    for (;;) {
+        int step = sqlite3_step(sel);
+        int64_t k = 0, hour = 0;
+        if (step == SQLITE_ROW) {
+            k = sqlite3_column_int64(sel, 0);
+            hour = sqlite3_column_int64(sel, 1);
+        } else if (step != SQLITE_DONE) {
+            rc = step;
+            goto out;
+        }
+        if (present && (step == SQLITE_DONE || k != key || hour - hour % 86400 != day)) {
+            mtr_rb_hours_encode(h, present, buf, &len);
+            sqlite3_bind_int64(ins, 1, mtr_rb_id(key, day / 86400));
+            sqlite3_bind_int64(ins, 2, key);
+            sqlite3_bind_int64(ins, 3, day);
+            sqlite3_bind_blob(ins, 4, buf, (int)len, SQLITE_STATIC);
+            if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
+                goto out;
+            rc = SQLITE_OK;
+            sqlite3_reset(ins);
+            present = 0;
+        }
+        if (step == SQLITE_DONE)
+            break;
+        key = k;
+        day = hour - hour % 86400;
+        int i = (int)((hour - day) / 3600);
+        h[i].kwh = sqlite3_column_double(sel, 2);
+        h[i].min_kwh = col_dbl(sel, 3);
+        h[i].max_kwh = col_dbl(sel, 4);
+        h[i].n = sqlite3_column_int(sel, 5);
+        h[i].n_estimated = sqlite3_column_int(sel, 6);
+        present |= 1u << i;
+    }
+    sqlite3_finalize(sel);
+    sel = NULL;
+    rc = sqlite3_exec(db, "DROP TABLE rollup_hourly", NULL, NULL, NULL);
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+/* Migration 3: the rows of the former readings table become meter-day blocks. */
+static int readings_to_blocks(sqlite3 *db, char **msg)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    struct mtr_stored_reading *r = NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0, len;
+    int n = 0, rcap = 0, rc = SQLITE_OK;
+    int64_t key = 0, day = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT meter_key, ts, interval_s, raw_kwh, kwh, voltage_v, current_a,"
+                           " power_factor, frequency_hz, active_power_kw, reactive_power_kvar,"
+                           " quality_code, flags, score, coalesce(ingested_at, 0) FROM readings"
+                           " ORDER BY id",
+                           -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO reading_blocks(id, meter_key, day, n, n_estimated, data)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &ins, NULL) != SQLITE_OK) {
+        rc = SQLITE_ERROR;
+        goto out;
+    }
+    for (;;) {
+        int step = sqlite3_step(sel);
+        int64_t k = 0, d = 0;
+        if (step == SQLITE_ROW) {
+            k = sqlite3_column_int64(sel, 0);
+            d = sqlite3_column_int64(sel, 1) - sqlite3_column_int64(sel, 1) % 86400;
+        } else if (step != SQLITE_DONE) {
+            rc = step;
+            goto out;
+        }
+        if (n && (step == SQLITE_DONE || k != key || d != day)) {
+            int est = 0;
+            for (int i = 0; i < n; i++)
+                est += mtr_quality_code_is_estimate(r[i].quality_code);
+            if (mtr_rb_encode(r, n, day, &buf, &cap, &len)) {
+                rc = SQLITE_NOMEM;
+                goto out;
+            }
+            sqlite3_bind_int64(ins, 1, mtr_rb_id(key, day / 86400));
+            sqlite3_bind_int64(ins, 2, key);
+            sqlite3_bind_int64(ins, 3, day);
+            sqlite3_bind_int(ins, 4, n);
+            sqlite3_bind_int(ins, 5, est);
+            sqlite3_bind_blob(ins, 6, buf, (int)len, SQLITE_STATIC);
+            if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
+                goto out;
+            rc = SQLITE_OK;
+            sqlite3_reset(ins);
+            n = 0;
+        }
+        if (step == SQLITE_DONE)
+            break;
+        if (n == rcap) {
+            rcap = rcap ? rcap * 2 : 128;
+            struct mtr_stored_reading *nr = realloc(r, (size_t)rcap * sizeof *nr);
+            if (!nr) {
+                rc = SQLITE_NOMEM;
+                goto out;
+            }
+            r = nr;
+        }
+        struct mtr_stored_reading *x = &r[n++];
+        key = k;
+        day = d;
+        x->meter_key = k;
+        x->ts = sqlite3_column_int64(sel, 1);
+        x->interval_s = sqlite3_column_int(sel, 2);
+        double *v[] = {
+            &x->raw_kwh,      &x->kwh,          &x->voltage_v,       &x->current_a,
+            &x->power_factor, &x->frequency_hz, &x->active_power_kw, &x->reactive_power_kvar};
+        for (int i = 0; i < 8; i++)
+            *v[i] = col_dbl(sel, 3 + i);
+        x->quality_code = sqlite3_column_int(sel, 11);
+        x->flags = (uint64_t)sqlite3_column_int64(sel, 12);
+        x->score = col_dbl(sel, 13);
+        x->ingested_at = sqlite3_column_int64(sel, 14);
+    }
+    sqlite3_finalize(sel);
+    sel = NULL;
+    rc = sqlite3_exec(db, "DROP TABLE readings", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = hours_to_blocks(db);
+out:
+    if (rc != SQLITE_OK && msg && !*msg)
+        *msg = sqlite3_mprintf("converting readings to blocks: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    free(r);
+    free(buf);
+    return rc;
+}
 
 static void sql_reading_score(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -628,6 +758,7 @@ static int migrate(sqlite3 *db, const char *path, struct mtr_errbuf *eb)
                  (long long)v + 1, (long long)time(NULL), m->description);
         char *msg = NULL;
         if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK ||
+            (m->convert && m->convert(db, &msg) != SQLITE_OK) ||
             sqlite3_exec(db, ins, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
             int rc = mtr_err(eb, MTR_ESTORE, "%s: migration %lld (%s): %s", path, (long long)v + 1,
@@ -646,6 +777,7 @@ static void sq_close(struct mtr_store *base)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    mtr_rb_destroy(s->rb);
     sqlite3_close(s->db);
     free(s->keys.slots);
     free(s);
@@ -682,7 +814,7 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
     }
     if (sqlite3_exec(s->db,
                      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                     " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
+                     " PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY",
                      NULL, NULL, NULL) != SQLITE_OK) {
         rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
@@ -696,6 +828,17 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
     rc = migrate(s->db, path, eb);
     if (rc)
         goto fail;
+    /* after the migrations: the row view takes the name of the former readings table */
+    if (mtr_rb_register_sql(s->db) < 0) {
+        rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    const char *mb = getenv("METRIFY_SQLITE_CACHE_MB");
+    size_t cache_mb = mb && atoi(mb) > 0 ? (size_t)atoi(mb) : 96;
+    if (!(s->rb = mtr_rb_create(s->db, cache_mb << 20, &s->base.err))) {
+        rc = mtr_err(eb, MTR_ENOMEM, "out of memory opening %s", path);
+        goto fail;
+    }
     *out = &s->base;
     return 0;
 fail:
@@ -709,14 +852,18 @@ static int sq_begin(struct mtr_store *base)
 {
     struct sq_store *s = sq(base);
     sqlite3_stmt *st = stmt(s, S_BEGIN);
-    return st ? run(s, st, "begin") : MTR_ESTORE;
+    int rc = st ? run(s, st, "begin") : MTR_ESTORE;
+    if (!rc)
+        mtr_rb_begin(s->rb);
+    return rc;
 }
 
 static int sq_commit(struct mtr_store *base)
 {
     struct sq_store *s = sq(base);
     sqlite3_stmt *st = stmt(s, S_COMMIT);
-    return st ? run(s, st, "commit") : MTR_ESTORE;
+    int rc = mtr_rb_flush(s->rb);
+    return rc ? rc : st ? run(s, st, "commit") : MTR_ESTORE;
 }
 
 static int sq_rollback(struct mtr_store *base)
@@ -724,6 +871,7 @@ static int sq_rollback(struct mtr_store *base)
     struct sq_store *s = sq(base);
     /* meters created in the transaction are gone: their cached keys with them */
     key_cache_clear(&s->keys);
+    mtr_rb_discard(s->rb);
     sqlite3_stmt *st = stmt(s, S_ROLLBACK);
     return st ? run(s, st, "rollback") : MTR_ESTORE;
 }
@@ -1066,25 +1214,6 @@ static void bind_reading(sqlite3_stmt *st, const struct mtr_stored_reading *r)
     bind_time(st, 15, r->ingested_at);
 }
 
-static void col_reading(sqlite3_stmt *st, struct mtr_stored_reading *r)
-{
-    r->meter_key = sqlite3_column_int64(st, 0);
-    r->ts = sqlite3_column_int64(st, 1);
-    r->interval_s = sqlite3_column_int(st, 2);
-    r->raw_kwh = col_dbl(st, 3);
-    r->kwh = col_dbl(st, 4);
-    r->voltage_v = col_dbl(st, 5);
-    r->current_a = col_dbl(st, 6);
-    r->power_factor = col_dbl(st, 7);
-    r->frequency_hz = col_dbl(st, 8);
-    r->active_power_kw = col_dbl(st, 9);
-    r->reactive_power_kvar = col_dbl(st, 10);
-    r->quality_code = sqlite3_column_int(st, 11);
-    r->flags = (uint64_t)sqlite3_column_int64(st, 12);
-    r->score = col_dbl(st, 13);
-    r->ingested_at = sqlite3_column_int64(st, 14);
-}
-
 static int bad_key(struct sq_store *s, int64_t meter_key, int64_t ts)
 {
     return mtr_err(&s->base.err, MTR_EINVAL,
@@ -1100,22 +1229,7 @@ static int sq_reading_get(struct mtr_store *base, int64_t meter_key, int64_t ts,
     if (!reading_key_ok(meter_key, ts))
         return mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
                        (long long)meter_key, (long long)ts);
-    sqlite3_stmt *st = stmt(s, S_READ_GET);
-    if (!st)
-        return MTR_ESTORE;
-    sqlite3_bind_int64(st, 1, reading_rowid(meter_key, ts / 60));
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        col_reading(st, out);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
-                     (long long)meter_key, (long long)ts);
-    } else {
-        rc = fail(s, "reading_get");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return mtr_rb_get(s->rb, meter_key, ts, out);
 }
 
 static int sq_reading_put(struct mtr_store *base, const struct mtr_stored_reading *r)
@@ -1123,12 +1237,7 @@ static int sq_reading_put(struct mtr_store *base, const struct mtr_stored_readin
     struct sq_store *s = sq(base);
     if (!reading_key_ok(r->meter_key, r->ts))
         return bad_key(s, r->meter_key, r->ts);
-    sqlite3_stmt *st = stmt(s, S_READ_PUT);
-    if (!st)
-        return MTR_ESTORE;
-    bind_reading(st, r);
-    sqlite3_bind_int64(st, 16, reading_rowid(r->meter_key, r->ts / 60));
-    return run(s, st, "reading_put");
+    return mtr_rb_put(s->rb, r);
 }
 
 static int sq_reading_revise(struct mtr_store *base, const struct mtr_stored_reading *old,
@@ -1149,33 +1258,7 @@ static int sq_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t f
     struct sq_store *s = sq(base);
     if (meter_key <= 0 || meter_key >= ((int64_t)1 << 32) || to < from || to < 0)
         return 0; /* no reading can be in that range */
-    sqlite3_stmt *st = stmt(s, S_READ_FLAG);
-    if (!st)
-        return MTR_ESTORE;
-    int64_t last = to / 60 >= MINUTES_MAX ? MINUTES_MAX - 1 : to / 60; /* [from, to] inclusive */
-    sqlite3_bind_int64(st, 1, reading_rowid(meter_key, minute_ceil(from)));
-    sqlite3_bind_int64(st, 2, reading_rowid(meter_key, last));
-    sqlite3_bind_int64(st, 3, (int64_t)flags);
-    sqlite3_bind_int(st, 4, set_code);
-    sqlite3_bind_int64(st, 5, from);
-    sqlite3_bind_int64(st, 6, to);
-    return run(s, st, "readings_flag");
-}
-
-/* Binds ?1..?4 of a [from, to) range scan over one meter's rowid range. */
-static void bind_range(sqlite3_stmt *st, int64_t meter_key, int64_t from, int64_t to)
-{
-    sqlite3_bind_int64(st, 1, reading_rowid(meter_key, minute_ceil(from)));
-    sqlite3_bind_int64(st, 2, reading_rowid(meter_key, minute_ceil(to)));
-    sqlite3_bind_int64(st, 3, from);
-    sqlite3_bind_int64(st, 4, to);
-}
-
-static int reading_row(sqlite3_stmt *st, void *cb, void *ctx)
-{
-    struct mtr_stored_reading r;
-    col_reading(st, &r);
-    return ((int (*)(void *, const struct mtr_stored_reading *))cb)(ctx, &r);
+    return mtr_rb_flag(s->rb, meter_key, from, to, flags, set_code);
 }
 
 static int sq_readings_range(struct mtr_store *base, int64_t meter_key, int64_t from, int64_t to,
@@ -1184,33 +1267,18 @@ static int sq_readings_range(struct mtr_store *base, int64_t meter_key, int64_t 
     struct sq_store *s = sq(base);
     if (meter_key <= 0 || meter_key >= ((int64_t)1 << 32) || to <= from || to <= 0)
         return 0;
-    sqlite3_stmt *st = stmt(s, S_READ_RANGE);
-    if (!st)
-        return MTR_ESTORE;
-    bind_range(st, meter_key, from, to);
-    return iterate(s, st, "readings_range", reading_row, (void *)cb, ctx);
+    return mtr_rb_range(s->rb, meter_key, from, to, cb, ctx);
 }
 
 /* ======================= rollups ======================= */
 
-static int hour_merge(struct sq_store *s, const struct mtr_rollup_hour *h)
-{
-    sqlite3_stmt *st = stmt(s, S_HOUR_MERGE);
-    if (!st)
-        return MTR_ESTORE;
-    sqlite3_bind_int64(st, 1, h->meter_key);
-    sqlite3_bind_int64(st, 2, h->hour);
-    bind_sum(st, 3, h->kwh);
-    bind_dbl(st, 4, h->min_kwh);
-    bind_dbl(st, 5, h->max_kwh);
-    sqlite3_bind_int(st, 6, h->n);
-    sqlite3_bind_int(st, 7, h->n_estimated);
-    return run(s, st, "rollup_hour_merge");
-}
-
 static int sq_rollup_hour_merge(struct mtr_store *base, const struct mtr_rollup_hour *h)
 {
-    return hour_merge(sq(base), h);
+    struct sq_store *s = sq(base);
+    if (!reading_key_ok(h->meter_key, h->hour) || h->hour % 3600 != 0)
+        return mtr_err(&s->base.err, MTR_EINVAL, "rollup_hour_merge: bad meter %lld / hour %lld",
+                       (long long)h->meter_key, (long long)h->hour);
+    return mtr_rb_hour_merge(s->rb, h);
 }
 
 static int day_merge(struct sq_store *s, const struct mtr_rollup_day *d)
@@ -1259,8 +1327,9 @@ struct recompute {
     int any;
 };
 
-static int recompute_row(struct recompute *rc, const struct mtr_stored_reading *r)
+static int recompute_row(void *ctx, const struct mtr_stored_reading *r)
 {
+    struct recompute *rc = ctx;
     struct mtr_rollup_day *d = &rc->d;
     int64_t sec = r->ts - d->day;
     int hi = (int)(sec / 3600);
@@ -1323,31 +1392,8 @@ static int sq_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     /* a savepoint makes the rebuild atomic inside or outside a caller's transaction */
     if (sqlite3_exec(s->db, "SAVEPOINT recompute", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "rollup_recompute");
-    sqlite3_stmt *st = stmt(s, S_RECOMP_SCAN);
-    if (!st) {
-        rc = MTR_ESTORE;
-        goto out;
-    }
-    bind_range(st, meter_key, day, day + 86400);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mtr_stored_reading r;
-        col_reading(st, &r);
-        recompute_row(&acc, &r);
-    }
-    if (step != SQLITE_DONE)
-        rc = fail(s, "rollup_recompute");
-    sqlite3_reset(st);
-    if (rc)
-        goto out;
-    if (!(st = stmt(s, S_RECOMP_DEL_HOURS))) {
-        rc = MTR_ESTORE;
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, meter_key);
-    sqlite3_bind_int64(st, 2, day);
-    sqlite3_bind_int64(st, 3, day + 86400);
-    if ((rc = run(s, st, "rollup_recompute")))
+    sqlite3_stmt *st;
+    if ((rc = mtr_rb_range(s->rb, meter_key, day, day + 86400, recompute_row, &acc)))
         goto out;
     if (!(st = stmt(s, S_RECOMP_DEL_DAY))) {
         rc = MTR_ESTORE;
@@ -1357,12 +1403,12 @@ static int sq_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     sqlite3_bind_int64(st, 2, day);
     if ((rc = run(s, st, "rollup_recompute")))
         goto out;
-    if (!acc.any)
-        goto out;
+    uint32_t seen = 0;
     for (int i = 0; i < 24; i++)
-        if (acc.h_seen[i] && (rc = hour_merge(s, &acc.h[i])))
-            goto out;
-    rc = day_merge(s, &acc.d);
+        seen |= acc.h_seen[i] ? 1u << i : 0;
+    if (acc.any && (rc = day_merge(s, &acc.d)))
+        goto out;
+    rc = mtr_rb_hours_replace(s->rb, meter_key, day, acc.h, seen);
 out:
     if (rc) {
         sqlite3_exec(s->db, "ROLLBACK TO recompute", NULL, NULL, NULL);
@@ -1644,7 +1690,10 @@ static int sq_stats(struct mtr_store *base, struct mtr_store_stats *out)
     sqlite3_stmt *st = stmt(s, S_STATS);
     if (!st)
         return MTR_ESTORE;
-    int rc = sqlite3_step(st);
+    int rc = mtr_rb_flush(s->rb);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         int64_t *f[] = {&out->meters,    &out->operators,   &out->stations,    &out->readings,
                         &out->estimated, &out->revisions,   &out->grid_status, &out->weather,
@@ -1664,6 +1713,8 @@ static int sq_stats(struct mtr_store *base, struct mtr_store_stats *out)
 static int sq_vacuum(struct mtr_store *base)
 {
     struct sq_store *s = sq(base);
+    if (mtr_rb_flush(s->rb))
+        return MTR_ESTORE;
     if (sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
@@ -1675,20 +1726,16 @@ static int sq_vacuum(struct mtr_store *base)
 static int sq_retention(struct mtr_store *base, int64_t before, int64_t *deleted)
 {
     static const char *const del[] = {
-        "DELETE FROM readings WHERE ts < ?1",
-        "DELETE FROM reading_revisions WHERE ts < ?1",
-        "DELETE FROM grid_status WHERE ts < ?1",
-        "DELETE FROM weather_observations WHERE ts < ?1",
-        "DELETE FROM rollup_hourly WHERE hour < ?1",
-        "DELETE FROM rollup_daily WHERE day < ?1",
-        "DELETE FROM rollup_grid_daily WHERE day < ?1",
-        "DELETE FROM alerts WHERE end_ts < ?1",
+        "DELETE FROM reading_revisions WHERE ts < ?1",    "DELETE FROM grid_status WHERE ts < ?1",
+        "DELETE FROM weather_observations WHERE ts < ?1", "DELETE FROM rollup_daily WHERE day < ?1",
+        "DELETE FROM rollup_grid_daily WHERE day < ?1",   "DELETE FROM alerts WHERE end_ts < ?1",
     };
     struct sq_store *s = sq(base);
     int rc = 0;
     int64_t n = 0;
     if (sqlite3_exec(s->db, "SAVEPOINT retention", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "retention");
+    rc = mtr_rb_retention(s->rb, before, &n);
     for (size_t i = 0; i < sizeof del / sizeof del[0] && !rc; i++) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(s->db, del[i], -1, &st, NULL) != SQLITE_OK) {
@@ -1703,6 +1750,7 @@ static int sq_retention(struct mtr_store *base, int64_t before, int64_t *deleted
         sqlite3_finalize(st);
     }
     if (rc) {
+        mtr_rb_discard(s->rb);
         sqlite3_exec(s->db, "ROLLBACK TO retention", NULL, NULL, NULL);
         sqlite3_exec(s->db, "RELEASE retention", NULL, NULL, NULL);
         return rc;
@@ -1741,31 +1789,33 @@ static int sq_check(struct mtr_store *base, int (*cb)(void *ctx, const char *pro
         "PRAGMA integrity_check",
         "SELECT 'foreign key: ' || \"table\" || ' row ' || coalesce(rowid, '?') || ' -> ' ||"
         " parent FROM pragma_foreign_key_check",
-        "SELECT 'readings: ' || count(*) || ' rows whose id does not pack (meter_key, ts)'"
-        " FROM readings WHERE id != meter_key * 2147483648 + ts / 60 HAVING count(*) > 0",
-        "SELECT 'readings: ' || count(*) || ' rows with an unknown quality code'"
-        " FROM readings WHERE quality_code NOT IN (0, 7, 8, 9, 10) HAVING count(*) > 0",
-        "SELECT 'readings: ' || count(*) || ' rows of unregistered meters' FROM readings"
-        " WHERE meter_key NOT IN (SELECT meter_key FROM meters) HAVING count(*) > 0",
-        /* recount a sample of meter-days against the stored readings (rowid range per day) */
+        "SELECT 'reading_blocks: block ' || id || ' (meter ' || meter_key || ', day ' || day"
+        " || ') ' || coalesce(mtr_block_check(data, meter_key, day),"
+        "  'has an id that does not pack (meter_key, day)')"
+        " FROM reading_blocks WHERE id != meter_key * 2097152 + day / 86400"
+        " OR mtr_block_check(data, meter_key, day) IS NOT NULL",
+        "SELECT 'reading_blocks: ' || count(*) || ' blocks of unregistered meters'"
+        " FROM reading_blocks WHERE meter_key NOT IN (SELECT meter_key FROM meters)"
+        " HAVING count(*) > 0",
+        /* recount a sample of meter-days against their readings */
         "SELECT 'rollup_daily: meter ' || meter_key || ' day ' || day"
         " || ' counts valid/estimated/flagged ' || n_valid || '/' || n_estimated || '/'"
         " || n_flagged || ' but the readings have ' || v || '/' || e || '/' || f FROM ("
         " SELECT d.*,"
-        "  (SELECT count(*) FROM readings r WHERE r.id >= d.meter_key * 2147483648 + d.day / 60"
-        "   AND r.id < d.meter_key * 2147483648 + (d.day + 86400) / 60"
-        "   AND r.quality_code IN (0, 7)) AS v,"
-        "  (SELECT count(*) FROM readings r WHERE r.id >= d.meter_key * 2147483648 + d.day / 60"
-        "   AND r.id < d.meter_key * 2147483648 + (d.day + 86400) / 60"
-        "   AND r.quality_code IN (8, 9)) AS e,"
-        "  (SELECT count(*) FROM readings r WHERE r.id >= d.meter_key * 2147483648 + d.day / 60"
-        "   AND r.id < d.meter_key * 2147483648 + (d.day + 86400) / 60"
-        "   AND r.quality_code = 10) AS f"
+        "  (SELECT count(*) FROM readings r WHERE r.meter_key = d.meter_key AND r.ts >= d.day"
+        "   AND r.ts < d.day + 86400 AND r.quality_code IN (0, 7)) AS v,"
+        "  (SELECT count(*) FROM readings r WHERE r.meter_key = d.meter_key AND r.ts >= d.day"
+        "   AND r.ts < d.day + 86400 AND r.quality_code IN (8, 9)) AS e,"
+        "  (SELECT count(*) FROM readings r WHERE r.meter_key = d.meter_key AND r.ts >= d.day"
+        "   AND r.ts < d.day + 86400 AND r.quality_code = 10) AS f"
         " FROM (SELECT * FROM rollup_daily ORDER BY random() LIMIT 50) d)"
         " WHERE n_valid != v OR n_estimated != e OR n_flagged != f",
     };
     struct sq_store *s = sq(base);
     int problems = 0;
+    int frc = mtr_rb_flush(s->rb);
+    if (frc)
+        return frc;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         int rc = check_query(s, fixed[i], i == 0 ? "ok" : NULL, &problems, cb, ctx);
         if (rc)
@@ -1780,7 +1830,9 @@ static int sq_backup(struct mtr_store *base, const char *path)
 {
     struct sq_store *s = sq(base);
     sqlite3 *dst = NULL;
-    int rc = 0;
+    int rc = mtr_rb_flush(s->rb);
+    if (rc)
+        return rc;
     if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         rc = mtr_err(&s->base.err, MTR_EIO, "backup to %s: %s", path,
@@ -1906,30 +1958,51 @@ static int sq_weather_rows(struct mtr_store *base, const struct mtr_query *q,
     return iterate(s, st, "weather_rows", weather_row, (void *)cb, ctx);
 }
 
-static int hour_row(sqlite3_stmt *st, void *cb, void *ctx)
-{
-    struct mtr_hour_row r;
-    col_txt(st, 0, r.meter_id, sizeof r.meter_id);
-    r.h.meter_key = sqlite3_column_int64(st, 1);
-    r.h.hour = sqlite3_column_int64(st, 2);
-    r.h.kwh = sqlite3_column_double(st, 3);
-    r.h.min_kwh = col_dbl(st, 4);
-    r.h.max_kwh = col_dbl(st, 5);
-    r.h.n = sqlite3_column_int(st, 6);
-    r.h.n_estimated = sqlite3_column_int(st, 7);
-    return ((int (*)(void *, const struct mtr_hour_row *))cb)(ctx, &r);
-}
-
 static int sq_hour_rows(struct mtr_store *base, const struct mtr_query *q,
                         int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx)
 {
     struct sq_store *s = sq(base);
+    int rc = mtr_rb_flush(s->rb);
     sqlite3_stmt *st =
         stmt(s, q && q->entity_id && *q->entity_id ? S_HOUR_ROWS_METER : S_HOUR_ROWS_ALL);
+    if (rc)
+        return rc;
     if (!st)
         return MTR_ESTORE;
-    bind_query(st, q);
-    return iterate(s, st, "hour_rows", hour_row, (void *)cb, ctx);
+    bind_txt(st, 1, q ? q->entity_id : NULL);
+    bind_from_to(st, 2, q);
+    int64_t from = q && q->has_from ? q->from : INT64_MIN, to = q && q->has_to ? q->to : INT64_MAX;
+    int64_t skip = q && q->offset > 0 ? q->offset : 0, left = q && q->limit > 0 ? q->limit : -1;
+    int step = SQLITE_DONE;
+    while (!rc && left != 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct mtr_hour_row r;
+        struct mtr_rollup_hour h[24];
+        uint32_t present;
+        col_txt(st, 0, r.meter_id, sizeof r.meter_id);
+        if (mtr_rb_hours_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+                                sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), h,
+                                &present)) {
+            rc = mtr_err(&s->base.err, MTR_ESTORE, "hour_rows: corrupt hour block of meter %s",
+                         r.meter_id);
+            break;
+        }
+        for (int i = 0; i < 24 && !rc && left != 0; i++) {
+            if (!(present & (1u << i)) || h[i].hour < from || h[i].hour >= to)
+                continue;
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            r.h = h[i];
+            rc = cb(ctx, &r);
+            if (left > 0)
+                left--;
+        }
+    }
+    if (!rc && left != 0 && step != SQLITE_DONE)
+        rc = fail(s, "hour_rows");
+    sqlite3_reset(st);
+    return rc;
 }
 
 static int grid_day_row(sqlite3_stmt *st, void *cb, void *ctx)
