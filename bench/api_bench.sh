@@ -29,6 +29,15 @@ last=$(date -u -d "$start + 6 days" +%F)
 echo "== data: 200 meters x 7 days from $start (latest day $last)"
 $B -q simulate --meters 200 --days 7 --start "$start" --out "$T/r.csv"
 $B --db "$T/b.db" -q ingest readings "$T/r.csv"
+# the baseline's row table (see bench/fastapi_app.py), copied by metrify into the same file
+mkdir -p "$T/copy/models"
+printf 'name: copy\n' >"$T/copy/dbt_project.yml"
+printf 'version: 2\nsources:\n  - name: metrify\n    tables:\n      - name: readings\n' \
+  >"$T/copy/models/sources.yml"
+printf "{{ config(materialized='table') }}select * from {{ source('metrify', 'readings') }}\n" \
+  >"$T/copy/models/readings_rows.sql"
+$B -q --db "$T/b.db" transform run --project "$T/copy" >/dev/null
+sqlite3 "$T/b.db" "CREATE INDEX readings_rows_meter_ts ON readings_rows(meter_key, ts)"
 VIEWER=$($B --db "$T/b.db" -q apikey create --role viewer --name bench)
 OPERATOR=$($B --db "$T/b.db" -q apikey create --role operator --name bench)
 
