@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "adapters/io/decode.h"
+#include "api/batch.h"
 #include "api/handlers.h"
 #include "api/server.h"
 #include "app/ingest.h"
@@ -23,109 +24,6 @@
 #include "core/quality.h"
 
 #define MAX_REJECTIONS_LISTED 1000
-
-struct item {
-    struct mtr_record rec;
-    int err; /* index into errs, -1 when rec is good */
-};
-
-struct batch {
-    struct item *items;
-    size_t n, cap;
-    struct mtr_record_error *errs;
-    size_t nerr, cap_err;
-};
-
-static int batch_push(struct batch *b, const struct mtr_record *rec,
-                      const struct mtr_record_error *err)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        struct item *it = realloc(b->items, cap * sizeof *it);
-        if (!it)
-            return MTR_ENOMEM;
-        b->items = it;
-        b->cap = cap;
-    }
-    struct item *it = &b->items[b->n++];
-    it->err = -1;
-    if (err) {
-        if (b->nerr == b->cap_err) {
-            size_t cap = b->cap_err ? b->cap_err * 2 : 64;
-            struct mtr_record_error *e = realloc(b->errs, cap * sizeof *e);
-            if (!e)
-                return MTR_ENOMEM;
-            b->errs = e;
-            b->cap_err = cap;
-        }
-        b->errs[b->nerr] = *err;
-        it->err = (int)b->nerr++;
-        it->rec.kind = rec ? rec->kind : MTR_KIND_READING;
-    } else {
-        it->rec = *rec;
-    }
-    return 0;
-}
-
-static const char *id_field(enum mtr_kind kind)
-{
-    return kind == MTR_KIND_GRID      ? "operator_id"
-           : kind == MTR_KIND_WEATHER ? "station_id"
-                                      : "meter_id";
-}
-
-static char *record_id(struct mtr_record *rec)
-{
-    return rec->kind == MTR_KIND_GRID      ? rec->u.grid.operator_id
-           : rec->kind == MTR_KIND_WEATHER ? rec->u.weather.station_id
-                                           : rec->u.reading.meter_id;
-}
-
-static void set_line(struct mtr_record *rec, uint64_t line)
-{
-    if (rec->kind == MTR_KIND_GRID)
-        rec->u.grid.line = line;
-    else if (rec->kind == MTR_KIND_WEATHER)
-        rec->u.weather.line = line;
-    else
-        rec->u.reading.line = line;
-}
-
-/* Decodes one JSON value (element `line`, 1-based) into the batch. */
-static int decode_one(struct batch *b, json_t *v, enum mtr_kind kind, const struct mtr_format *fmt,
-                      const char *entity, uint64_t line)
-{
-    struct mtr_record rec;
-    struct mtr_record_error err;
-    memset(&err, 0, sizeof err);
-    memset(&rec, 0, sizeof rec);
-    rec.kind = kind;
-    err.line = line;
-    if (!json_is_object(v)) {
-        err.rule = MTR_R_PARSE_JSON;
-        snprintf(err.message, sizeof err.message, "element %llu is not a JSON object",
-                 (unsigned long long)line);
-        return batch_push(b, &rec, &err);
-    }
-    if (mtr_decode_json(v, kind, fmt, &rec, &err) < 0) {
-        char *raw = json_dumps(v, JSON_COMPACT);
-        if (raw) {
-            mtr_text_excerpt(err.raw, sizeof err.raw, raw, strlen(raw));
-            free(raw);
-        }
-        err.line = line;
-        return batch_push(b, &rec, &err);
-    }
-    if (entity && strcmp(record_id(&rec), entity) != 0) {
-        err.rule = MTR_R_VALUE;
-        snprintf(err.field, sizeof err.field, "%s", id_field(kind));
-        snprintf(err.message, sizeof err.message, "%s: '%.63s' differs from the path's '%.63s'",
-                 id_field(kind), record_id(&rec), entity);
-        return batch_push(b, &rec, &err);
-    }
-    set_line(&rec, line);
-    return batch_push(b, &rec, NULL);
-}
 
 struct reject_ctx {
     struct mtr_jw w;
@@ -149,7 +47,7 @@ static void on_reject(void *ctx, uint64_t line, enum mtr_rule_id rule, const cha
 int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity)
 {
     struct mtr_api_server *srv = r->srv;
-    struct batch b = {0};
+    struct mtr_api_batch b = {0};
     struct mtr_format fmt;
     json_t *doc = NULL;
     struct mtr_ingest *ing = NULL;
@@ -190,16 +88,11 @@ int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity
                 json_error_t je;
                 json_t *v = json_loadb(p, (size_t)(le - p), 0, &je);
                 if (!v) {
-                    struct mtr_record rec = {.kind = kind};
-                    struct mtr_record_error err;
-                    memset(&err, 0, sizeof err);
-                    err.line = line;
-                    err.rule = MTR_R_PARSE_JSON;
-                    snprintf(err.message, sizeof err.message, "not valid JSON: %s", je.text);
-                    mtr_text_excerpt(err.raw, sizeof err.raw, p, (size_t)(le - p));
-                    rc = batch_push(&b, &rec, &err);
+                    char msg[256];
+                    snprintf(msg, sizeof msg, "not valid JSON: %s", je.text);
+                    rc = mtr_api_batch_add_error(&b, kind, line, msg, p, (size_t)(le - p));
                 } else {
-                    rc = decode_one(&b, v, kind, &fmt, entity, line);
+                    rc = mtr_api_batch_add_json(&b, v, kind, &fmt, entity, line);
                     json_decref(v);
                 }
                 if (rc < 0)
@@ -207,7 +100,9 @@ int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity
             }
             p = le + 1;
         }
-    } else {
+    } else if ((rc = mtr_api_batch_fast(&b, r->body, r->body_len, kind, &fmt, entity)) < 0) {
+        goto oom;
+    } else if (rc == 0) {
         json_error_t je;
         doc = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &je);
         if (!doc) {
@@ -232,11 +127,11 @@ int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity
             json_t *v;
             json_array_foreach(arr, i, v)
             {
-                if ((rc = decode_one(&b, v, kind, &fmt, entity, (uint64_t)i + 1)) < 0)
+                if ((rc = mtr_api_batch_add_json(&b, v, kind, &fmt, entity, (uint64_t)i + 1)) < 0)
                     goto oom;
             }
         } else if (json_is_object(arr)) {
-            if ((rc = decode_one(&b, arr, kind, &fmt, entity, 1)) < 0)
+            if ((rc = mtr_api_batch_add_json(&b, arr, kind, &fmt, entity, 1)) < 0)
                 goto oom;
         } else {
             mtr_api_error(r, 422, "invalid_body", NULL,
@@ -266,7 +161,7 @@ int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity
     if ((rc = mtr_ingest_create(r->store, &io, &ing, &eb)) < 0)
         goto fail;
     for (size_t i = 0; i < b.n; i++) {
-        struct item *it = &b.items[i];
+        struct mtr_api_item *it = &b.items[i];
         rc = it->err >= 0 ? mtr_ingest_reject(ing, it->rec.kind, source, &b.errs[it->err])
                           : mtr_ingest_record(ing, &it->rec, source);
         if (rc < 0)
@@ -310,8 +205,7 @@ out:
     if (locked)
         pthread_mutex_unlock(&srv->write_mu);
     json_decref(doc);
-    free(b.items);
-    free(b.errs);
+    mtr_api_batch_free(&b);
     mtr_jw_free(&rj.w);
     return 0;
 }

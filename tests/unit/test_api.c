@@ -9,7 +9,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "adapters/io/format.h"
 #include "api/auth.h"
+#include "api/batch.h"
 #include "api/route.h"
 #include "base/jsonw.h"
 #include "t.h"
@@ -226,6 +228,115 @@ static void test_ratelimit(void)
     mtr_ratelimit_destroy(&rl);
 }
 
+/* The jansson path for the same body: element by element through mtr_decode_json. */
+static void slow_path(struct mtr_api_batch *b, const char *body, enum mtr_kind kind,
+                      const struct mtr_format *fmt, const char *entity)
+{
+    json_t *doc = json_loads(body, JSON_DECODE_ANY, NULL); /* NULL: jansson refuses the body */
+    size_t i;
+    json_t *v;
+    json_array_foreach(doc, i, v) mtr_api_batch_add_json(b, v, kind, fmt, entity, i + 1);
+    json_decref(doc);
+}
+
+static int same_dbl(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* Both paths give the same records and the same errors, in order. */
+static void check_same(const char *body, const char *entity, int expect_fast)
+{
+    struct mtr_api_batch fast = {0}, slow = {0};
+    struct mtr_format fmt;
+    mtr_format_init(&fmt);
+    if (entity)
+        snprintf(fmt.meter_id, sizeof fmt.meter_id, "%s", entity);
+    int rc = mtr_api_batch_fast(&fast, body, strlen(body), MTR_KIND_READING, &fmt, entity);
+    T_EQ_INT(rc, expect_fast ? 1 : 0);
+    slow_path(&slow, body, MTR_KIND_READING, &fmt, entity);
+    if (rc == 1) {
+        T_CHECK(fast.fast > 0);
+        T_EQ_INT(fast.n, slow.n);
+        for (size_t i = 0; i < fast.n && i < slow.n; i++) {
+            const struct mtr_api_item *a = &fast.items[i], *b = &slow.items[i];
+            T_EQ_INT(a->err >= 0, b->err >= 0);
+            if (a->err >= 0 && b->err >= 0) {
+                const struct mtr_record_error *x = &fast.errs[a->err], *y = &slow.errs[b->err];
+                T_EQ_INT(x->rule, y->rule);
+                T_EQ_INT(x->line, y->line);
+                T_EQ_STR(x->field, y->field);
+                T_EQ_STR(x->message, y->message);
+            } else if (a->err < 0 && b->err < 0) {
+                const struct mtr_reading *x = &a->rec.u.reading, *y = &b->rec.u.reading;
+                T_EQ_STR(x->meter_id, y->meter_id);
+                T_EQ_INT(x->ts, y->ts);
+                T_EQ_INT(x->interval_s, y->interval_s);
+                T_EQ_INT(x->line, y->line);
+                T_CHECK(same_dbl(x->kwh, y->kwh) && same_dbl(x->voltage_v, y->voltage_v) &&
+                        same_dbl(x->current_a, y->current_a) &&
+                        same_dbl(x->power_factor, y->power_factor) &&
+                        same_dbl(x->frequency_hz, y->frequency_hz));
+            }
+        }
+    } else {
+        T_EQ_INT(fast.n, 0);
+    }
+    mtr_api_batch_free(&fast);
+    mtr_api_batch_free(&slow);
+}
+
+static void test_batch_fast_path(void)
+{
+    /* the common body: every object taken by the fast path */
+    check_same(
+        "[{\"meter_id\":\"M1\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"consumption_kwh\":0.5,"
+        "\"voltage_v\":230.1},\n {\"meter_id\":\"M1\",\"timestamp\":\"2024-01-01T00:15:00Z\","
+        "\"consumption_kwh\":1e-3,\"voltage_v\":-0}]",
+        NULL, 1);
+    /* objects the fast path must hand over, each with its exact jansson-path result */
+    check_same(
+        "[{\"ts\":\"2024-01-01T00:00:00Z\",\"kwh\":0.5,\"pf\":0.9,\"interval_s\":900},"
+        "{\"ts\":\"2024-01-01T00:15:00Z\",\"kwh\":\"12.5\",\"pf\":0.9,\"interval_s\":900},"
+        "{\"ts\":\"2024-01-01T00:30:00Z\",\"kwh\":0.5,\"pf\":null,\"interval_s\":900},"
+        "{\"ts\":\"2024-01-01T00:45:00Z\",\"kwh\":0.5},"
+        "{\"ts\":\"yesterday\",\"kwh\":0.5,\"pf\":0.9,\"interval_s\":900},"
+        "{\"ts\":\"2024-01-01T01:00:00Z\",\"kwh\":0.5,\"pf\":0.9,\"interval_s\":901.5},"
+        "{\"ts\":\"2024-01-01T01:15:00Z\",\"kwh\":0.5,\"pf\":0.9,\"interval_s\":900,\"x\":1},"
+        "{\"meter_id\":\"OTHER\",\"ts\":\"2024-01-01T01:30:00Z\",\"kwh\":1},"
+        "{\"meter_id\":7,\"ts\":\"2024-01-01T01:30:00Z\",\"kwh\":1},"
+        "{\"ts\":\"2024-01-01T01:45:00Z\",\"kwh\":true,\"pf\":0.9,\"interval_s\":900},"
+        "{\"ts\":\" 2024-01-01T02:00:00Z \",\"kwh\":2.5E+2,\"pf\":0.9,\"interval_s\":900},"
+        "{\"ts\":\"2024-01-01T02:15:00Z\",\"kwh\":0.1,\"pf\":0.9,\"interval_s\":900}]",
+        "M9", 1);
+    /* bodies it leaves to the jansson path entirely */
+    check_same("[{\"meter_id\":\"M\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"kwh\":1,"
+               "\"interval_minutes\":15,\"interval_s\":60}]",
+               NULL, 0);
+    check_same(
+        "[{\"payload\":{\"meter_id\":\"M\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"kwh\":1}}]",
+        NULL, 0);
+    check_same("[{\"meter_id\":\"M\",\"meter_id\":\"N\",\"timestamp\":\"2024-01-01T00:00:00Z\","
+               "\"kwh\":1}]",
+               NULL, 0);
+    check_same("[{\"meter_id\":\"M\\u0041\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"kwh\":1}]",
+               NULL, 0);
+    check_same("[{\"meter_id\":\"M\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"kwh\":"
+               "123456789012345678901}]",
+               NULL, 0);
+    check_same("[{\"kwh\":1}]", NULL, 0); /* no timestamp: the header does not bind */
+    check_same("[{\"meter_id\":\"M\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"kwh\":1,\"x\":[1]}]",
+               NULL, 0); /* not flat */
+    check_same("[{\"meter_id\":\"M\",\"timestamp\":\"2024-01-01T00:00:00Z\",\"kwh\":1}, 5]", NULL,
+               0); /* not an object */
+    check_same("[]", NULL, 0);
+    struct mtr_api_batch b = {0};
+    T_EQ_INT(mtr_api_batch_fast(&b, "{\"readings\":[]}", 15, MTR_KIND_READING, NULL, NULL), 0);
+    T_EQ_INT(mtr_api_batch_fast(&b, "[{\"a\":1},", 9, MTR_KIND_READING, NULL, NULL), 0);
+    T_EQ_INT(b.n, 0);
+    mtr_api_batch_free(&b);
+}
+
 int main(void)
 {
     T_RUN(test_router);
@@ -235,5 +346,6 @@ int main(void)
     T_RUN(test_keys);
     T_RUN(test_jwt);
     T_RUN(test_ratelimit);
+    T_RUN(test_batch_fast_path);
     return T_END();
 }
