@@ -18,8 +18,9 @@ struct mtr_api_config {
     int threads;             /* worker threads of the pool; 0 = 4 */
     int64_t max_body;        /* request body limit in bytes; 0 = 16 MiB */
     double rate_limit;       /* requests per second per key; 0 = unlimited */
+    double rate_burst;       /* requests a key may burst; 0 = rate_limit */
     int timeout_s;           /* idle connection timeout; 0 = 30 */
-    const char *cors_origin; /* Access-Control-Allow-Origin value, NULL = no CORS headers */
+    const char *cors_origin; /* allowed origins, comma separated, "*" = any; NULL = no CORS */
     int public_health;       /* /health, /ready and /metrics need no key */
     const char *jwt_secret;  /* HS256 secret for JWT bearer tokens, NULL = JWT off */
     const char *access_log;  /* file path, "-" = stdout, NULL = none */

@@ -346,6 +346,31 @@ static int id_ok(const char *s)
     return n > 0 && n <= 64;
 }
 
+/* The Access-Control-Allow-Origin value for this request: "*" when any origin is allowed, the
+ * request's Origin when it is in the list, NULL otherwise (then no CORS headers). */
+static const char *cors_allowed(struct mtr_api_server *srv, struct MHD_Connection *c)
+{
+    const char *list = srv->cfg.cors_origin;
+    if (!list || !*list)
+        return NULL;
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    size_t ol = origin ? strlen(origin) : 0;
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        size_t n = (size_t)(e - p);
+        if (n == 1 && *p == '*')
+            return "*";
+        if (origin && n == ol && strncasecmp(p, origin, n) == 0)
+            return origin;
+        p = e;
+    }
+    return NULL;
+}
+
 static enum MHD_Result respond(struct mtr_api_server *srv, struct MHD_Connection *c, struct creq *q)
 {
     struct mtr_api_req *r = &q->r;
@@ -376,9 +401,16 @@ static enum MHD_Result respond(struct mtr_api_server *srv, struct MHD_Connection
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 r->resp_type ? r->resp_type : "application/json");
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
-    if (srv->cfg.cors_origin) {
-        MHD_add_response_header(resp, "Access-Control-Allow-Origin", srv->cfg.cors_origin);
+    const char *origin = cors_allowed(srv, c);
+    if (origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
         MHD_add_response_header(resp, "Vary", "Origin");
+        if (r->status == 204 && strcmp(r->method, "OPTIONS") == 0) { /* pre-flight */
+            MHD_add_response_header(resp, "Access-Control-Allow-Methods", r->allow);
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                    "Authorization, X-API-Key, Content-Type, X-Request-ID");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+        }
         MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-ID, Retry-After");
     }
     if (r->retry_after > 0) {
@@ -684,7 +716,8 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
     if ((rc = mtr_store_open(cfg->db, &s, eb)) < 0)
         goto out;
     s->ops->close(s);
-    mtr_ratelimit_init(&srv->rl, cfg->rate_limit, cfg->rate_limit);
+    mtr_ratelimit_init(&srv->rl, cfg->rate_limit,
+                       cfg->rate_burst > 0 ? cfg->rate_burst : cfg->rate_limit);
     pthread_mutex_init(&srv->write_mu, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
     pthread_key_create(&srv->store_key, close_thread_store);

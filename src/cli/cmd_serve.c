@@ -1,6 +1,7 @@
 /*
  * cmd_serve.c - `metrify serve`: runs the REST API (src/api) on the store, until SIGTERM/SIGINT.
- * Every option also has a METRIFY_* environment variable; the command line wins.
+ * Defaults come from the configuration's api section (docs/configuration.md: file, then
+ * METRIFY_API_* environment overrides); the command line wins.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,35 +9,36 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app/config.h"
 #include "cli/cli.h"
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: metrify serve [--listen HOST:PORT] [--threads N] [--max-body SIZE]\n"
-        "                     [--rate-limit N/s] [--cors ORIGIN] [--public-health]\n"
-        "                     [--jwt-secret-env VAR] [--access-log FILE|-] [--timeout SECS]\n"
-        "                     [--strict-meters]\n\n"
-        "Serves the REST API (docs/api.md; /docs and /openapi.json on the server) until\n"
-        "SIGTERM or SIGINT, then finishes in-flight requests and exits 0.\n\n"
-        "  --listen HOST:PORT    IPv4 address and port (default 127.0.0.1:8080; port 0 = any\n"
-        "                        free port; the bound one is printed on stderr)\n"
-        "  --threads N           worker threads (default 4)             METRIFY_THREADS\n"
-        "  --max-body SIZE       request body limit, e.g. 16m, 512k (default 16m)\n"
-        "                                                               METRIFY_MAX_BODY\n"
-        "  --rate-limit N/s      requests per second per API key (default unlimited)\n"
-        "                                                               METRIFY_RATE_LIMIT\n"
-        "  --cors ORIGIN         send CORS headers for ORIGIN (or *)    METRIFY_CORS\n"
-        "  --public-health       /health, /ready and /metrics need no key\n"
-        "                                                               METRIFY_PUBLIC_HEALTH=1\n"
-        "  --jwt-secret-env VAR  accept HS256 JWTs signed with the secret in $VAR (claims:\n"
-        "                        role, exp, optional sub/nbf)           METRIFY_JWT_SECRET_ENV\n"
-        "  --access-log FILE|-   one JSON line per request (default -: stdout)\n"
-        "                                                               METRIFY_ACCESS_LOG\n"
-        "  --timeout SECS        idle connection timeout (default 30)   METRIFY_TIMEOUT\n"
-        "  --strict-meters       quarantine readings of unregistered meters\n"
-        "METRIFY_LISTEN sets --listen. Keys: metrify apikey create --role viewer|operator|admin\n");
+    fputs("usage: metrify serve [--listen HOST:PORT] [--threads N] [--max-body SIZE]\n"
+          "                     [--rate-limit N/s [--rate-burst N]] [--cors ORIGINS]\n"
+          "                     [--public-health | --no-public-health] [--jwt-secret-env VAR]\n"
+          "                     [--access-log FILE|-|none] [--timeout SECS] [--strict-meters]\n\n"
+          "Serves the REST API (docs/api.md; /docs and /openapi.json on the server) until\n"
+          "SIGTERM or SIGINT, then finishes in-flight requests and exits 0. Defaults come from\n"
+          "the configuration (api.* keys, METRIFY_API_* variables; docs/configuration.md).\n\n"
+          "  --listen HOST:PORT    IPv4 address and port (api.listen, 127.0.0.1:8080); port 0 =\n"
+          "                        any free port; the bound one is printed on stderr\n"
+          "  --threads N           worker threads (api.threads, 4)\n"
+          "  --max-body SIZE       request body limit, e.g. 16m, 512k (api.max_body, 16m)\n"
+          "  --rate-limit N/s      requests per second per API key (api.rate_limit, off)\n"
+          "  --rate-burst N        requests a key may burst (api.rate_burst; with --rate-limit\n"
+          "                        and without this option: as many as the rate)\n"
+          "  --cors ORIGINS        allowed origins, comma separated, * = any (api.cors, off)\n"
+          "  --public-health       /health, /ready and /metrics need no key (api.public_health)\n"
+          "  --no-public-health    they need a viewer key\n"
+          "  --jwt-secret-env VAR  accept HS256 JWTs signed with the secret in $VAR (default:\n"
+          "                        $METRIFY_API_JWT_SECRET when set); claims role, exp, sub, nbf\n"
+          "  --access-log FILE|-|none  one JSON line per request (METRIFY_API_ACCESS_LOG;\n"
+          "                        default -: stdout)\n"
+          "  --timeout SECS        idle connection timeout (METRIFY_API_TIMEOUT, 30)\n"
+          "  --strict-meters       quarantine readings of unregistered meters\n"
+          "Keys: metrify apikey create --role viewer|operator|admin\n",
+          f);
 }
 
 static int parse_size(const char *s, int64_t *out)
@@ -84,8 +86,10 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
                                          {"threads", required_argument, 0, 't'},
                                          {"max-body", required_argument, 0, 'b'},
                                          {"rate-limit", required_argument, 0, 'r'},
+                                         {"rate-burst", required_argument, 0, 'B'},
                                          {"cors", required_argument, 0, 'c'},
                                          {"public-health", no_argument, 0, 'p'},
+                                         {"no-public-health", no_argument, 0, 'P'},
                                          {"jwt-secret-env", required_argument, 0, 'j'},
                                          {"access-log", required_argument, 0, 'a'},
                                          {"timeout", required_argument, 0, 'T'},
@@ -94,15 +98,23 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
                                          {0, 0, 0, 0}};
     struct mtr_api_config c;
     char host[64];
-    const char *listen = env("METRIFY_LISTEN"), *threads = env("METRIFY_THREADS"),
-               *max_body = env("METRIFY_MAX_BODY"), *rate = env("METRIFY_RATE_LIMIT"),
-               *jwt_env = env("METRIFY_JWT_SECRET_ENV"), *timeout = env("METRIFY_TIMEOUT");
+    const char *listen = NULL, *threads = NULL, *max_body = NULL, *rate = NULL, *burst = NULL,
+               *jwt_env = NULL, *timeout = env("METRIFY_API_TIMEOUT");
     mtr_api_config_default(&c);
     c.db = cli->db;
     c.announce = stderr;
-    c.cors_origin = env("METRIFY_CORS");
-    c.access_log = env("METRIFY_ACCESS_LOG") ? env("METRIFY_ACCESS_LOG") : "-";
-    c.public_health = env("METRIFY_PUBLIC_HEALTH") && strcmp(env("METRIFY_PUBLIC_HEALTH"), "0");
+    c.access_log = env("METRIFY_API_ACCESS_LOG") ? env("METRIFY_API_ACCESS_LOG") : "-";
+    if (cli->config) { /* the configuration's api section: file, then METRIFY_API_* */
+        const struct mtr_config *cf = cli->config;
+        listen = cf->api.listen[0] ? cf->api.listen : NULL;
+        c.threads = (int)cf->api.threads;
+        c.max_body = cf->api.max_body;
+        c.rate_limit = cf->api.rate_limit;
+        c.rate_burst = (double)cf->api.rate_burst;
+        c.cors_origin = cf->api.cors[0] ? cf->api.cors : NULL;
+        c.public_health = cf->api.public_health;
+        c.jwt_secret = cf->secrets.jwt_secret[0] ? cf->secrets.jwt_secret : NULL;
+    }
     int ch;
     optind = 1;
     opterr = 0;
@@ -120,11 +132,17 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
         case 'r':
             rate = optarg;
             break;
+        case 'B':
+            burst = optarg;
+            break;
         case 'c':
             c.cors_origin = optarg;
             break;
         case 'p':
             c.public_health = 1;
+            break;
+        case 'P':
+            c.public_health = 0;
             break;
         case 'j':
             jwt_env = optarg;
@@ -170,6 +188,11 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
             mtr_cli_error("serve: --rate-limit must be N/s (N > 0), got '%s'", rate);
             return MTR_EXIT_USAGE;
         }
+        c.rate_burst = 0; /* a rate from the command line: a burst of the same size */
+    }
+    if (burst && ((c.rate_burst = atof(burst)) < 1)) {
+        mtr_cli_error("serve: --rate-burst must be a number of requests >= 1, got '%s'", burst);
+        return MTR_EXIT_USAGE;
     }
     if (timeout && ((c.timeout_s = atoi(timeout)) < 1)) {
         mtr_cli_error("serve: --timeout must be a positive number of seconds, got '%s'", timeout);

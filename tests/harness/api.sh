@@ -6,6 +6,8 @@
 #   jf EXPR                                     python expression over the last JSON body `d`
 SPID=""
 DB="$T/api.db"
+# the configuration's default is a public /health; these tests start from keys everywhere
+export METRIFY_API_PUBLIC_HEALTH=false
 api_stop() {
   if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then
     kill -TERM "$SPID" 2>/dev/null || true

@@ -76,4 +76,11 @@ api_start --public-health
 matrix 1 || fail "auth matrix with --public-health"
 expect 200 GET /metrics ""
 expect 401 GET /api/v1/smart-meters ""
+api_stop
+# the configuration decides when no flag does: api.public_health via METRIFY_API_PUBLIC_HEALTH
+METRIFY_API_PUBLIC_HEALTH=true api_start
+expect 200 GET /health ""
+api_stop
+METRIFY_API_PUBLIC_HEALTH=true api_start --no-public-health
+expect 401 GET /health ""
 echo "api auth: ok"

@@ -230,13 +230,18 @@ grep -qi '^allow: GET, POST' "$T/hdr" || fail "405 without Allow: $(cat "$T/hdr"
 expect 200 GET /api/v1/smart-meters/ "$VIEWER" # trailing slash
 
 # ---- request ids, CORS, access log, metrics ----
-curl -s -D "$T/hdr" -o /dev/null -H "X-Request-ID: trace-42" -H "X-API-Key: $VIEWER" "$BASE/ready"
+curl -s -D "$T/hdr" -o /dev/null -H "X-Request-ID: trace-42" -H "X-API-Key: $VIEWER" \
+  -H "Origin: https://ui.example" "$BASE/ready"
 grep -qi '^x-request-id: trace-42' "$T/hdr" || fail "request id not echoed"
 grep -qi '^access-control-allow-origin: https://ui.example' "$T/hdr" || fail "CORS header"
+curl -s -D "$T/hdr" -o /dev/null -H "X-API-Key: $VIEWER" -H "Origin: https://evil.example" "$BASE/ready"
+grep -qi '^access-control-allow-origin' "$T/hdr" && fail "CORS header for an origin not allowed"
 curl -s -D "$T/hdr" -o /dev/null -H "X-API-Key: $VIEWER" -H "X-Request-ID: bad id with spaces" "$BASE/ready"
 grep -qi '^x-request-id: [0-9a-f]*-[0-9a-f]*' "$T/hdr" || fail "request id not generated"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: https://ui.example" "$BASE/api/v1/smart-meters")
+code=$(curl -s -D "$T/hdr" -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: https://ui.example" \
+  -H "Access-Control-Request-Method: POST" "$BASE/api/v1/smart-meters")
 [ "$code" = 204 ] || fail "CORS preflight: $code"
+grep -qi '^access-control-allow-methods: GET, POST' "$T/hdr" || fail "preflight methods: $(cat "$T/hdr")"
 expect 200 GET /metrics "$VIEWER"
 grep -q 'metrify_http_requests_total{route="/api/v1/smart-meters",method="POST",status="201"} 3' "$T/out" || fail "request counter: $(grep smart-meters\" "$T/out" | head)"
 grep -q 'metrify_http_request_duration_seconds_bucket{route="/health",method="GET",status="200",le="+Inf"}' "$T/out" || fail "histogram"
