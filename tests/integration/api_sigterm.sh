@@ -41,15 +41,18 @@ acc=$(python3 -c "import json; print(json.load(open('$T/big.out'))['accepted'])"
 # counted after (2), through a fresh server: the readings live in blocks only metrify reads
 
 # (2) back-to-back batches while the server stops
+start2=$(( ($(date -u +%s) / 86400 - 60) * 86400 ))
 api_start
-python3 - "$BASE" "$OPERATOR" "$start" "$T/acked" <<'PY' &
+python3 - "$BASE" "$OPERATOR" "$start2" "$T/acked" <<'PY' &
 import http.client, json, sys, datetime, time, urllib.parse
 base, key, start, acked = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 u = urllib.parse.urlparse(base)
 with open(acked, "w") as out:
     for b in range(100000):
-        rows = [{"meter_id": "SEQ-%d" % (b % 5), "consumption_kwh": 0.3,
-                 "timestamp": datetime.datetime.fromtimestamp(start + 900 * (b // 5 * 100 + i), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        # 200 meters from 60 days back, each batch the next 100 intervals of one: 11,000 batches
+        # fit before now
+        rows = [{"meter_id": "SEQ-%d" % (b % 200), "consumption_kwh": 0.3,
+                 "timestamp": datetime.datetime.fromtimestamp(start + 900 * (b // 200 * 100 + i), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
                 for i in range(100)]
         try:
             c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
@@ -57,10 +60,10 @@ with open(acked, "w") as out:
             r = c.getresponse(); body = r.read(); c.close()
         except OSError:
             break  # the server has stopped listening
-        if r.status == 200:
-            d = json.loads(body)
-            assert d["accepted"] == 100, d
-            print(b, file=out, flush=True)
+        assert r.status == 200, (r.status, body[:300])  # every batch is good data
+        d = json.loads(body)
+        assert d["accepted"] == 100, d
+        print(b, file=out, flush=True)
 PY
 ppid=$!
 sleep 3
@@ -73,9 +76,9 @@ wait "$ppid" || fail "the posting client failed"
 nb=$(wc -l <"$T/acked")
 [ "$nb" -ge 3 ] || fail "only $nb batches acknowledged before the stop"
 api_start
-python3 - "$BASE" "$VIEWER" "$T/acked" "$start" <<'PY' || fail "acknowledged readings are missing from the store"
+python3 - "$BASE" "$VIEWER" "$T/acked" "$start" "$start2" <<'PY' || fail "acknowledged readings are missing from the store"
 import json, sys, urllib.request, datetime
-base, key, acked, start = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+base, key, acked, start, start2 = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 def measured(meter, lo, hi):
     url = f"{base}/api/v1/smart-meters/{meter}/readings?from={iso(lo)}&to={iso(hi)}"
@@ -85,8 +88,8 @@ big = sum(measured("BIG-%d" % m, start, start + 900 * 960) for m in range(50))
 assert big == 48000, ("in-flight batch", big)
 for line in open(acked):
     b = int(line)
-    lo = start + 900 * (b // 5 * 100)
-    n = measured("SEQ-%d" % (b % 5), lo, lo + 900 * 100)
+    lo = start2 + 900 * (b // 200 * 100)
+    n = measured("SEQ-%d" % (b % 200), lo, lo + 900 * 100)
     assert n == 100, (b, n)
 PY
 api_stop
