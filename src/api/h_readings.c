@@ -227,6 +227,16 @@ struct raw_out {
     int64_t n, limit;
 };
 
+/* An optional measurement: left out when it was not delivered, rather than sent as null. */
+#define OPT_NUM(w, name, v)                                                                        \
+    do {                                                                                           \
+        if (!isnan(v)) {                                                                           \
+            MTR_JW_KEY(w, name);                                                                   \
+            mtr_jw_num(w, v);                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* The hot loop of GET readings: literal keys (one copy each), no allocation. */
 static int on_raw(void *ctx, const struct mtr_stored_reading *rd)
 {
     struct raw_out *o = ctx;
@@ -235,28 +245,28 @@ static int on_raw(void *ctx, const struct mtr_stored_reading *rd)
         return 1;
     o->n++;
     mtr_jw_obj(w);
-    mtr_jw_ktime(w, "timestamp", rd->ts);
-    mtr_jw_kint(w, "interval_s", rd->interval_s);
-    mtr_jw_knum(w, "kwh", rd->kwh);
-    mtr_jw_knum(w, "raw_kwh", rd->raw_kwh);
-    mtr_jw_kint(w, "quality_code", rd->quality_code);
-    mtr_jw_kstr(w, "quality", mtr_quality_code_name(rd->quality_code));
-    mtr_jw_knum(w, "score", rd->score);
-    /* measurements that were not delivered are left out rather than sent as null */
-    if (!isnan(rd->voltage_v))
-        mtr_jw_knum(w, "voltage_v", rd->voltage_v);
-    if (!isnan(rd->current_a))
-        mtr_jw_knum(w, "current_a", rd->current_a);
-    if (!isnan(rd->power_factor))
-        mtr_jw_knum(w, "power_factor", rd->power_factor);
-    if (!isnan(rd->frequency_hz))
-        mtr_jw_knum(w, "frequency_hz", rd->frequency_hz);
-    if (!isnan(rd->active_power_kw))
-        mtr_jw_knum(w, "active_power_kw", rd->active_power_kw);
-    if (!isnan(rd->reactive_power_kvar))
-        mtr_jw_knum(w, "reactive_power_kvar", rd->reactive_power_kvar);
+    MTR_JW_KEY(w, "timestamp");
+    mtr_jw_time(w, rd->ts);
+    MTR_JW_KEY(w, "interval_s");
+    mtr_jw_int(w, rd->interval_s);
+    MTR_JW_KEY(w, "kwh");
+    mtr_jw_num(w, rd->kwh);
+    MTR_JW_KEY(w, "raw_kwh");
+    mtr_jw_num(w, rd->raw_kwh);
+    MTR_JW_KEY(w, "quality_code");
+    mtr_jw_int(w, rd->quality_code);
+    MTR_JW_KEY(w, "quality");
+    mtr_jw_str(w, mtr_quality_code_name(rd->quality_code));
+    MTR_JW_KEY(w, "score");
+    mtr_jw_num(w, rd->score);
+    OPT_NUM(w, "voltage_v", rd->voltage_v);
+    OPT_NUM(w, "current_a", rd->current_a);
+    OPT_NUM(w, "power_factor", rd->power_factor);
+    OPT_NUM(w, "frequency_hz", rd->frequency_hz);
+    OPT_NUM(w, "active_power_kw", rd->active_power_kw);
+    OPT_NUM(w, "reactive_power_kvar", rd->reactive_power_kvar);
     if (rd->flags) {
-        mtr_jw_key(w, "flags");
+        MTR_JW_KEY(w, "flags");
         mtr_jw_arr(w);
         for (int i = 0; i < MTR_RULE_COUNT; i++)
             if (rd->flags & mtr_rule_bit(i))

@@ -72,9 +72,11 @@ static int reserve(struct mtr_jw *w, size_t n)
     return 0;
 }
 
-static void put(struct mtr_jw *w, const char *s, size_t n)
+static inline void put(struct mtr_jw *w, const char *s, size_t n)
 {
-    if (reserve(w, n) < 0)
+    if (w->len + n + 1 > w->cap && reserve(w, n) < 0)
+        return;
+    if (w->failed)
         return;
     memcpy(w->buf + w->len, s, n);
     w->len += n;
@@ -210,6 +212,13 @@ void mtr_jw_key(struct mtr_jw *w, const char *k)
     w->after_key = 1;
 }
 
+void mtr_jw_key_lit(struct mtr_jw *w, const char *quoted, size_t n)
+{
+    sep(w);
+    put(w, quoted, n);
+    w->after_key = 1;
+}
+
 void mtr_jw_strn(struct mtr_jw *w, const char *s, size_t n)
 {
     sep(w);
@@ -225,20 +234,33 @@ void mtr_jw_str(struct mtr_jw *w, const char *s)
     mtr_jw_strn(w, s, strlen(s));
 }
 
+static const char digits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static size_t fmt_int(char *p, int64_t v)
 {
     char tmp[24];
-    size_t n = 0, len = 0;
+    size_t n = sizeof tmp, len = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) { /* two digits per division */
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        tmp[--n] = digits2[d + 1];
+        tmp[--n] = digits2[d];
+    }
+    if (u >= 10) {
+        unsigned d = (unsigned)u * 2;
+        tmp[--n] = digits2[d + 1];
+        tmp[--n] = digits2[d];
+    } else {
+        tmp[--n] = (char)('0' + u);
+    }
     if (v < 0)
         p[len++] = '-';
-    while (n)
-        p[len++] = tmp[--n];
-    return len;
+    memcpy(p + len, tmp + n, sizeof tmp - n);
+    return len + sizeof tmp - n;
 }
 
 void mtr_jw_int(struct mtr_jw *w, int64_t v)
@@ -259,7 +281,8 @@ void mtr_jw_num(struct mtr_jw *w, double v)
     sep(w);
     /* fast path: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
     if (fabs(v) < 1e12) {
-        int64_t m = llround(v * 1e6);
+        double sc = v * 1e6;
+        int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
         if ((double)m / 1e6 == v) {
             uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
             n = 0;
@@ -270,10 +293,14 @@ void mtr_jw_num(struct mtr_jw *w, double v)
             if (frac) {
                 char d[6];
                 int nd = 6;
-                for (int i = 5; i >= 0; i--) {
-                    d[i] = (char)('0' + frac % 10);
-                    frac /= 10;
-                }
+                unsigned a = (unsigned)(frac / 10000) * 2, bb = (unsigned)(frac / 100 % 100) * 2,
+                         c = (unsigned)(frac % 100) * 2;
+                d[0] = digits2[a];
+                d[1] = digits2[a + 1];
+                d[2] = digits2[bb];
+                d[3] = digits2[bb + 1];
+                d[4] = digits2[c];
+                d[5] = digits2[c + 1];
                 while (nd > 0 && d[nd - 1] == '0')
                     nd--;
                 b[n++] = '.';

@@ -118,6 +118,25 @@ static void test_jsonw(void)
     T_CHECK(json_number_value(json_object_get(j, "third")) == 1.0 / 3);
     json_decref(j);
     mtr_jw_free(&w);
+    /* the fast decimal path: up to 6 decimals, trailing zeros dropped, signs, large values */
+    static const struct {
+        double v;
+        const char *s;
+    } nums[] = {{0.0391, "0.0391"},
+                {226.7, "226.7"},
+                {12.000001, "12.000001"},
+                {-3.05, "-3.05"},
+                {100, "100"},
+                {-0.000001, "-0.000001"},
+                {0, "0"},
+                {123456789.5, "123456789.5"},
+                {1e-7, "1e-07"}};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        mtr_jw_init(&w);
+        mtr_jw_num(&w, nums[i].v);
+        T_EQ_STR(w.buf, nums[i].s);
+        mtr_jw_free(&w);
+    }
 }
 
 static void test_openapi(void)
