@@ -21,6 +21,7 @@ LDFLAGS_asan   := -fsanitize=address,undefined
 SRCS     := $(shell find src -name '*.c' ! -path 'src/cli/main.c' | sort)
 TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 HARNESS  := $(wildcard tests/harness/*.c)
+TOOLS    := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
 .SECONDARY:
 .PHONY: all deps demo test unit integration bench format format-check clean
@@ -39,6 +40,10 @@ build/$(1)/metrify: build/$(1)/obj/src/cli/main.o build/$(1)/libmetrify.a
 build/$(1)/tests/%: build/$(1)/obj/tests/unit/%.o $$(HARNESS:%.c=build/$(1)/obj/%.o) build/$(1)/libmetrify.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) -lm -lpthread
+# tests/tools/<name>.c -> build/<flavour>/tools/<name>: drivers the integration tests run
+build/$(1)/tools/%: tests/tools/%.c build/$(1)/libmetrify.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(WARN) $$(DEFS) $$(CFLAGS_$(1)) -Isrc $$(PKG_CFLAGS) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) -lm -lpthread
 endef
 # bench/<name>.c -> build/release/bench/<name>, linked like the CLI
 build/release/bench/%: bench/%.c build/release/libmetrify.a
@@ -58,12 +63,13 @@ demo: deps build/release/metrify
 unit: build/asan/metrify $(TESTS:%=build/asan/tests/%)
 	@scripts/run-tests.sh unit build/asan
 
-integration: build/asan/metrify build/release/metrify
+integration: build/asan/metrify build/release/metrify $(TOOLS:%=build/asan/tools/%)
 	@scripts/run-tests.sh integration build/asan
 
 test: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory -j2 build/asan/metrify build/release/metrify $(TESTS:%=build/asan/tests/%)
+	@$(MAKE) --no-print-directory -j2 build/asan/metrify build/release/metrify $(TESTS:%=build/asan/tests/%) \
+	  $(TOOLS:%=build/asan/tools/%)
 	@scripts/run-tests.sh all build/asan
 
 bench: deps build/release/metrify

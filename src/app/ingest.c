@@ -14,8 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/timeparse.h"
 #include "core/detect.h"
 #include "core/estimate.h"
+#include "core/grid.h"
 #include "core/quality.h"
 
 #define CHUNK_ENTRIES 1024
@@ -40,6 +42,16 @@ struct grid_key {
     int64_t day;
 };
 
+/* A grid operator seen in this session: its master data and the alert state machine. Alerts
+ * that are open when the session ends stay open in the store (detail "open ...") and are picked
+ * up again by the next session, so a condition spanning two files is one alert. */
+struct grid_entry {
+    char id[MTR_ID_MAX];
+    double nominal_kv, capacity_mw; /* NAN when the operator is not registered */
+    int64_t last_ts;                /* last record fed to the alerter (older ones are not) */
+    struct mtr_grid_alerter al;
+};
+
 struct mtr_ingest {
     struct mtr_store *store;
     struct mtr_ingest_opts o;
@@ -58,6 +70,9 @@ struct mtr_ingest {
     size_t n_dirty, cap_dirty;
     struct grid_key *grid_dirty;
     size_t n_grid_dirty, cap_grid_dirty;
+    struct grid_entry *grids; /* operators are few: linear search */
+    size_t n_grids, cap_grids;
+    struct mtr_grid_limits limits;
 };
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -148,6 +163,7 @@ int mtr_ingest_create(struct mtr_store *store, const struct mtr_ingest_opts *o,
     if (ing->o.max_meters <= 0)
         ing->o.max_meters = 200000;
     ing->now = o->params.now ? o->params.now : (int64_t)time(NULL);
+    mtr_grid_limits_default(&ing->limits);
     if (cache_rehash(ing, 1024) < 0) {
         free(ing);
         return mtr_err(eb, MTR_ENOMEM, "out of memory");
@@ -283,6 +299,16 @@ static int entry_get(struct mtr_ingest *ing, const char *id, int32_t interval_s,
     return 0;
 }
 
+/* reading_put plus the on_stored observer. */
+static int put_reading(struct mtr_ingest *ing, const struct meter_entry *e,
+                       const struct mtr_stored_reading *r)
+{
+    int rc = ing->store->ops->reading_put(ing->store, r);
+    if (rc == 0 && ing->o.on_stored)
+        ing->o.on_stored(ing->o.observer_ctx, e->id, r);
+    return rc;
+}
+
 static int flush_hour(struct mtr_ingest *ing, struct meter_entry *e)
 {
     if (e->hour.n + e->hour.n_estimated == 0)
@@ -386,7 +412,10 @@ static int put_alert(struct mtr_ingest *ing, enum mtr_kind kind, const char *ent
                           .value = ev->value};
     snprintf(a.entity_id, sizeof a.entity_id, "%s", entity);
     snprintf(a.detail, sizeof a.detail, "%s", mtr_rule(ev->rule)->what);
-    return ing->store->ops->alert_put(ing->store, &a);
+    int rc = ing->store->ops->alert_put(ing->store, &a);
+    if (rc == 0 && ing->o.on_alert)
+        ing->o.on_alert(ing->o.observer_ctx, &a);
+    return rc;
 }
 
 /* Estimated value for a missing interval by the reference-day method, or NAN. */
@@ -429,7 +458,7 @@ static int estimate_gap(struct mtr_ingest *ing, struct meter_entry *e, int64_t f
         }
         r.score = mtr_reading_score(r.quality_code, 0);
         r.ingested_at = ing->now;
-        int rc = ing->store->ops->reading_put(ing->store, &r);
+        int rc = put_reading(ing, e, &r);
         if (rc < 0)
             return rc;
         made++;
@@ -485,6 +514,8 @@ static int late_reading(struct mtr_ingest *ing, struct meter_entry *e, const str
     if (rc == 0 && !isnan(old.raw_kwh) && same_values(&old, r)) {
         ing->stats.duplicates++;
         ing->stats.by_rule[MTR_R_DUPLICATE]++;
+        if (ing->o.on_stored) /* re-delivery: report the stored verdict again (at-least-once) */
+            ing->o.on_stored(ing->o.observer_ctx, e->id, &old);
         return 0;
     }
     uint64_t flags = mtr_plausibility_flags(r, &ing->o.params, e->type, e->st.typical_kwh);
@@ -503,7 +534,7 @@ static int late_reading(struct mtr_ingest *ing, struct meter_entry *e, const str
     if (code == MTR_Q_QUESTIONABLE)
         ing->stats.flagged++;
     count_flags(ing, flags);
-    if ((rc = s->ops->reading_put(s, &nr)) < 0)
+    if ((rc = put_reading(ing, e, &nr)) < 0)
         return rc;
     return mark_dirty(ing, e->key, r->ts, r->ts);
 }
@@ -574,7 +605,7 @@ static int ingest_reading(struct mtr_ingest *ing, const struct mtr_reading *in, 
     }
     struct mtr_stored_reading sr;
     to_stored(&sr, e, &r, res.quality_code, res.flags, ing->now);
-    if ((rc = ing->store->ops->reading_put(ing->store, &sr)) < 0)
+    if ((rc = put_reading(ing, e, &sr)) < 0)
         return rc;
     if (res.quality_code == MTR_Q_QUESTIONABLE)
         ing->stats.flagged++;
@@ -609,6 +640,160 @@ static int mark_grid_dirty(struct mtr_ingest *ing, const char *id, int64_t day)
     return 0;
 }
 
+/* ---- grid operators: master data, alert state ---- */
+
+static int grid_cond_of(enum mtr_rule_id rule)
+{
+    for (int c = 0; c < MTR_GC_COUNT; c++)
+        if (mtr_grid_cond_rule(c) == rule)
+            return c;
+    return -1;
+}
+
+static int restore_open_alert(void *ctx, const struct mtr_alert *a)
+{
+    struct grid_entry *g = ctx;
+    int c = grid_cond_of(a->type);
+    if (c < 0 || strncmp(a->detail, "open", 4) != 0)
+        return 0;
+    struct mtr_grid_alert *al = &g->al.cur[c];
+    if (g->al.open[c] && al->start > a->start_ts)
+        return 0;
+    memset(al, 0, sizeof *al);
+    memcpy(al->operator_id, g->id, MTR_ID_MAX);
+    al->rule = a->type;
+    al->level = a->level;
+    al->start = a->start_ts;
+    al->last_seen = a->end_ts;
+    al->records = a->count;
+    al->worst = a->value;
+    g->al.open[c] = 1;
+    if (a->end_ts > g->last_ts)
+        g->last_ts = a->end_ts;
+    return 0;
+}
+
+/* Finds or loads an operator: master data (voltage level, capacity) and its open alerts. */
+static int grid_entry_get(struct mtr_ingest *ing, const char *id, struct grid_entry **out)
+{
+    for (size_t i = 0; i < ing->n_grids; i++)
+        if (strcmp(ing->grids[i].id, id) == 0) {
+            *out = &ing->grids[i];
+            return 0;
+        }
+    if (grow((void **)&ing->grids, &ing->cap_grids, ing->n_grids + 1, sizeof *ing->grids))
+        return MTR_ENOMEM;
+    struct grid_entry *g = &ing->grids[ing->n_grids];
+    memset(g, 0, sizeof *g);
+    snprintf(g->id, sizeof g->id, "%s", id);
+    g->nominal_kv = g->capacity_mw = NAN;
+    struct mtr_operator op;
+    int rc = ing->store->ops->operator_get(ing->store, id, &op);
+    if (rc == 0) {
+        g->nominal_kv = op.voltage_kv;
+        g->capacity_mw = op.capacity_mw;
+    } else if (rc != MTR_ENOTFOUND) {
+        return rc;
+    }
+    mtr_grid_alerter_init(&g->al, id);
+    struct mtr_query q = {.entity_id = g->id, .kind = MTR_KIND_GRID, .type = -1, .min_level = -1};
+    if ((rc = ing->store->ops->alert_rows(ing->store, &q, restore_open_alert, g)) < 0)
+        return rc;
+    ing->n_grids++;
+    *out = g;
+    return 0;
+}
+
+/* Writes one grid alert; `cleared` is the time of the first record without the condition, 0
+ * while it persists. end_ts is the last record where the condition held (as for readings). */
+static int put_grid_alert(struct mtr_ingest *ing, const struct mtr_grid_alert *al, int64_t cleared)
+{
+    struct mtr_alert a = {.source = MTR_KIND_GRID,
+                          .type = al->rule,
+                          .level = al->level,
+                          .score = al->level == MTR_LEVEL_CRITICAL ? MTR_LEVEL_CRITICAL_MIN
+                                                                   : MTR_LEVEL_HIGH_MIN,
+                          .start_ts = al->start,
+                          .end_ts = al->last_seen,
+                          .count = (int32_t)al->records,
+                          .value = al->worst};
+    snprintf(a.entity_id, sizeof a.entity_id, "%s", al->operator_id);
+    if (cleared) {
+        char t[24];
+        mtr_time_format(cleared, t);
+        snprintf(a.detail, sizeof a.detail, "closed: cleared at %s; %s", t,
+                 mtr_rule(al->rule)->what);
+    } else {
+        snprintf(a.detail, sizeof a.detail, "open: %s", mtr_rule(al->rule)->what);
+    }
+    return ing->store->ops->alert_put(ing->store, &a);
+}
+
+/* Alerts still open are written with their running end and count at every commit. */
+static int flush_grid_alerts(struct mtr_ingest *ing)
+{
+    for (size_t i = 0; i < ing->n_grids; i++)
+        for (int c = 0; c < MTR_GC_COUNT; c++)
+            if (ing->grids[i].al.open[c]) {
+                int rc = put_grid_alert(ing, &ing->grids[i].al.cur[c], 0);
+                if (rc < 0)
+                    return rc;
+            }
+    return 0;
+}
+
+/* Plausibility flags of a grid record against the physical bounds and the operator's master
+ * data: a voltage outside 50..150 % of the operator's level is not in kV or not this operator's
+ * (grid.range.voltage), a load above the capacity (the record's, else the operator's) cannot be
+ * (grid.range.load). */
+static uint64_t grid_flags(const struct mtr_grid_status *g, const struct grid_entry *e)
+{
+    uint64_t f = 0;
+    double cap = mtr_has(g->capacity_mw) ? g->capacity_mw : e->capacity_mw;
+    if (mtr_outside(g->frequency_hz, MTR_GRID_FREQ_MIN_HZ, MTR_GRID_FREQ_MAX_HZ))
+        f |= mtr_rule_bit(MTR_R_GRID_FREQUENCY_RANGE);
+    if (mtr_outside(g->voltage_kv, MTR_GRID_VOLTAGE_MIN_KV, MTR_GRID_VOLTAGE_MAX_KV) ||
+        (mtr_has(e->nominal_kv) && e->nominal_kv > 0 &&
+         mtr_outside(g->voltage_kv, 0.5 * e->nominal_kv, 1.5 * e->nominal_kv)))
+        f |= mtr_rule_bit(MTR_R_GRID_VOLTAGE_RANGE);
+    if ((mtr_has(g->load_mw) && g->load_mw < 0) ||
+        (mtr_has(g->load_mw) && mtr_has(cap) && g->load_mw > cap))
+        f |= mtr_rule_bit(MTR_R_GRID_LOAD_RANGE);
+    if (mtr_outside(g->stability, 0.0, 1.0))
+        f |= mtr_rule_bit(MTR_R_GRID_STABILITY_RANGE);
+    return f;
+}
+
+/* Runs one record (already stored) through the operator's alert state machine. Flagged values
+ * are not evaluated; records at or before the last one fed (late or re-delivered) are skipped:
+ * the state machine needs time order, and `analytics grid` recomputes from the history. */
+static int grid_alerts(struct mtr_ingest *ing, struct grid_entry *e,
+                       const struct mtr_grid_status *g, uint64_t f)
+{
+    if (e->last_ts && g->ts <= e->last_ts)
+        return 0;
+    e->last_ts = g->ts;
+    struct mtr_grid_status v = *g;
+    if (f & mtr_rule_bit(MTR_R_GRID_VOLTAGE_RANGE))
+        v.voltage_kv = NAN;
+    if (f & mtr_rule_bit(MTR_R_GRID_LOAD_RANGE))
+        v.load_mw = NAN;
+    if (f & mtr_rule_bit(MTR_R_GRID_STABILITY_RANGE))
+        v.stability = NAN;
+    struct mtr_grid_eval ev;
+    struct mtr_grid_event out[MTR_GC_COUNT];
+    mtr_grid_evaluate(&v, e->nominal_kv, e->capacity_mw, &ing->limits, &ev);
+    int n = mtr_grid_alerter_feed(&e->al, g->ts, &ev, out);
+    for (int i = 0; i < n; i++) {
+        int rc =
+            put_grid_alert(ing, &out[i].alert, out[i].kind == MTR_GA_CLOSED ? out[i].alert.end : 0);
+        if (rc < 0)
+            return rc;
+        ing->stats.alerts += out[i].kind == MTR_GA_OPENED;
+    }
+    return 0;
+}
+
 static int ingest_grid(struct mtr_ingest *ing, const struct mtr_grid_status *g, const char *source)
 {
     char msg[200], raw[256];
@@ -617,23 +802,19 @@ static int ingest_grid(struct mtr_ingest *ing, const struct mtr_grid_status *g, 
         snprintf(raw, sizeof raw, "%s,%lld", g->operator_id, (long long)g->ts);
         return reject(ing, MTR_KIND_GRID, source, g->line, rule, "timestamp", msg, raw);
     }
-    uint64_t f = 0;
-    if (mtr_outside(g->frequency_hz, MTR_GRID_FREQ_MIN_HZ, MTR_GRID_FREQ_MAX_HZ))
-        f |= mtr_rule_bit(MTR_R_GRID_FREQUENCY_RANGE);
-    if (mtr_outside(g->voltage_kv, MTR_GRID_VOLTAGE_MIN_KV, MTR_GRID_VOLTAGE_MAX_KV))
-        f |= mtr_rule_bit(MTR_R_GRID_VOLTAGE_RANGE);
-    if ((mtr_has(g->load_mw) && g->load_mw < 0) ||
-        (mtr_has(g->load_mw) && mtr_has(g->capacity_mw) && g->load_mw > g->capacity_mw))
-        f |= mtr_rule_bit(MTR_R_GRID_LOAD_RANGE);
-    if (mtr_outside(g->stability, 0.0, 1.0))
-        f |= mtr_rule_bit(MTR_R_GRID_STABILITY_RANGE);
-    int rc = ing->store->ops->grid_put(ing->store, g, f, f ? 0.2 : 1.0);
+    struct grid_entry *e = NULL;
+    int rc = grid_entry_get(ing, g->operator_id, &e);
     if (rc < 0)
+        return rc;
+    uint64_t f = grid_flags(g, e);
+    if ((rc = ing->store->ops->grid_put(ing->store, g, f, f ? 0.2 : 1.0)) < 0)
         return rc;
     ing->stats.accepted++;
     if (f)
         ing->stats.flagged++;
     count_flags(ing, f);
+    if ((rc = grid_alerts(ing, e, g, f)) < 0)
+        return rc;
     return mark_grid_dirty(ing, g->operator_id, mtr_day_start(g->ts));
 }
 
@@ -731,6 +912,8 @@ int mtr_ingest_commit(struct mtr_ingest *ing)
             0)
             return rc;
     ing->n_grid_dirty = 0;
+    if ((rc = flush_grid_alerts(ing)) < 0)
+        return rc;
     if ((rc = s->ops->commit(s)) < 0)
         return rc;
     ing->in_tx = 0;
@@ -783,5 +966,6 @@ void mtr_ingest_destroy(struct mtr_ingest *ing)
     free(ing->touched);
     free(ing->dirty);
     free(ing->grid_dirty);
+    free(ing->grids);
     free(ing);
 }

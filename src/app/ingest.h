@@ -39,6 +39,14 @@ struct mtr_ingest_opts {
     void *reject_ctx;
     void (*progress)(void *ctx, const struct mtr_ingest_stats *st); /* every ~100k records */
     void *progress_ctx;
+    /* Optional observers for streaming outputs (Kafka/MQTT workers); NULL = none. on_stored is
+     * called after every reading written by the pipeline (delivered, late, revised or estimated)
+     * and for a duplicate (with the reading as stored), with the meter id; on_alert after every
+     * alert upsert (an alert may be reported again as it grows). Both run before the unit of work
+     * commits: observers must tolerate re-delivery. */
+    void (*on_stored)(void *ctx, const char *meter_id, const struct mtr_stored_reading *r);
+    void (*on_alert)(void *ctx, const struct mtr_alert *a);
+    void *observer_ctx;
 };
 
 struct mtr_ingest;

@@ -66,7 +66,7 @@ struct mtr_stored_reading {
 struct mtr_rollup_hour {
     int64_t meter_key, hour; /* hour = start, UTC */
     double kwh, min_kwh, max_kwh;
-    int32_t n, n_estimated;
+    int32_t n, n_estimated; /* measured values; estimates (kwh and min/max include both) */
 };
 
 /* Per meter and UTC day; merged on write (sums and counts add, min/max/first/last combine). */
@@ -141,6 +141,9 @@ struct mtr_weather_row {
     uint64_t flags;
     double score;
 };
+/* The datasets an export tracks changes of (ops change_seq .. days_changed). */
+enum mtr_dataset { MTR_DS_READINGS = 0, MTR_DS_GRID, MTR_DS_WEATHER, MTR_DS_DAILY, MTR_DS_COUNT };
+
 struct mtr_store_stats {
     int64_t meters, operators, stations, readings, estimated, revisions, grid_status, weather,
         alerts, quarantined, bytes;
@@ -275,6 +278,41 @@ struct mtr_store_ops {
                      int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx);
     int (*grid_day_rows)(struct mtr_store *s, const struct mtr_query *q,
                          int (*cb)(void *ctx, const struct mtr_rollup_grid_day *g), void *ctx);
+
+    /* ---- change tracking, for incremental exports (app/export.c) ----
+     * Every committed unit of work that writes readings (put, flag), grid status, weather or
+     * daily rollups gets a change number greater than that of every unit committed before it,
+     * and each row it writes carries that number (an adapter may keep it per block of rows, e.g.
+     * per meter-day of readings: then a changed reading brings its unchanged neighbours along).
+     * change_seq returns the highest committed number
+     * (0 for a store without tracked writes): any unit committing later gets a higher one, so the
+     * rows whose number is in (after, upto] for upto <= change_seq are a stable set (a row
+     * rewritten later moves above upto and is found by the next range). Deletions (retention)
+     * are not tracked. */
+    int (*change_seq)(struct mtr_store *s, int64_t *seq);
+    /* Calls cb with each UTC day (00:00) holding rows of dataset ds last changed after `after`
+     * (a superset: a day may turn out to have no row in a narrower range), ascending. */
+    int (*changed_days)(struct mtr_store *s, enum mtr_dataset ds, int64_t after,
+                        int (*cb)(void *ctx, int64_t day), void *ctx);
+    /* The rows of one UTC day whose change number is in (after, upto], with that number, ordered
+     * by entity id (meter, operator, station) then time. */
+    int (*readings_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                            int (*cb)(void *ctx, const char *meter_id,
+                                      const struct mtr_stored_reading *r, int64_t seq),
+                            void *ctx);
+    int (*grid_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                        int (*cb)(void *ctx, const struct mtr_grid_row *r, int64_t seq), void *ctx);
+    int (*weather_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_weather_row *r, int64_t seq),
+                           void *ctx);
+    int (*days_changed)(struct mtr_store *s, int64_t day, int64_t after, int64_t upto,
+                        int (*cb)(void *ctx, const struct mtr_day_row *r, int64_t seq), void *ctx);
+    /* The export watermark of (dataset name, destination): the change number up to which that
+     * destination holds the dataset. get: MTR_ENOTFOUND when none was stored. put upserts. */
+    int (*export_watermark_get)(struct mtr_store *s, const char *dataset, const char *destination,
+                                int64_t *seq);
+    int (*export_watermark_put)(struct mtr_store *s, const char *dataset, const char *destination,
+                                int64_t seq);
     /* Meter search: every meter matching f (bounding box included), ordered by f->sort and then
      * id, from f->offset, at most f->limit (all when <= 0). *total (may be NULL) gets the number
      * of matches before paging. */
@@ -292,6 +330,41 @@ struct mtr_store_ops {
 struct mtr_store {
     const struct mtr_store_ops *ops;
     struct mtr_errbuf err; /* message of the last failed op */
+};
+
+/* ======================= data lake destination ======================= */
+
+/* Where `metrify export lake` puts files: a local directory or an object store. Keys are
+ * '/'-separated paths relative to the destination root ("dataset=readings/date=2024-01-01/
+ * part-0000.parquet"). A file is invisible under its key until commit succeeds, and commit is
+ * all-or-nothing: readers never see a partial file. */
+struct mtr_lake;
+struct mtr_lake_file;
+struct mtr_lake_ops {
+    /* Removes what interrupted runs left behind (temporary files). */
+    int (*recover)(struct mtr_lake *l, struct mtr_errbuf *eb);
+    /* The next free part number in `partition` (a key prefix without the trailing '/'): one more
+     * than the highest existing part-NNNN.parquet there, 0 when there is none. */
+    int (*next_part)(struct mtr_lake *l, const char *partition, int *next, struct mtr_errbuf *eb);
+    /* Starts a new, not yet visible file for `key` (borrowed). *out is owned by the lake until
+     * commit or discard. Errors: MTR_EIO, MTR_ENOMEM. */
+    int (*create)(struct mtr_lake *l, const char *key, struct mtr_lake_file **out,
+                  struct mtr_errbuf *eb);
+    /* Appends len bytes (borrowed). 0 or MTR_EIO. */
+    int (*write)(struct mtr_lake_file *f, const void *buf, size_t len);
+    /* Makes f durable and visible under its key, then frees f (also on error, when the key is
+     * left absent). *bytes receives the file size. */
+    int (*commit)(struct mtr_lake_file *f, uint64_t *bytes, struct mtr_errbuf *eb);
+    /* Drops f without making anything visible, and frees it. */
+    void (*discard)(struct mtr_lake_file *f);
+    /* Frees the lake. */
+    void (*close)(struct mtr_lake *l);
+};
+struct mtr_lake {
+    const struct mtr_lake_ops *ops;
+    char name[512];   /* canonical destination (file:///abs/dir, s3://bucket/prefix): the
+                         watermark key */
+    uint64_t retries; /* transient failures retried so far (object stores) */
 };
 
 /* ======================= clock ======================= */

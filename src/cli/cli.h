@@ -74,8 +74,14 @@ int mtr_cmd_anomalies(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_analytics(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_maintenance(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_export(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_forecast(struct mtr_cli *cli, int argc, char **argv);
+
+/* `metrify analytics weather-impact|grid` (cmd_analytics.c; argv[0] is the report name). */
+int mtr_cli_analytics_weather(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cli_analytics_grid(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_config(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv);
 /* `worker process` and `worker monitor` (cmd_worker_jobs.c); argv[0] is "process"/"monitor". */

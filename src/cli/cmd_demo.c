@@ -96,6 +96,12 @@ int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv)
         (ec = run(cli, mtr_cmd_anomalies, "critical anomalies (first 10)", 5, a)) != MTR_EXIT_OK ||
         (ec = run(cli, mtr_cmd_analytics, "daily consumption of SM000000", 4, d)) != MTR_EXIT_OK)
         return ec;
+    const char *g[] = {"analytics", "grid"};
+    const char *w[] = {"analytics", "weather-impact", "--no-meters"};
+    if ((ec = run(cli, mtr_cmd_analytics, "grid operators: health and daily performance", 2, g)) !=
+            MTR_EXIT_OK ||
+        (ec = run(cli, mtr_cmd_analytics, "weather impact (fleet)", 3, w)) != MTR_EXIT_OK)
+        return ec;
     cli->json = json;
     printf("\nDone. Store: %s. Try: metrify --db %s anomalies --meter SM000001\n"
            "Fault labels for scoring: %s (python3 tests/tools/score_detection.py %s A.json)\n",

@@ -12,6 +12,7 @@
 #include "adapters/io/master.h"
 #include "adapters/io/source_file.h"
 #include "adapters/io/source_thread.h"
+#include "app/analytics.h"
 #include "app/ingest.h"
 #include "base/timeparse.h"
 #include "cli/cli.h"
@@ -273,10 +274,14 @@ int mtr_cli_run_ingest(struct mtr_cli *cli, enum mtr_kind kind, const struct mtr
 
 static void import_usage(FILE *f)
 {
-    fprintf(f, "usage: metrify import meters|operators|stations FILE [--json]\n\n"
+    fprintf(f, "usage: metrify import meters|operators|stations FILE [--max-station-km KM] "
+               "[--json]\n\n"
                "Loads master data (upsert by id) from CSV in the reference layout\n"
                "(smart_meters.csv, grid_operators.csv, weather_stations.csv). Bad rows are\n"
                "reported with file:line and kept in the quarantine; the others are stored.\n"
+               "After meters or stations, every meter without a weather station is linked to\n"
+               "its nearest active station within KM (great-circle distance; default 50); the\n"
+               "summary says how many were linked and how many had no station in range.\n"
                "Exit: 0 all stored, 1 some rows rejected, 2 usage, 3 I/O, 4 store.\n");
 }
 
@@ -285,6 +290,16 @@ int mtr_cmd_import(struct mtr_cli *cli, int argc, char **argv)
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         import_usage(stdout);
         return MTR_EXIT_OK;
+    }
+    double max_km = 50;
+    if (argc == 5 && strcmp(argv[3], "--max-station-km") == 0) {
+        char *end;
+        max_km = strtod(argv[4], &end);
+        if (*end || !(max_km > 0)) {
+            mtr_cli_error("import: --max-station-km: a positive distance in km: '%s'", argv[4]);
+            return MTR_EXIT_USAGE;
+        }
+        argc = 3;
     }
     if (argc != 3) {
         mtr_cli_error("import: expected a kind and one FILE");
@@ -351,15 +366,31 @@ int mtr_cmd_import(struct mtr_cli *cli, int argc, char **argv)
         rc = store->ops->commit(store);
     else
         store->ops->rollback(store);
+    struct mtr_link_stats ls = {0};
+    int link = rc == 0 && (kind == MTR_KIND_METER || kind == MTR_KIND_STATION);
+    if (link)
+        rc = mtr_link_stations(store, max_km, 0, &ls, &eb);
     if (rc < 0) {
         mtr_cli_error("import: %s", eb.msg[0] ? eb.msg : store->err.msg);
         exit_code = mtr_cli_exit_code(rc);
     } else if (cli->json) {
-        printf("{\"kind\": \"%s\", \"read\": %lld, \"stored\": %lld, \"rejected\": %lld}\n",
+        printf("{\"kind\": \"%s\", \"read\": %lld, \"stored\": %lld, \"rejected\": %lld",
                mtr_kind_name(kind), (long long)read, (long long)stored, (long long)rejected);
+        if (link)
+            printf(", \"station_linking\": {\"max_km\": %g, \"meters_without_station\": %lld, "
+                   "\"linked\": %lld, \"none_in_range\": %lld, \"no_coordinates\": %lld, "
+                   "\"active_stations\": %lld}",
+                   max_km, (long long)ls.meters, (long long)ls.linked, (long long)ls.none,
+                   (long long)ls.unlocated, (long long)ls.stations);
+        printf("}\n");
     } else if (!cli->quiet) {
         printf("%s: read %lld, stored %lld, rejected %lld\n", mtr_kind_name(kind), (long long)read,
                (long long)stored, (long long)rejected);
+        if (link && ls.meters)
+            printf("stations: %lld meters without a station: %lld linked to the nearest active "
+                   "station, %lld with none within %g km, %lld without coordinates\n",
+                   (long long)ls.meters, (long long)ls.linked, (long long)ls.none, max_km,
+                   (long long)ls.unlocated);
     }
     if (exit_code == MTR_EXIT_OK && rejected)
         exit_code = MTR_EXIT_PROBLEMS;

@@ -270,12 +270,12 @@ static int on_alert(void *ctx, const struct mtr_alert *a)
     if (o->arr) {
         json_array_append_new(
             o->arr,
-            json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:f,s:i,s:f,s:s}", "source",
+            json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:f,s:i,s:f,s:s,s:s}", "source",
                       mtr_kind_name(a->source), "entity_id", a->entity_id, "meter_id",
                       a->source == MTR_KIND_READING ? a->entity_id : "", "start",
                       jtime(a->start_ts), "end", jtime(a->end_ts), "type", mtr_rule(a->type)->name,
                       "score", (double)a->score, "intervals", (int)a->count, "value",
-                      (double)a->value, "level", mtr_level_name(a->level)));
+                      (double)a->value, "level", mtr_level_name(a->level), "detail", a->detail));
         return 0;
     }
     char s[24], e[24];
@@ -349,7 +349,9 @@ static int daily_row(void *ctx, const struct mtr_day_report *d)
 
 static void analytics_usage(FILE *f)
 {
-    fprintf(f, "usage: metrify analytics daily [--meter ID] [--from DATE] [--to DATE] [--json]\n\n"
+    fprintf(f, "usage: metrify analytics daily [--meter ID] [--from DATE] [--to DATE] [--json]\n"
+               "       metrify analytics weather-impact --help\n"
+               "       metrify analytics grid --help\n\n"
                "Per meter-day consumption from the rollups: total, peak (17-21 h UTC) and\n"
                "off-peak (22-6 h UTC) kWh, min/max/mean interval kWh, completeness, quality "
                "tier.\nQuestionable readings are excluded; estimated intervals are included.\n");
@@ -361,8 +363,12 @@ int mtr_cmd_analytics(struct mtr_cli *cli, int argc, char **argv)
         analytics_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? MTR_EXIT_USAGE : MTR_EXIT_OK;
     }
+    if (strcmp(argv[1], "weather-impact") == 0)
+        return mtr_cli_analytics_weather(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "grid") == 0)
+        return mtr_cli_analytics_grid(cli, argc - 1, argv + 1);
     if (strcmp(argv[1], "daily") != 0) {
-        mtr_cli_error("analytics: unknown report '%s' (daily)", argv[1]);
+        mtr_cli_error("analytics: unknown report '%s' (daily, weather-impact, grid)", argv[1]);
         return MTR_EXIT_USAGE;
     }
     struct filters f;

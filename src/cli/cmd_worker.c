@@ -1,23 +1,423 @@
 /*
- * cmd_worker.c - `metrify worker process|monitor`: dispatches to the background workers
- * (cmd_worker_jobs.c). `worker ingest` (Kafka/MQTT) joins this table when it is merged.
+ * cmd_worker.c - `metrify worker ingest|process|monitor`: the dispatcher, and the streaming
+ * ingest worker `worker ingest (--kafka BROKERS | --mqtt HOST:PORT)`; process and monitor live in
+ * cmd_worker_jobs.c. Opens the store and a message source (adapters/kafka, adapters/mqtt), runs the
+ * stream use case (app/stream.h) until SIGTERM/SIGINT, --max-messages or --idle-exit, prints
+ * counters while running (and to a Prometheus-style --metrics-file) and a summary at the end.
  */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "adapters/io/decode_msg.h"
+#include "adapters/kafka/kafka_source.h"
+#include "adapters/mqtt/mqtt_source.h"
+#include "app/stream.h"
+#include "base/timeparse.h"
 #include "cli/cli.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void ingest_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: metrify worker ingest (--kafka BROKERS | --mqtt HOST:PORT) [options]\n\n"
+        "Consumes readings, grid status and weather from Kafka (as a consumer group: add\n"
+        "workers to scale) or readings from MQTT (QoS 1, persistent session), runs them through\n"
+        "the ingest pipeline in batches and commits each batch to the store before\n"
+        "acknowledging it. Messages are JSON: an object, an array of objects, or\n"
+        "{\"payload\": ..., \"metadata\": ...}. See docs/streaming.md.\n\n"
+        "Kafka:\n"
+        "  --kafka BROKERS        bootstrap servers host:port[,host:port]\n"
+        "  --group G              consumer group (default " MTR_KAFKA_GROUP_DEFAULT ")\n"
+        "  --topic-readings T     (default " MTR_KAFKA_TOPIC_READINGS ", env "
+        "METRIFY_KAFKA_TOPIC_READINGS)\n"
+        "  --topic-grid T         (default " MTR_KAFKA_TOPIC_GRID
+        ", env METRIFY_KAFKA_TOPIC_GRID)\n"
+        "  --topic-weather T      (default " MTR_KAFKA_TOPIC_WEATHER
+        ", env METRIFY_KAFKA_TOPIC_WEATHER)\n"
+        "  --topic-dead-letter T  (default " MTR_KAFKA_TOPIC_DEAD_LETTER
+        ", env METRIFY_KAFKA_TOPIC_DEAD_LETTER)\n"
+        "  --topic-alerts T       (default " MTR_KAFKA_TOPIC_ALERTS
+        ", env METRIFY_KAFKA_TOPIC_ALERTS)\n"
+        "  --topic-processed T    (default " MTR_KAFKA_TOPIC_PROCESSED
+        ", env METRIFY_KAFKA_TOPIC_PROCESSED)\n"
+        "                         an empty name disables that topic\n"
+        "  -X KEY=VALUE           a librdkafka property (repeatable), e.g. "
+        "session.timeout.ms=6000\n"
+        "  --no-publish           do not publish processed readings and alerts\n"
+        "MQTT:\n"
+        "  --mqtt HOST:PORT       broker\n"
+        "  --mqtt-topic FILTER    topic filter, the first '+' level is the meter id\n"
+        "                         (default " MTR_MQTT_FILTER_DEFAULT ")\n"
+        "  --client-id ID         persistent session id (default " MTR_MQTT_CLIENT_ID_DEFAULT ")\n"
+        "Both:\n"
+        "  --batch N              messages per batch and store commit (default 5000)\n"
+        "  --batch-ms MS          longest wait to fill a batch (default 500)\n"
+        "  --max-messages N       stop after N messages\n"
+        "  --idle-exit DUR        stop after DUR without messages since the last message or\n"
+        "                         partition assignment (e.g. 10s)\n"
+        "  --metrics-file PATH    rewrite Prometheus-style counters there every second\n"
+        "  --strict-meters        quarantine readings of meters that are not registered\n"
+        "  --now ISO              the clock for future-timestamp checks (default: now)\n"
+        "  --json                 print the final summary as JSON on stdout\n\n"
+        "SIGTERM/SIGINT: the current batch is finished and committed, then exit 0.\n"
+        "Exit: 0 clean stop, 2 usage, 3 I/O (broker), 4 store.\n");
+}
+
+struct view {
+    const struct mtr_cli *cli;
+    const char *metrics_file;
+    const char *transport;
+    int64_t last_print;
+};
+
+static void write_metrics(const struct view *v, const struct mtr_stream_stats *st)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", v->metrics_file);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    const char *t = v->transport;
+    fprintf(f, "# metrify worker ingest counters (transport %s)\n", t);
+#define C(name, val)                                                                               \
+    fprintf(f, "metrify_worker_" name "{transport=\"%s\"} %lld\n", t, (long long)(val))
+    C("messages_total", st->messages);
+    C("records_total", st->records);
+    C("stored_total", st->stored);
+    C("rejected_total", st->rejected);
+    C("dead_lettered_total", st->dead_lettered);
+    C("published_total", st->published);
+    C("batches_total", st->batches);
+    C("resets_total", st->resets);
+    C("store_retries_total", st->store_retries);
+    C("duplicates_total", st->ingest.duplicates);
+    C("lag", st->lag);
+    C("last_commit_timestamp_seconds", st->last_commit);
+    C("heartbeat_timestamp_seconds", time(NULL));
+#undef C
+    fclose(f);
+    rename(tmp, v->metrics_file);
+}
+
+static void on_tick(void *ctx, const struct mtr_stream_stats *st)
+{
+    struct view *v = ctx;
+    if (v->metrics_file)
+        write_metrics(v, st);
+    int64_t now = time(NULL);
+    if (v->cli->quiet || now - v->last_print < 5)
+        return;
+    v->last_print = now;
+    fprintf(stderr,
+            "worker: consumed %lld, stored %lld, rejected %lld, dead-lettered %lld, batches %lld, "
+            "lag %lld\n",
+            (long long)st->messages, (long long)st->stored, (long long)st->rejected,
+            (long long)st->dead_lettered, (long long)st->batches, (long long)st->lag);
+}
+
+static void print_summary(const struct mtr_cli *cli, const char *transport,
+                          const struct mtr_stream_stats *st)
+{
+    if (cli->json) {
+        printf(
+            "{\"transport\": \"%s\", \"messages\": %lld, \"records\": %lld, \"stored\": %lld, "
+            "\"rejected\": %lld, \"dead_lettered\": %lld, \"published\": %lld, "
+            "\"batches\": %lld, \"resets\": %lld, \"store_retries\": %lld, \"duplicates\": %lld, "
+            "\"revisions\": %lld, "
+            "\"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, \"busy_s\": %.3f}\n",
+            transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
+            (long long)st->rejected, (long long)st->dead_lettered, (long long)st->published,
+            (long long)st->batches, (long long)st->resets, (long long)st->store_retries,
+            (long long)st->ingest.duplicates, (long long)st->ingest.revisions,
+            (long long)st->ingest.estimated, (long long)st->ingest.alerts, (long long)st->lag,
+            st->busy_s);
+        return;
+    }
+    if (cli->quiet)
+        return;
+    printf("worker (%s): %lld messages, %lld records: %lld stored (%lld duplicates), %lld "
+           "rejected, %lld dead-lettered, %lld published, %lld batches, %lld rebalances\n",
+           transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
+           (long long)st->ingest.duplicates, (long long)st->rejected, (long long)st->dead_lettered,
+           (long long)st->published, (long long)st->batches, (long long)st->resets);
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v ? v : def;
+}
+
+static int parse_host_port(const char *s, struct mtr_mqtt_opts *m, char *host, size_t cap)
+{
+    const char *colon = strrchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    if (n == 0 || n >= cap)
+        return MTR_EINVAL;
+    memcpy(host, s, n);
+    host[n] = 0;
+    m->host = host;
+    if (colon) {
+        char *end;
+        long p = strtol(colon + 1, &end, 10);
+        if (*end || p <= 0 || p > 65535)
+            return MTR_EINVAL;
+        m->port = (int)p;
+    }
+    return 0;
+}
+
+static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
+{
+    enum {
+        O_KAFKA = 256,
+        O_MQTT,
+        O_GROUP,
+        O_T_READ,
+        O_T_GRID,
+        O_T_WEATHER,
+        O_T_DLQ,
+        O_T_ALERTS,
+        O_T_PROC,
+        O_NO_PUB,
+        O_MQTT_TOPIC,
+        O_CLIENT_ID,
+        O_BATCH,
+        O_BATCH_MS,
+        O_MAX,
+        O_IDLE,
+        O_METRICS,
+        O_STRICT,
+        O_NOW
+    };
+    static const struct option opts[] = {{"kafka", required_argument, 0, O_KAFKA},
+                                         {"mqtt", required_argument, 0, O_MQTT},
+                                         {"group", required_argument, 0, O_GROUP},
+                                         {"topic-readings", required_argument, 0, O_T_READ},
+                                         {"topic-grid", required_argument, 0, O_T_GRID},
+                                         {"topic-weather", required_argument, 0, O_T_WEATHER},
+                                         {"topic-dead-letter", required_argument, 0, O_T_DLQ},
+                                         {"topic-alerts", required_argument, 0, O_T_ALERTS},
+                                         {"topic-processed", required_argument, 0, O_T_PROC},
+                                         {"no-publish", no_argument, 0, O_NO_PUB},
+                                         {"mqtt-topic", required_argument, 0, O_MQTT_TOPIC},
+                                         {"client-id", required_argument, 0, O_CLIENT_ID},
+                                         {"batch", required_argument, 0, O_BATCH},
+                                         {"batch-ms", required_argument, 0, O_BATCH_MS},
+                                         {"max-messages", required_argument, 0, O_MAX},
+                                         {"idle-exit", required_argument, 0, O_IDLE},
+                                         {"metrics-file", required_argument, 0, O_METRICS},
+                                         {"strict-meters", no_argument, 0, O_STRICT},
+                                         {"now", required_argument, 0, O_NOW},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    struct mtr_kafka_opts ko;
+    struct mtr_mqtt_opts mo;
+    struct mtr_stream_opts so;
+    struct mtr_format fmt;
+    struct mtr_errbuf eb = {{0}};
+    struct view view = {.cli = cli};
+    char host[256];
+    const char *kafka = NULL, *mqtt = NULL;
+    int64_t v;
+    int c;
+    mtr_kafka_opts_default(&ko);
+    ko.topics[MTR_KIND_READING] = env_or("METRIFY_KAFKA_TOPIC_READINGS", MTR_KAFKA_TOPIC_READINGS);
+    ko.topics[MTR_KIND_GRID] = env_or("METRIFY_KAFKA_TOPIC_GRID", MTR_KAFKA_TOPIC_GRID);
+    ko.topics[MTR_KIND_WEATHER] = env_or("METRIFY_KAFKA_TOPIC_WEATHER", MTR_KAFKA_TOPIC_WEATHER);
+    ko.dead_letter = env_or("METRIFY_KAFKA_TOPIC_DEAD_LETTER", MTR_KAFKA_TOPIC_DEAD_LETTER);
+    ko.alerts = env_or("METRIFY_KAFKA_TOPIC_ALERTS", MTR_KAFKA_TOPIC_ALERTS);
+    ko.processed = env_or("METRIFY_KAFKA_TOPIC_PROCESSED", MTR_KAFKA_TOPIC_PROCESSED);
+    mtr_mqtt_opts_default(&mo);
+    memset(&so, 0, sizeof so);
+    mtr_params_default(&so.ingest.params);
+    so.publish = 1;
+    mtr_format_init(&fmt);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hX:", opts, NULL)) != -1) {
+        switch (c) {
+        case O_KAFKA:
+            kafka = optarg;
+            break;
+        case O_MQTT:
+            mqtt = optarg;
+            break;
+        case O_GROUP:
+            ko.group = optarg;
+            break;
+        case O_T_READ:
+            ko.topics[MTR_KIND_READING] = optarg;
+            break;
+        case O_T_GRID:
+            ko.topics[MTR_KIND_GRID] = optarg;
+            break;
+        case O_T_WEATHER:
+            ko.topics[MTR_KIND_WEATHER] = optarg;
+            break;
+        case O_T_DLQ:
+            ko.dead_letter = optarg;
+            break;
+        case O_T_ALERTS:
+            ko.alerts = optarg;
+            break;
+        case O_T_PROC:
+            ko.processed = optarg;
+            break;
+        case O_NO_PUB:
+            so.publish = 0;
+            break;
+        case 'X':
+            if (ko.nprops >= MTR_KAFKA_PROPS_MAX || !strchr(optarg, '=')) {
+                mtr_err(&eb, MTR_EINVAL, "-X: expected KEY=VALUE (at most %d): '%s'",
+                        MTR_KAFKA_PROPS_MAX, optarg);
+                goto usage_err;
+            }
+            ko.props[ko.nprops++] = optarg;
+            break;
+        case O_MQTT_TOPIC:
+            mo.filter = optarg;
+            break;
+        case O_CLIENT_ID:
+            mo.client_id = optarg;
+            break;
+        case O_BATCH:
+            v = strtoll(optarg, NULL, 10);
+            if (v <= 0 || v > 1000000) {
+                mtr_err(&eb, MTR_EINVAL, "--batch: not a number of 1..1000000: '%s'", optarg);
+                goto usage_err;
+            }
+            so.batch_max = (size_t)v;
+            break;
+        case O_BATCH_MS:
+            v = strtoll(optarg, NULL, 10);
+            if (v <= 0 || v > 600000) {
+                mtr_err(&eb, MTR_EINVAL, "--batch-ms: not a number of 1..600000: '%s'", optarg);
+                goto usage_err;
+            }
+            so.batch_ms = (int)v;
+            break;
+        case O_MAX:
+            so.max_messages = strtoll(optarg, NULL, 10);
+            if (so.max_messages <= 0) {
+                mtr_err(&eb, MTR_EINVAL, "--max-messages: not a positive number: '%s'", optarg);
+                goto usage_err;
+            }
+            break;
+        case O_IDLE:
+            if (mtr_cli_parse_duration(optarg, &v) < 0) {
+                mtr_err(&eb, MTR_EINVAL, "--idle-exit: not a duration: '%s'", optarg);
+                goto usage_err;
+            }
+            so.idle_exit_ms = (int)(v * 1000);
+            break;
+        case O_METRICS:
+            view.metrics_file = optarg;
+            break;
+        case O_STRICT:
+            so.ingest.params.strict_meters = 1;
+            break;
+        case O_NOW:
+            if (mtr_time_parse(optarg, strlen(optarg), &so.ingest.params.now) < 0) {
+                mtr_err(&eb, MTR_EINVAL, "--now: not an ISO-8601 date-time: '%s'", optarg);
+                goto usage_err;
+            }
+            break;
+        case 'h':
+            ingest_usage(stdout);
+            return MTR_EXIT_OK;
+        default:
+            mtr_err(&eb, MTR_EINVAL, "unknown option '%s'", argv[optind - 1]);
+            goto usage_err;
+        }
+    }
+    if (optind < argc) {
+        mtr_err(&eb, MTR_EINVAL, "unexpected argument '%s'", argv[optind]);
+        goto usage_err;
+    }
+    if (!kafka == !mqtt) {
+        mtr_err(&eb, MTR_EINVAL, "give exactly one of --kafka BROKERS or --mqtt HOST:PORT");
+        goto usage_err;
+    }
+    if (mqtt && parse_host_port(mqtt, &mo, host, sizeof host) < 0) {
+        mtr_err(&eb, MTR_EINVAL, "--mqtt: expected HOST:PORT, got '%s'", mqtt);
+        goto usage_err;
+    }
+    ko.brokers = kafka;
+
+    struct mtr_store *store = NULL;
+    struct mtr_msg_source *src = NULL;
+    struct mtr_stream_stats st;
+    memset(&st, 0, sizeof st);
+    int exit_code = mtr_cli_open_store(cli, &store);
+    if (exit_code != MTR_EXIT_OK)
+        return exit_code;
+    int rc = kafka ? mtr_kafka_source_open(&ko, &src, &eb) : mtr_mqtt_source_open(&mo, &src, &eb);
+    if (rc < 0) {
+        mtr_cli_error("worker ingest: %s", eb.msg);
+        store->ops->close(store);
+        return rc == MTR_EINVAL ? MTR_EXIT_USAGE : MTR_EXIT_IO;
+    }
+    view.transport = kafka ? "kafka" : "mqtt";
+    /* test seam (docs/streaming.md): die between the store commit and the acknowledgement */
+    const char *crash = getenv("METRIFY_WORKER_CRASH_AFTER");
+    so.crash_after_batches = crash ? strtoll(crash, NULL, 10) : 0;
+    so.decode = mtr_decode_message;
+    so.decode_ctx = &fmt;
+    so.stop = &stop_flag;
+    so.tick = on_tick;
+    so.tick_ctx = &view;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    rc = mtr_stream_run(store, src, &so, &st, &eb);
+    if (rc < 0) {
+        mtr_cli_error("worker ingest: %s", eb.msg);
+        exit_code = mtr_cli_exit_code(rc);
+    }
+    print_summary(cli, view.transport, &st);
+    src->ops->close(src);
+    store->ops->close(store);
+    return exit_code;
+usage_err:
+    mtr_cli_error("worker ingest: %s", eb.msg);
+    ingest_usage(stderr);
+    return MTR_EXIT_USAGE;
+}
+
+/* Subcommands of `metrify worker`; the jobs (process, monitor) live in cmd_worker_jobs.c. */
+static const struct {
+    const char *name;
+    mtr_cli_fn fn;
+    const char *summary;
+} subcommands[] = {
+    {"ingest", worker_ingest, "consume Kafka topics or MQTT messages into the store"},
+    {"process", mtr_cmd_worker_process,
+     "run the scheduled jobs (rollups, reports, retention, ...)"},
+    {"monitor", mtr_cmd_worker_monitor, "check store health and raise the monitor.* alerts"},
+};
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: metrify worker process [--once] [--now TIME] [--run JOB] [--metrics-file F]\n"
-            "       metrify worker monitor [--once] [--now TIME] [--metrics-file F]\n\n"
-            "process  runs the scheduled jobs of the configuration (worker.jobs) at their cron\n"
-            "         times: rollup catch-up, daily quality report, retention, commands\n"
-            "monitor  checks the store's health and raises the monitor.* alerts every\n"
-            "         monitor.interval\n\n"
-            "SIGTERM or SIGINT: finish the current job or batch, commit, exit 0.\n"
-            "Run `metrify worker process --help` for the options.\n");
+    fprintf(f, "usage: metrify worker SUBCOMMAND [options]\n\nSubcommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(f, "\nSIGTERM or SIGINT: finish the current batch or job, commit, exit 0.\n"
+               "Run `metrify worker SUBCOMMAND --help` for its options.\n");
 }
 
 int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv)
@@ -26,11 +426,10 @@ int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? MTR_EXIT_USAGE : MTR_EXIT_OK;
     }
-    if (strcmp(argv[1], "process") == 0)
-        return mtr_cmd_worker_process(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "monitor") == 0)
-        return mtr_cmd_worker_monitor(cli, argc - 1, argv + 1);
-    mtr_cli_error("worker: unknown worker '%s' (process, monitor)", argv[1]);
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].fn(cli, argc - 1, argv + 1);
+    mtr_cli_error("worker: unknown subcommand '%s'", argv[1]);
     usage(stderr);
     return MTR_EXIT_USAGE;
 }

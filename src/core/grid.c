@@ -171,6 +171,10 @@ void mtr_grid_window_add(struct mtr_grid_window *w, const struct mtr_grid_status
         w->u_n++;
         w->util_max = fmax(w->util_max, e->value[MTR_GC_LOAD_HIGH]);
     }
+    if (mtr_has(g->voltage_kv)) {
+        w->v_sum += g->voltage_kv;
+        w->v_n++;
+    }
     if (e->known[MTR_GC_STABILITY_LOW]) {
         w->s_sum += e->value[MTR_GC_STABILITY_LOW];
         w->s_n++;
@@ -199,6 +203,7 @@ void mtr_grid_window_finish(struct mtr_grid_window *w)
     w->stability_mean = w->s_n ? w->s_sum / (double)w->s_n : NAN;
     if (!w->s_n)
         w->stability_min = NAN;
+    w->voltage_mean = w->v_n ? w->v_sum / (double)w->v_n : NAN;
     w->warning_pct = w->records ? 100.0 * w->warning_records / (double)w->records : 0;
     w->critical_pct = w->records ? 100.0 * w->critical_records / (double)w->records : 0;
     if (w->critical_pct >= 5)
@@ -222,6 +227,58 @@ enum mtr_grid_health mtr_grid_health(const struct mtr_grid_window *w, int64_t no
     if (w->freq_records && w->stability_pct < 70)
         return MTR_HEALTH_UNSTABLE;
     return MTR_HEALTH_HEALTHY;
+}
+
+static double band_score(double dev, const double *lim, int n)
+{
+    static const double scores[] = {100, 80, 60, 40};
+    for (int i = 0; i < n; i++)
+        if (dev <= lim[i] + 1e-9) /* 50.2 - 50 is 0.2000000000000028 */
+            return scores[i];
+    return 20;
+}
+
+void mtr_grid_performance(const struct mtr_grid_window *w, double nominal_kv,
+                          struct mtr_grid_perf *out)
+{
+    static const double f_lim[] = {0.2, 0.5, 1.0, 1.5}, v_lim[] = {0.05, 0.10, 0.15, 0.20};
+    double fmean = w->f_dev_mean, sp = w->stability_pct, crit = w->critical_pct;
+    out->frequency_score = isnan(fmean) ? NAN : band_score(fabs(fmean), f_lim, 4);
+    out->voltage_score = isnan(w->voltage_mean) || !(nominal_kv > 0)
+                             ? NAN
+                             : band_score(fabs(w->voltage_mean / nominal_kv - 1), v_lim, 4);
+    if (isnan(out->frequency_score) || isnan(sp))
+        out->score = NAN;
+    else if (isnan(out->voltage_score))
+        out->score = (0.3 * out->frequency_score + 0.4 * sp) / 0.7;
+    else
+        out->score = 0.3 * out->frequency_score + 0.3 * out->voltage_score + 0.4 * sp;
+    double s = out->score;
+    out->performance = isnan(s)  ? "unknown"
+                       : s >= 90 ? "excellent"
+                       : s >= 80 ? "good"
+                       : s >= 70 ? "fair"
+                       : s >= 60 ? "poor"
+                                 : "critical";
+    double u = 100 * w->util_mean;
+    out->utilization_tier = isnan(u)              ? "unknown"
+                            : u >= 70 && u <= 90  ? "optimal"
+                            : u >= 60 && u <= 95  ? "good"
+                            : u >= 50 && u <= 100 ? "acceptable"
+                            : u < 50              ? "underutilized"
+                                                  : "overutilized";
+    out->reliability = isnan(sp)                ? "unknown"
+                       : sp >= 95 && crit <= 0  ? "excellent"
+                       : sp >= 90 && crit <= 1  ? "good"
+                       : sp >= 80 && crit <= 5  ? "fair"
+                       : sp >= 70 && crit <= 10 ? "poor"
+                                                : "critical";
+    out->stability_class = isnan(sp)  ? "unknown"
+                           : sp >= 95 ? "very_stable"
+                           : sp >= 90 ? "stable"
+                           : sp >= 80 ? "moderately_stable"
+                           : sp >= 70 ? "unstable"
+                                      : "very_unstable";
 }
 
 int mtr_grid_analyze(const struct mtr_grid_status *recs, size_t n, const struct mtr_operator *op,

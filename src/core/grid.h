@@ -108,12 +108,13 @@ struct mtr_grid_window {
     double f_dev_mean, f_dev_min, f_dev_max;   /* signed f - nominal, Hz */
     double util_mean, util_max;                /* load / capacity */
     double stability_mean, stability_min;      /* stability score */
+    double voltage_mean;                       /* kV, over records with a voltage */
     int64_t warning_records, critical_records; /* any condition at high / at critical */
     double warning_pct, critical_pct;          /* of records */
     enum mtr_grid_risk risk;
     /* accumulators */
-    double f_sum, u_sum, s_sum;
-    int64_t u_n, s_n;
+    double f_sum, u_sum, s_sum, v_sum;
+    int64_t u_n, s_n, v_n;
 };
 void mtr_grid_window_init(struct mtr_grid_window *w, int64_t start, int64_t end);
 void mtr_grid_window_add(struct mtr_grid_window *w, const struct mtr_grid_status *g,
@@ -123,6 +124,31 @@ void mtr_grid_window_add(struct mtr_grid_window *w, const struct mtr_grid_status
 void mtr_grid_window_finish(struct mtr_grid_window *w);
 /* Health of an operator from a finished window covering its recent records. */
 enum mtr_grid_health mtr_grid_health(const struct mtr_grid_window *w, int64_t now);
+
+/*
+ * Performance metrics of a finished window (the grid_performance_metrics and dim_grid_operators
+ * rules of the reference, with grid voltage in kV relative to the operator's level):
+ *  - frequency score from the mean frequency: 100 inside 49.8..50.2 Hz, 80 inside 49.5..50.5,
+ *    60 inside 49..51, 40 inside 48.5..51.5, else 20;
+ *  - voltage score from |mean kV / level - 1|: 100 <= 5 %, 80 <= 10 %, 60 <= 15 %, 40 <= 20 %,
+ *    else 20 (NAN without a level or voltage);
+ *  - score = 0.3 frequency + 0.3 voltage + 0.4 stability % (the voltage term is left out and the
+ *    others rescaled to 1 when it is NAN); class >= 90 excellent, >= 80 good, >= 70 fair,
+ *    >= 60 poor, else critical;
+ *  - utilisation tier from mean load / capacity in %: 70..90 optimal, 60..95 good, 50..100
+ *    acceptable, < 50 underutilized, else overutilized;
+ *  - reliability: stability % >= 95 and no critical record excellent; >= 90 and critical <= 1 %
+ *    good; >= 80 and <= 5 % fair; >= 70 and <= 10 % poor; else critical;
+ *  - stability class: >= 95 very_stable, >= 90 stable, >= 80 moderately_stable, >= 70 unstable,
+ *    else very_unstable.
+ * Names are static strings; "unknown" when the input is missing.
+ */
+struct mtr_grid_perf {
+    double frequency_score, voltage_score, score;
+    const char *performance, *utilization_tier, *reliability, *stability_class;
+};
+void mtr_grid_performance(const struct mtr_grid_window *w, double nominal_kv,
+                          struct mtr_grid_perf *out);
 
 /*
  * Batch driver for one operator: evaluates recs (n records, time order, borrowed), fills windows

@@ -42,33 +42,6 @@ static int design_row(enum mtr_dd_kind kind, double th, double tc, double t, dou
     return k;
 }
 
-/* SSE of one candidate from accumulated normal equations (fast path of the grid search).
- * Returns 0 and fills beta when solvable, else -1. */
-static int candidate_sse(const double *temp, const double *kwh, size_t n, enum mtr_dd_kind kind,
-                         double th, double tc, double *beta, double *sse)
-{
-    double A[9] = {0}, v[3] = {0}, yy = 0, row[3];
-    int k = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(temp[i]) || isnan(kwh[i]))
-            continue;
-        k = design_row(kind, th, tc, temp[i], row);
-        for (int a = 0; a < k; a++) {
-            v[a] += row[a] * kwh[i];
-            for (int b = 0; b < k; b++)
-                A[a * k + b] += row[a] * row[b];
-        }
-        yy += kwh[i] * kwh[i];
-    }
-    if (mtr_ols_solve(A, v, k, beta, NULL) != MTR_OK)
-        return -1;
-    double s = yy;
-    for (int a = 0; a < k; a++)
-        s -= beta[a] * v[a];
-    *sse = s;
-    return 0;
-}
-
 int mtr_dd_fit_at(const double *temp_c, const double *kwh, size_t n, enum mtr_dd_kind kind,
                   double th, double tc, struct mtr_dd_model *out, struct mtr_errbuf *eb)
 {
@@ -144,48 +117,147 @@ int mtr_dd_fit_at(const double *temp_c, const double *kwh, size_t n, enum mtr_dd
     return MTR_OK;
 }
 
-/* Candidate grid of the search: change points i * step for i in lo..hi, with the number of days
- * strictly below and strictly above each point precomputed once (bounded, on the stack). */
-#define DD_GRID_MAX 4096
+/*
+ * Candidate grid of the search: change points c_i = i * step for i in lo..hi. For each one, the
+ * number of days strictly below / above it and the sufficient statistics of the heating term
+ * h = max(0, c_i - T) and the cooling term c = max(0, T - c_i): their sums, sums of squares and
+ * sums of products with kWh. With these, every candidate's normal equations are O(1): the
+ * search costs O(days + grid + candidates) instead of O(days x candidates). Temperatures are
+ * shifted by t0 and kWh centred (neither changes slopes or SSE; both keep the sums small, so the
+ * differences in them lose fewer digits). Bounded on the stack, no allocation.
+ */
+#define DD_GRID_MAX 2048 /* 204.8 degC at 0.1 C: far beyond the plausible -60..60 C */
 struct dd_grid {
     long lo, hi;
     int64_t m;
+    double t0, yy; /* temperature shift; sum of squared centred kWh (= SST) */
     int below[DD_GRID_MAX], above[DD_GRID_MAX];
+    double sh[DD_GRID_MAX], shh[DD_GRID_MAX], syh[DD_GRID_MAX];
+    double sc[DD_GRID_MAX], scc[DD_GRID_MAX], syc[DD_GRID_MAX];
 };
 
-/* Grid search of one variant; returns 0 with the best change points, -1 when no candidate. */
-static int search(const double *temp, const double *kwh, size_t n, const struct dd_grid *g,
-                  enum mtr_dd_kind kind, const struct mtr_dd_opts *o, double *best_th,
-                  double *best_tc)
+/* Fills the grid's statistics from the usable days (lo, hi, m set by the caller). */
+static void grid_fill(struct dd_grid *g, const double *temp, const double *kwh, size_t n,
+                      double step, double ymean)
 {
-    double best = INFINITY, beta[3], sse;
+    long G = g->hi - g->lo + 1;
+    /* bucket sums: a day counts as below c_i for i >= jb and above c_i for i <= ja */
+    double bs[4][DD_GRID_MAX + 1], as[4][DD_GRID_MAX + 1];
+    memset(bs, 0, sizeof bs);
+    memset(as, 0, sizeof as);
+    int bn[DD_GRID_MAX + 1] = {0}, an[DD_GRID_MAX + 1] = {0};
+    g->yy = 0;
+    for (size_t d = 0; d < n; d++) {
+        if (isnan(temp[d]) || isnan(kwh[d]))
+            continue;
+        double t = temp[d], tt = t - g->t0, y = kwh[d] - ymean;
+        g->yy += y * y;
+        /* the same comparisons as a direct count: T < c_i and T > c_i */
+        long jb = (long)floor(t / step) - 1;
+        while (jb < g->lo || (jb <= g->hi && !(t < (double)jb * step)))
+            jb++; /* first i with t < c_i (hi + 1: none) */
+        while (jb - 1 >= g->lo && t < (double)(jb - 1) * step)
+            jb--;
+        long ja = (long)ceil(t / step) + 1;
+        while (ja > g->hi || (ja >= g->lo && !(t > (double)ja * step)))
+            ja--; /* last i with t > c_i (lo - 1: none) */
+        while (ja + 1 <= g->hi && t > (double)(ja + 1) * step)
+            ja++;
+        double v[4] = {tt, tt * tt, y, tt * y};
+        long kb = jb - g->lo, ka = ja - g->lo; /* kb in 0..G, ka in -1..G-1 */
+        bn[kb]++;
+        for (int q = 0; q < 4; q++)
+            bs[q][kb] += v[q];
+        if (ka >= 0) {
+            an[ka]++;
+            for (int q = 0; q < 4; q++)
+                as[q][ka] += v[q];
+        }
+    }
+    /* below: prefix over buckets 0..i; above: suffix over buckets i..G-1 */
+    double pb[4] = {0}, pa[4] = {0};
+    int cb = 0, ca = 0;
+    for (long i = 0; i < G; i++) {
+        cb += bn[i];
+        for (int q = 0; q < 4; q++)
+            pb[q] += bs[q][i];
+        double c = (double)(g->lo + i) * step - g->t0;
+        g->below[i] = cb;
+        g->sh[i] = c * cb - pb[0];
+        g->shh[i] = c * c * cb - 2 * c * pb[0] + pb[1];
+        g->syh[i] = c * pb[2] - pb[3];
+    }
+    for (long i = G - 1; i >= 0; i--) {
+        ca += an[i];
+        for (int q = 0; q < 4; q++)
+            pa[q] += as[q][i];
+        double c = (double)(g->lo + i) * step - g->t0;
+        g->above[i] = ca;
+        g->sc[i] = pa[0] - c * ca;
+        g->scc[i] = pa[1] - 2 * c * pa[0] + c * c * ca;
+        g->syc[i] = pa[3] - c * pa[2];
+    }
+}
+
+/*
+ * Grid search of one variant; returns 0 with the best change points, -1 when no candidate.
+ * Candidates and their order are those of the documented search; each is solved in closed form
+ * from the grid statistics (kWh centred, so sum(y) = 0): heating-only / cooling-only are 2x2
+ * systems, both is the arrow-shaped 3x3 system (sum(h c) = 0 because th <= tc).
+ */
+static int search(const struct dd_grid *g, enum mtr_dd_kind kind, const struct mtr_dd_opts *o,
+                  double *best_th, double *best_tc)
+{
+    double best = INFINITY, m = (double)g->m;
     long hlo = has_h(kind) ? g->lo : 0, hhi = has_h(kind) ? g->hi : 0;
     for (long ih = hlo; ih <= hhi; ih++) {
-        double th = (double)ih * o->step_c;
+        long a = ih - g->lo;
+        double ph = 0, qh = 0;
         if (has_h(kind)) {
-            int below = g->below[ih - g->lo];
+            int below = g->below[a];
             if (below < o->min_days || g->m - below < o->min_days)
                 continue;
+            if (!(g->shh[a] > 0))
+                continue;
+            ph = g->sh[a] * g->sh[a] / g->shh[a];
+            qh = g->sh[a] * g->syh[a] / g->shh[a];
         }
         long clo = has_c(kind) ? (has_h(kind) ? ih : g->lo) : 0, chi = has_c(kind) ? g->hi : 0;
         for (long ic = clo; ic <= chi; ic++) {
-            double tc = (double)ic * o->step_c;
+            long b = ic - g->lo;
+            double pc = 0, qc = 0;
             if (has_c(kind)) {
-                int above = g->above[ic - g->lo];
+                int above = g->above[b];
                 if (above < o->min_days)
                     break; /* fewer days above as tc rises: no later tc qualifies */
                 if (g->m - above < o->min_days)
                     continue;
+                if (!(g->scc[b] > 0))
+                    continue;
+                pc = g->sc[b] * g->sc[b] / g->scc[b];
+                qc = g->sc[b] * g->syc[b] / g->scc[b];
             }
-            if (candidate_sse(temp, kwh, n, kind, th, tc, beta, &sse) != 0)
-                continue;
-            if ((has_h(kind) && !(beta[1] > 0)) ||
-                (has_c(kind) && !(beta[has_h(kind) ? 2 : 1] > 0)))
-                continue;
+            /* b0 = (sum y - qh - qc) / (m - ph - pc) with sum y = 0 */
+            double den = m - ph - pc;
+            if (!(den > 1e-12 * m))
+                continue; /* singular: a term collinear with the intercept */
+            double b0 = -(qh + qc) / den, sse = g->yy, bh = 0, bc = 0;
+            if (has_h(kind)) {
+                bh = (g->syh[a] - g->sh[a] * b0) / g->shh[a];
+                if (!(bh > 0))
+                    continue;
+                sse -= bh * g->syh[a];
+            }
+            if (has_c(kind)) {
+                bc = (g->syc[b] - g->sc[b] * b0) / g->scc[b];
+                if (!(bc > 0))
+                    continue;
+                sse -= bc * g->syc[b];
+            }
             if (sse < best) {
                 best = sse;
-                *best_th = th;
-                *best_tc = tc;
+                *best_th = (double)ih * o->step_c;
+                *best_tc = (double)ic * o->step_c;
             }
         }
     }
@@ -217,28 +289,22 @@ int mtr_dd_fit(const double *temp_c, const double *kwh, size_t n, const struct m
     int rc = mtr_dd_fit_at(temp_c, kwh, n, MTR_DD_NONE, NAN, NAN, out, eb);
     if (rc != MTR_OK)
         return rc;
-    struct dd_grid grid = {0}, *g = &grid; /* 32 KiB of counts: bounded, no allocation */
+    static const struct dd_grid zero;
+    struct dd_grid grid = zero, *g = &grid; /* ~130 KiB: bounded, no allocation */
     g->m = m;
     g->lo = (long)ceil(tmin / o->step_c - 1e-9);
     g->hi = (long)floor(tmax / o->step_c + 1e-9);
     if (g->hi - g->lo + 1 > DD_GRID_MAX)
         return mtr_err(eb, MTR_EINVAL, "degree-day fit: temperature range too wide for step %g",
                        o->step_c);
-    for (long i = g->lo; i <= g->hi; i++) {
-        double c = (double)i * o->step_c;
-        for (size_t d = 0; d < n; d++) {
-            if (isnan(temp_c[d]) || isnan(kwh[d]))
-                continue;
-            g->below[i - g->lo] += temp_c[d] < c;
-            g->above[i - g->lo] += temp_c[d] > c;
-        }
-    }
+    g->t0 = round((tmin + tmax) / 2);
+    grid_fill(g, temp_c, kwh, n, o->step_c, out->b0); /* b0 of the "none" fit = mean kWh */
     for (int kind = MTR_DD_HEATING; kind <= MTR_DD_BOTH; kind++) {
         if (o->force_kind >= 0 && kind != o->force_kind)
             continue;
         double th = NAN, tc = NAN;
         struct mtr_dd_model cand;
-        if (search(temp_c, kwh, n, g, kind, o, &th, &tc) != 0)
+        if (search(g, kind, o, &th, &tc) != 0)
             continue;
         if (mtr_dd_fit_at(temp_c, kwh, n, kind, th, tc, &cand, NULL) != MTR_OK)
             continue;
@@ -401,4 +467,15 @@ int mtr_align_hourly(const int64_t *ts, const double *value, size_t n, int64_t s
     if (counts)
         *counts = c;
     return MTR_OK;
+}
+
+double mtr_haversine_km(double lat1, double lon1, double lat2, double lon2)
+{
+    const double rad = 3.14159265358979323846 / 180.0;
+    if (isnan(lat1) || isnan(lon1) || isnan(lat2) || isnan(lon2))
+        return NAN;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * 6371.0 * asin(fmin(1.0, sqrt(a)));
 }

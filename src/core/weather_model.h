@@ -88,6 +88,10 @@ int mtr_dd_normal_temps(const int64_t *day_ts, const double *temp_c, size_t n, d
 /* Day of year 0..365 of a UTC timestamp. */
 int mtr_day_of_year(int64_t ts);
 
+/* Great-circle distance in km between two points in degrees (haversine, mean Earth radius
+ * 6371.0 km). NAN when any input is NAN. */
+double mtr_haversine_km(double lat1, double lon1, double lat2, double lon2);
+
 /* ---- hourly alignment of a temperature series ---- */
 enum mtr_align_flag {
     MTR_ALIGN_OBSERVED = 0,     /* at least one observation fell in the hour (mean of them) */

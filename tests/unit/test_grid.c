@@ -189,8 +189,56 @@ static void test_windows_risk_health(void)
     T_EQ_STR(mtr_grid_risk_name(MTR_RISK_HIGH), "high");
 }
 
+static void test_performance(void)
+{
+    struct mtr_grid_window w;
+    struct mtr_grid_perf p;
+    mtr_grid_window_init(&w, 0, 86400);
+    mtr_grid_window_finish(&w);
+    mtr_grid_performance(&w, 380, &p);
+    T_CHECK(isnan(p.score));
+    T_EQ_STR(p.performance, "unknown");
+    /* hand-made window: mean deviation 0.3 Hz (80), voltage 400/380 = +5.26 % (80), stability
+     * 92 %, one critical record in 200 (0.5 %), utilisation 0.8 */
+    w.records = 200;
+    w.freq_records = 200;
+    w.in_band = 184;
+    w.f_sum = 0.3 * 200;
+    w.critical_records = 1;
+    w.u_sum = 0.8 * 200;
+    w.u_n = 200;
+    w.v_sum = 400.0 * 200;
+    w.v_n = 200;
+    mtr_grid_window_finish(&w);
+    T_EQ_DBL(w.stability_pct, 92.0, 1e-12);
+    T_EQ_DBL(w.voltage_mean, 400.0, 1e-12);
+    mtr_grid_performance(&w, 380, &p);
+    T_EQ_DBL(p.frequency_score, 80, 0);
+    T_EQ_DBL(p.voltage_score, 80, 0);
+    T_EQ_DBL(p.score, 0.3 * 80 + 0.3 * 80 + 0.4 * 92, 1e-12); /* 84.8 */
+    T_EQ_STR(p.performance, "good");
+    T_EQ_STR(p.utilization_tier, "optimal");
+    T_EQ_STR(p.reliability, "good");
+    T_EQ_STR(p.stability_class, "stable");
+    /* band edges: exactly 50.2 Hz is inside the normal band; no voltage level rescales */
+    w.f_sum = (50.2 - 50.0) * 200;
+    mtr_grid_window_finish(&w);
+    mtr_grid_performance(&w, NAN, &p);
+    T_EQ_DBL(p.frequency_score, 100, 0);
+    T_CHECK(isnan(p.voltage_score));
+    T_EQ_DBL(p.score, (0.3 * 100 + 0.4 * 92) / 0.7, 1e-9);
+    w.u_sum = 0.97 * 200;
+    w.in_band = 130; /* 65 % */
+    mtr_grid_window_finish(&w);
+    mtr_grid_performance(&w, 380, &p);
+    T_EQ_STR(p.utilization_tier, "acceptable");
+    T_EQ_STR(p.reliability, "critical");
+    T_EQ_STR(p.stability_class, "very_unstable");
+}
+
 int main(void)
 {
+    T_RUN(test_performance);
     T_RUN(test_evaluate);
     T_RUN(test_frequency_excursion);
     T_RUN(test_load_ramp);

@@ -96,9 +96,14 @@ static void test_migrations(void)
         s->ops->close(s);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM schema_migrations"), n);
 
-    /* an older database (version 1: no report indexes, readings as rows) is migrated on open,
-     * its readings converted into blocks */
+    /* an older database (version 1: no report indexes, readings as rows, no change tracking)
+     * is migrated on open, its readings converted into blocks, their days logged as changed */
     T_EQ_INT(exec(p, "DROP INDEX alerts_start; DROP INDEX quarantine_at;"
+                     " DROP TABLE change_seq; DROP TABLE export_changes;"
+                     " DROP TABLE export_watermarks; ALTER TABLE grid_status DROP COLUMN seq;"
+                     " ALTER TABLE weather_observations DROP COLUMN seq;"
+                     " ALTER TABLE rollup_daily DROP COLUMN seq; DROP INDEX grid_status_ts;"
+                     " DROP INDEX weather_observations_ts;"
                      " DROP INDEX rollup_daily_day; DROP TABLE reading_blocks;"
                      " DROP TABLE rollup_hour_blocks;"
                      " CREATE TABLE rollup_hourly(meter_key INTEGER NOT NULL,"
@@ -157,6 +162,10 @@ static void test_migrations(void)
     T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
                        " ('alerts_start', 'quarantine_at', 'rollup_daily_day')"),
              3);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM export_changes WHERE dataset = 0 AND seq = 0"
+                       " AND day IN (1699920000, 1700006400)"),
+             2);
+    T_EQ_INT(scalar(p, "SELECT max(seq) FROM reading_blocks"), 0);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name IN ('readings',"
                        " 'rollup_hourly')"),
              0);

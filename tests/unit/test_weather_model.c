@@ -185,8 +185,125 @@ static void test_align_hourly(void)
     T_EQ_INT(mtr_align_hourly(ts, v, 8, s + 1, 11, 2, out, fl, &c, NULL), MTR_EINVAL);
 }
 
+/* The documented search done the slow way: every candidate fitted by mtr_ols_fit on its design,
+ * best SSE among positive slopes, variant by BIC among significant ones. */
+static enum mtr_dd_kind brute_fit(const double *t, const double *y, size_t n, double *th,
+                                  double *tc)
+{
+    static double X[400 * 3];
+    double lo = INFINITY, hi = -INFINITY, best_bic;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, t[i]);
+        hi = fmax(hi, t[i]);
+    }
+    struct mtr_dd_model none;
+    mtr_dd_fit_at(t, y, n, MTR_DD_NONE, NAN, NAN, &none, NULL);
+    best_bic = none.bic;
+    enum mtr_dd_kind chosen = MTR_DD_NONE;
+    for (int kind = MTR_DD_HEATING; kind <= MTR_DD_BOTH; kind++) {
+        int hh = kind != MTR_DD_COOLING, cc = kind != MTR_DD_HEATING, k = 1 + hh + cc;
+        double best = INFINITY, bth = NAN, btc = NAN;
+        for (long ih = (long)ceil(lo * 10 - 1e-9); ih <= (long)floor(hi * 10 + 1e-9); ih++) {
+            double a = ih * 0.1;
+            int below = 0;
+            for (size_t i = 0; i < n; i++)
+                below += t[i] < a;
+            if (hh && (below < 10 || (long)n - below < 10))
+                continue;
+            for (long ic = cc ? (hh ? ih : (long)ceil(lo * 10 - 1e-9)) : 0;
+                 ic <= (cc ? (long)floor(hi * 10 + 1e-9) : 0); ic++) {
+                double b = ic * 0.1;
+                int above = 0;
+                for (size_t i = 0; i < n; i++)
+                    above += t[i] > b;
+                if (cc && (above < 10 || (long)n - above < 10))
+                    continue;
+                for (size_t i = 0; i < n; i++) {
+                    int j = 0;
+                    X[i * k + j++] = 1;
+                    if (hh)
+                        X[i * k + j++] = fmax(0, a - t[i]);
+                    if (cc)
+                        X[i * k + j++] = fmax(0, t[i] - b);
+                }
+                struct mtr_ols o;
+                if (mtr_ols_fit(X, y, n, k, &o, NULL) != 0)
+                    continue;
+                if ((hh && !(o.beta[1] > 0)) || (cc && !(o.beta[k - 1] > 0)))
+                    continue;
+                if (o.sse < best) {
+                    best = o.sse;
+                    bth = a;
+                    btc = b;
+                }
+                if (!hh)
+                    continue;
+            }
+            if (!hh)
+                break;
+        }
+        if (isinf(best))
+            continue;
+        struct mtr_dd_model m;
+        if (mtr_dd_fit_at(t, y, n, kind, bth, btc, &m, NULL) != 0)
+            continue;
+        if ((hh && !(m.bh >= 2 * m.se_bh)) || (cc && !(m.bc >= 2 * m.se_bc)) || !(m.bic < best_bic))
+            continue;
+        best_bic = m.bic;
+        chosen = kind;
+        *th = hh ? bth : NAN;
+        *tc = cc ? btc : NAN;
+    }
+    return chosen;
+}
+
+/* The fast search (grid statistics, closed-form candidates) chooses what the slow one does. */
+static void test_search_matches_brute_force(void)
+{
+    static double t[200], y[200];
+    uint64_t x = 88172645463325252ULL;
+    for (int run = 0; run < 12; run++) {
+        size_t n = 60 + (size_t)run * 10;
+        double th0 = 12 + run % 5, tc0 = th0 + 3 + run % 3, bh = 0.3 + 0.1 * run,
+               bc = run % 3 ? 0.6 : 0, noise = run % 4 == 3 ? 3.0 : 0.4;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            double u = (double)(x >> 11) / 9007199254740992.0;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            double v = (double)(x >> 11) / 9007199254740992.0;
+            t[i] = -4 + 30 * u;
+            y[i] = 10 + bh * fmax(0, th0 - t[i]) + bc * fmax(0, t[i] - tc0) + noise * (v - 0.5);
+        }
+        double th = NAN, tc = NAN;
+        enum mtr_dd_kind want = brute_fit(t, y, n, &th, &tc);
+        struct mtr_dd_model m;
+        T_EQ_INT(mtr_dd_fit(t, y, n, NULL, &m, NULL), 0);
+        T_EQ_INT(m.kind, want);
+        if (want != MTR_DD_NONE && want != MTR_DD_COOLING)
+            T_EQ_DBL(m.th, th, 1e-9);
+        if (want == MTR_DD_COOLING || want == MTR_DD_BOTH)
+            T_EQ_DBL(m.tc, tc, 1e-9);
+    }
+}
+
+static void test_haversine(void)
+{
+    /* one degree of latitude on a 6371 km sphere: 6371 * pi / 180 = 111.19492664 km */
+    T_EQ_DBL(mtr_haversine_km(51.0, 0.0, 52.0, 0.0), 111.19492664455873, 1e-9);
+    /* along the equator the same */
+    T_EQ_DBL(mtr_haversine_km(0.0, 10.0, 0.0, 11.0), 111.19492664455873, 1e-9);
+    /* a quarter of the equator: 6371 * pi / 2 */
+    T_EQ_DBL(mtr_haversine_km(0.0, 0.0, 0.0, 90.0), 10007.543398010286, 1e-6);
+    /* London (51.5074, -0.1278) to Paris (48.8566, 2.3522): 343.56 km on this sphere */
+    T_EQ_DBL(mtr_haversine_km(51.5074, -0.1278, 48.8566, 2.3522), 343.56, 0.01);
+    T_EQ_DBL(mtr_haversine_km(10, 20, 10, 20), 0.0, 0);
+    T_CHECK(isnan(mtr_haversine_km(NAN, 0, 0, 0)));
+}
+
 int main(void)
 {
+    T_RUN(test_haversine);
+    T_RUN(test_search_matches_brute_force);
     T_RUN(test_fit_at_matches_ols);
     T_RUN(test_simulated_heating);
     T_RUN(test_simulated_both);

@@ -371,10 +371,10 @@ enum {
 static const char *const q_sql[Q_COUNT] = {
     [Q_GET] = "SELECT data FROM reading_blocks WHERE id = ?1",
     /* plain INSERT and one-row UPDATE: unlike INSERT OR REPLACE they need no statement journal */
-    [Q_INS] = "INSERT INTO reading_blocks(id, meter_key, day, n, n_estimated, data)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_UPD] = "UPDATE reading_blocks SET n = ?4, n_estimated = ?5, data = ?6 WHERE id = ?1"
-              " AND meter_key = ?2 AND day = ?3",
+    [Q_INS] = "INSERT INTO reading_blocks(id, meter_key, day, n, n_estimated, data, seq)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_UPD] = "UPDATE reading_blocks SET n = ?4, n_estimated = ?5, data = ?6, seq = ?7"
+              " WHERE id = ?1 AND meter_key = ?2 AND day = ?3",
     [Q_DEL] = "DELETE FROM reading_blocks WHERE id = ?1",
     [Q_RANGE] = "SELECT id, day, data FROM reading_blocks WHERE id >= ?1 AND id <= ?2 ORDER BY id",
     [Q_VERSION] = "PRAGMA data_version",
@@ -387,6 +387,7 @@ static const char *const q_sql[Q_COUNT] = {
 
 struct mtr_rb {
     sqlite3 *db;
+    struct mtr_rb_hooks hooks;
     struct mtr_errbuf *eb;
     sqlite3_stmt *q[Q_COUNT];
     struct blk **slots; /* open addressing on id; NULL = empty */
@@ -674,6 +675,9 @@ static int blk_write(struct mtr_rb *rb, struct blk *b)
             return mtr_err(rb->eb, MTR_ENOMEM, "out of memory writing readings");
         memcpy(rb->enc, hdr, hl);
         memcpy(rb->enc + hl, b->body, b->len);
+        int64_t seq = 0;
+        if (rb->hooks.block_write && (rc = rb->hooks.block_write(rb->hooks.ctx, b->day, &seq)))
+            return rc;
         if (!(st = q(rb, b->stored ? Q_UPD : Q_INS)))
             return MTR_ESTORE;
         sqlite3_bind_int64(st, 1, b->id);
@@ -682,6 +686,7 @@ static int blk_write(struct mtr_rb *rb, struct blk *b)
         sqlite3_bind_int(st, 4, b->n);
         sqlite3_bind_int(st, 5, b->n_est);
         sqlite3_bind_blob(st, 6, rb->enc, (int)(hl + b->len), SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, seq);
     }
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(rb, "writing readings");
@@ -721,6 +726,11 @@ static struct blk **cache_list(struct mtr_rb *rb, size_t *n)
         if (rb->slots[i])
             v[(*n)++] = rb->slots[i];
     return v;
+}
+
+void mtr_rb_set_hooks(struct mtr_rb *rb, const struct mtr_rb_hooks *h)
+{
+    rb->hooks = *h;
 }
 
 int mtr_rb_flush(struct mtr_rb *rb)
@@ -941,12 +951,16 @@ static int autocommit_end(struct mtr_rb *rb, int own, int rc)
         return rc;
     if (!rc)
         rc = mtr_rb_flush(rb);
+    if (!rc && rb->hooks.own_commit)
+        rc = rb->hooks.own_commit(rb->hooks.ctx);
     if (!rc && sqlite3_exec(rb->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(rb, "commit");
     if (rc) {
         sqlite3_exec(rb->db, "ROLLBACK", NULL, NULL, NULL);
         mtr_rb_discard(rb);
     }
+    if (rb->hooks.own_end)
+        rb->hooks.own_end(rb->hooks.ctx);
     rb->data_version = data_version(rb);
     return rc;
 }

@@ -51,6 +51,19 @@ struct mtr_rb;
 struct mtr_rb *mtr_rb_create(sqlite3 *db, size_t cap_bytes, struct mtr_errbuf *eb);
 void mtr_rb_destroy(struct mtr_rb *rb);
 
+/* Change tracking (ports.h change_seq), supplied by the store. block_write is called before a
+ * meter-day block is written and returns the change number stored with it (column seq); the
+ * block layer's own short transactions (writes outside the caller's) call own_commit just before
+ * their COMMIT and own_end after it or after their ROLLBACK. Any hook may be NULL. */
+struct mtr_rb_hooks {
+    int (*block_write)(void *ctx, int64_t day, int64_t *seq);
+    int (*own_commit)(void *ctx);
+    void (*own_end)(void *ctx);
+    void *ctx;
+};
+/* Copies *h into rb. */
+void mtr_rb_set_hooks(struct mtr_rb *rb, const struct mtr_rb_hooks *h);
+
 /* Transaction hooks: begin notes whether another connection changed the file since this one
  * last looked (then the cache is dropped); flush writes every dirty block; discard drops the
  * cache (after a rollback). */

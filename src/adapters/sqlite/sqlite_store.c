@@ -122,6 +122,29 @@ static const struct migration migrations[] = {
      "CREATE INDEX rollup_daily_day ON rollup_daily(day);",
      NULL},
     {"readings and hourly rollups in meter-day blocks", mtr_rb_schema_sql, readings_to_blocks},
+    /* seq: the change number of the unit of work that last wrote the row or block (ports.h
+     * change_seq); export_changes: per dataset and UTC day, the last change number (which days
+     * to look at); rows from before this migration get 0, and their days are logged with 0 */
+    {"change tracking and watermarks for lake exports",
+     "ALTER TABLE reading_blocks ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE grid_status ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE weather_observations ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE rollup_daily ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE change_seq(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
+     "INSERT INTO change_seq VALUES (1, 0);"
+     "CREATE TABLE export_changes(dataset INTEGER NOT NULL, day INTEGER NOT NULL,"
+     " seq INTEGER NOT NULL, PRIMARY KEY (dataset, day)) WITHOUT ROWID;"
+     "INSERT INTO export_changes SELECT DISTINCT 0, day, 0 FROM reading_blocks;"
+     "INSERT INTO export_changes SELECT DISTINCT 1, ts - ts % 86400, 0 FROM grid_status;"
+     "INSERT INTO export_changes SELECT DISTINCT 2, ts - ts % 86400, 0 FROM weather_observations;"
+     "INSERT INTO export_changes SELECT DISTINCT 3, day, 0 FROM rollup_daily;"
+     "CREATE TABLE export_watermarks(dataset TEXT NOT NULL, destination TEXT NOT NULL,"
+     " seq INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+     " PRIMARY KEY (dataset, destination)) WITHOUT ROWID;"
+     /* the per-day scans of an export (and retention) read grid status and weather by time */
+     "CREATE INDEX grid_status_ts ON grid_status(ts);"
+     "CREATE INDEX weather_observations_ts ON weather_observations(ts);",
+     NULL},
     {"API keys (hashed) and meter search indexes",
      "CREATE TABLE IF NOT EXISTS api_keys("
      " key_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT,"
@@ -188,6 +211,16 @@ enum sid {
     S_HOUR_ROWS_ALL,
     S_HOUR_ROWS_METER,
     S_GRID_DAY_ROWS,
+    S_SEQ_GET,
+    S_SEQ_PUT,
+    S_CHG_PUT,
+    S_CHG_DAYS,
+    S_READ_CHANGED,
+    S_GRID_CHANGED,
+    S_WEATHER_CHANGED,
+    S_DAY_CHANGED,
+    S_WM_GET,
+    S_WM_PUT,
     S_APIKEY_PUT,
     S_APIKEY_FIND,
     S_APIKEY_LIST,
@@ -243,8 +276,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DAY_MERGE] =
         "INSERT INTO rollup_daily(meter_key, day, interval_s, kwh, peak_kwh, offpeak_kwh,"
         " min_kwh, max_kwh, n_valid, n_estimated, n_flagged, n_anomalous, first_ts, last_ts,"
-        " timeliness_sum) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-        " ON CONFLICT(meter_key, day) DO UPDATE SET"
+        " timeliness_sum, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
+        " ON CONFLICT(meter_key, day) DO UPDATE SET seq = excluded.seq,"
         " interval_s = CASE WHEN excluded.interval_s > 0 THEN excluded.interval_s"
         "  ELSE interval_s END,"
         " kwh = kwh + excluded.kwh, peak_kwh = peak_kwh + excluded.peak_kwh,"
@@ -288,12 +321,12 @@ static const char *const stmt_sql[S_COUNT] = {
         " FROM grid_status WHERE operator_id = ?1 AND ts >= ?2 AND ts < ?2 + 86400"
         " HAVING count(*) > 0",
     [S_GRID_PUT] = "INSERT OR REPLACE INTO grid_status(operator_id, ts, frequency_hz, voltage_kv,"
-                   " load_mw, capacity_mw, stability, flags, score)"
-                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                   " load_mw, capacity_mw, stability, flags, score, seq)"
+                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [S_WEATHER_PUT] = "INSERT OR REPLACE INTO weather_observations(station_id, ts, temperature_c,"
                       " humidity_pct, pressure_hpa, wind_speed_ms, wind_direction_deg,"
-                      " precipitation_mm, cloud_cover_pct, flags, score)"
-                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                      " precipitation_mm, cloud_cover_pct, flags, score, seq)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     [S_ALERT_PUT] =
         "INSERT INTO alerts(source, entity_id, type, level, level_rank, score, start_ts, end_ts,"
         " count, value, detail, created_at, updated_at)"
@@ -360,6 +393,35 @@ static const char *const stmt_sql[S_COUNT] = {
                         " FROM rollup_grid_daily WHERE (?1 IS NULL OR operator_id = ?1)"
                         " AND (?2 IS NULL OR day >= ?2) AND (?3 IS NULL OR day < ?3)"
                         " ORDER BY operator_id, day LIMIT ?4 OFFSET ?5",
+    [S_SEQ_GET] = "SELECT seq FROM change_seq WHERE id = 1",
+    [S_SEQ_PUT] = "UPDATE change_seq SET seq = max(seq, ?1) WHERE id = 1",
+    [S_CHG_PUT] = "INSERT INTO export_changes(dataset, day, seq) VALUES (?1, ?2, ?3)"
+                  " ON CONFLICT(dataset, day) DO UPDATE SET seq = max(seq, excluded.seq)",
+    [S_CHG_DAYS] = "SELECT day FROM export_changes WHERE dataset = ?1 AND seq > ?2 ORDER BY day",
+    /* the changed meter-day blocks of a day, decoded by the caller: meters in meter_id order
+     * (their unique index) and each one's block by its key (?1 = mtr_rb_id(0, day number)),
+     * so no sort ever holds the blocks' bytes */
+    [S_READ_CHANGED] = "SELECT m.meter_id, b.meter_key, b.day, b.data, b.seq"
+                       " FROM meters m JOIN reading_blocks b"
+                       " ON b.id = m.meter_key * 2097152 + ?1"
+                       " WHERE b.seq > ?2 AND b.seq <= ?3 ORDER BY m.meter_id",
+    [S_GRID_CHANGED] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
+                       " stability, flags, score, seq FROM grid_status"
+                       " WHERE ts >= ?1 AND ts < ?2 AND seq > ?3 AND seq <= ?4"
+                       " ORDER BY operator_id, ts",
+    [S_WEATHER_CHANGED] = "SELECT station_id, ts, temperature_c, humidity_pct, pressure_hpa,"
+                          " wind_speed_ms, wind_direction_deg, precipitation_mm,"
+                          " cloud_cover_pct, flags, score, seq FROM weather_observations"
+                          " WHERE ts >= ?1 AND ts < ?2 AND seq > ?3 AND seq <= ?4"
+                          " ORDER BY station_id, ts",
+    [S_DAY_CHANGED] = "SELECT m.meter_id, " DAY_COLS ", d.seq FROM rollup_daily d"
+                      " JOIN meters m ON m.meter_key = d.meter_key"
+                      " WHERE d.day = ?1 AND d.seq > ?2 AND d.seq <= ?3"
+                      " ORDER BY m.meter_id",
+    [S_WM_GET] = "SELECT seq FROM export_watermarks WHERE dataset = ?1 AND destination = ?2",
+    [S_WM_PUT] = "INSERT INTO export_watermarks(dataset, destination, seq, updated_at)"
+                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(dataset, destination)"
+                 " DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
     [S_APIKEY_PUT] = "INSERT INTO api_keys(key_id, hash, name, role, created_at, revoked_at)"
                      " VALUES (?1,?2,?3,?4,?5,?6)",
     [S_APIKEY_FIND] = "SELECT key_id, hash, name, role, created_at, revoked_at FROM api_keys"
@@ -452,12 +514,25 @@ static void key_cache_put(struct key_cache *c, const char *id, uint32_t h, int64
 
 /* ======================= the handle ======================= */
 
+#define TOUCHED_MAX 128
+
 struct sq_store {
     struct mtr_store base;
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
     struct key_cache keys;
     struct mtr_rb *rb; /* readings: blocks and their cache */
+    /* change tracking (see track()): the unit of work's change number once known, and the
+     * (dataset, day) pairs it touched that are not yet in export_changes */
+    int seq_known;
+    int64_t txn_seq;
+    int ntouched;
+    struct touched {
+        int ds;
+        int64_t day;
+    } touched[TOUCHED_MAX];
+    struct mtr_stored_reading *xr; /* readings_changed: decoded block scratch */
+    int xr_cap;
 };
 
 static struct sq_store *sq(struct mtr_store *s)
@@ -541,6 +616,121 @@ static int reading_key_ok(int64_t meter_key, int64_t ts)
 {
     return meter_key > 0 && meter_key < ((int64_t)1 << 32) && ts >= 0 && ts % 60 == 0 &&
            ts / 60 < ((int64_t)1 << 31);
+}
+
+/* ======================= change tracking ======================= */
+
+/* The change number of the running unit of work: one more than the committed one. Writers are
+ * serialised (BEGIN IMMEDIATE), so a unit's number exceeds that of every unit committed before. */
+static int cur_seq(struct sq_store *s, int64_t *seq)
+{
+    if (!s->seq_known) {
+        sqlite3_stmt *st = stmt(s, S_SEQ_GET);
+        if (!st)
+            return MTR_ESTORE;
+        int rc = sqlite3_step(st);
+        int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_reset(st);
+        if (v < 0)
+            return fail(s, "change_seq");
+        s->txn_seq = v + 1;
+        s->seq_known = 1;
+    }
+    *seq = s->txn_seq;
+    return 0;
+}
+
+static int flush_touched(struct sq_store *s)
+{
+    sqlite3_stmt *st = stmt(s, S_CHG_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    for (int i = 0; i < s->ntouched; i++) {
+        sqlite3_bind_int(st, 1, s->touched[i].ds);
+        sqlite3_bind_int64(st, 2, s->touched[i].day);
+        sqlite3_bind_int64(st, 3, s->txn_seq);
+        int rc = run(s, st, "export_changes");
+        if (rc)
+            return rc;
+    }
+    s->ntouched = 0;
+    return 0;
+}
+
+/* Records the unit's change number and days; called just before COMMIT (or after an
+ * autocommitted write). */
+static int finish_unit(struct sq_store *s)
+{
+    if (!s->seq_known)
+        return 0;
+    int rc = flush_touched(s);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, S_SEQ_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, s->txn_seq);
+    return run(s, st, "change_seq");
+}
+
+static void forget_unit(struct sq_store *s)
+{
+    s->seq_known = 0;
+    s->ntouched = 0;
+}
+
+/* Writes outside a unit of work (autocommit) are settled at once. */
+static int settle(struct sq_store *s)
+{
+    if (!s->seq_known || !sqlite3_get_autocommit(s->db))
+        return 0;
+    int rc = finish_unit(s);
+    forget_unit(s);
+    return rc;
+}
+
+/* Notes that the unit wrote rows of dataset ds on `day` (a write-combining set: the hot path
+ * repeats the last pair). */
+static int track(struct sq_store *s, enum mtr_dataset ds, int64_t day)
+{
+    int n = s->ntouched;
+    if (n && s->touched[n - 1].ds == (int)ds && s->touched[n - 1].day == day)
+        return settle(s);
+    for (int i = 0; i < n; i++)
+        if (s->touched[i].ds == (int)ds && s->touched[i].day == day)
+            return settle(s);
+    if (n == TOUCHED_MAX) {
+        int rc = flush_touched(s);
+        if (rc)
+            return rc;
+    }
+    s->touched[s->ntouched].ds = (int)ds;
+    s->touched[s->ntouched].day = day;
+    s->ntouched++;
+    return settle(s);
+}
+
+static int64_t day_of(int64_t ts)
+{
+    int64_t r = ts % 86400;
+    return ts - (r < 0 ? r + 86400 : r);
+}
+
+/* Block-layer hooks: a meter-day block is written with the unit's change number; the block
+ * layer's own short transactions (writes outside a unit of work) record theirs before COMMIT. */
+static int rb_block_write(void *ctx, int64_t day, int64_t *seq)
+{
+    struct sq_store *s = ctx;
+    int rc = cur_seq(s, seq);
+    return rc ? rc : track(s, MTR_DS_READINGS, day);
+}
+static int rb_own_commit(void *ctx)
+{
+    return finish_unit((struct sq_store *)ctx);
+}
+static void rb_own_end(void *ctx)
+{
+    forget_unit((struct sq_store *)ctx);
 }
 
 /* ======================= open, migrate, close ======================= */
@@ -780,6 +970,7 @@ static void sq_close(struct mtr_store *base)
     mtr_rb_destroy(s->rb);
     sqlite3_close(s->db);
     free(s->keys.slots);
+    free(s->xr);
     free(s);
 }
 
@@ -796,8 +987,8 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
     if (!s)
         return mtr_err(eb, MTR_ENOMEM, "out of memory opening %s", path);
     s->base.ops = &sq_ops;
-    /* NOMUTEX: a handle is used by one thread at a time (the API server opens one per worker
-     * thread), so SQLite's per-call connection mutex is pure overhead */
+    /* NOMUTEX: a handle is used by one thread at a time (per-thread handles in the API), so the
+     * per-call connection mutex of the serialized mode is pure overhead (~10% of a scan) */
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
@@ -819,6 +1010,14 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
         rc = mtr_err(eb, MTR_ESTORE, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
+    /* memory-mapped reads help long scans (export) but count every page read into the resident
+     * set; off unless asked for, so ingest's memory stays bounded by the caches */
+    const char *mm = getenv("METRIFY_SQLITE_MMAP_MB");
+    if (mm && atoi(mm) > 0) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld", (long long)atoi(mm) << 20);
+        sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+    }
     if (sqlite3_create_function_v2(s->db, "mtr_reading_score", 2,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_reading_score,
                                    NULL, NULL, NULL) != SQLITE_OK) {
@@ -839,6 +1038,8 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
         rc = mtr_err(eb, MTR_ENOMEM, "out of memory opening %s", path);
         goto fail;
     }
+    struct mtr_rb_hooks hooks = {rb_block_write, rb_own_commit, rb_own_end, s};
+    mtr_rb_set_hooks(s->rb, &hooks);
     *out = &s->base;
     return 0;
 fail:
@@ -863,7 +1064,15 @@ static int sq_commit(struct mtr_store *base)
     struct sq_store *s = sq(base);
     sqlite3_stmt *st = stmt(s, S_COMMIT);
     int rc = mtr_rb_flush(s->rb);
-    return rc ? rc : st ? run(s, st, "commit") : MTR_ESTORE;
+    if (!rc)
+        rc = finish_unit(s); /* after the blocks: their writes take the unit's number */
+    if (rc)
+        return rc;
+    if (!st)
+        return MTR_ESTORE;
+    if ((rc = run(s, st, "commit")) == 0)
+        forget_unit(s);
+    return rc;
 }
 
 static int sq_rollback(struct mtr_store *base)
@@ -872,6 +1081,7 @@ static int sq_rollback(struct mtr_store *base)
     /* meters created in the transaction are gone: their cached keys with them */
     key_cache_clear(&s->keys);
     mtr_rb_discard(s->rb);
+    forget_unit(s);
     sqlite3_stmt *st = stmt(s, S_ROLLBACK);
     return st ? run(s, st, "rollback") : MTR_ESTORE;
 }
@@ -1301,7 +1511,14 @@ static int day_merge(struct sq_store *s, const struct mtr_rollup_day *d)
     bind_time(st, 13, d->first_ts);
     bind_time(st, 14, d->last_ts);
     bind_sum(st, 15, d->timeliness_sum);
-    return run(s, st, "rollup_day_merge");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 16, seq);
+    if ((rc = run(s, st, "rollup_day_merge")))
+        return rc;
+    return track(s, MTR_DS_DAILY, d->day);
 }
 
 static int sq_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_day *d)
@@ -1363,9 +1580,10 @@ static int recompute_row(void *ctx, const struct mtr_stored_reading *r)
     acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
     h->kwh += r->kwh;
     acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
-    h->n++;
-    if (est)
+    if (est) /* as ingest's buckets: n counts measured values only */
         h->n_estimated++;
+    else
+        h->n++;
     return 0;
 }
 
@@ -1417,7 +1635,7 @@ out:
     }
     if (sqlite3_exec(s->db, "RELEASE recompute", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "rollup_recompute");
-    return 0;
+    return settle(s);
 }
 
 static int sq_rollup_grid_merge(struct mtr_store *base, const struct mtr_rollup_grid_day *g)
@@ -1478,7 +1696,14 @@ static int sq_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, 
     bind_dbl(st, 7, g->stability);
     sqlite3_bind_int64(st, 8, (int64_t)flags);
     bind_dbl(st, 9, score);
-    return run(s, st, "grid_put");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 10, seq);
+    if ((rc = run(s, st, "grid_put")))
+        return rc;
+    return track(s, MTR_DS_GRID, day_of(g->ts));
 }
 
 static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *w, uint64_t flags,
@@ -1499,7 +1724,14 @@ static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *
     bind_dbl(st, 9, w->cloud_cover_pct);
     sqlite3_bind_int64(st, 10, (int64_t)flags);
     bind_dbl(st, 11, score);
-    return run(s, st, "weather_put");
+    int64_t seq;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 12, seq);
+    if ((rc = run(s, st, "weather_put")))
+        return rc;
+    return track(s, MTR_DS_WEATHER, day_of(w->ts));
 }
 
 /* ======================= alerts, quarantine ======================= */
@@ -2035,6 +2267,214 @@ static int sq_grid_day_rows(struct mtr_store *base, const struct mtr_query *q,
     return iterate(s, st, "grid_day_rows", grid_day_row, (void *)cb, ctx);
 }
 
+/* ======================= change tracking: export queries ======================= */
+
+static int sq_change_seq(struct mtr_store *base, int64_t *seq)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_SEQ_GET);
+    if (!st)
+        return MTR_ESTORE;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        rc = fail(s, "change_seq");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int changed_day_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    return ((int (*)(void *, int64_t))cb)(ctx, sqlite3_column_int64(st, 0));
+}
+
+static int sq_changed_days(struct mtr_store *base, enum mtr_dataset ds, int64_t after,
+                           int (*cb)(void *ctx, int64_t day), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_CHG_DAYS);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int(st, 1, (int)ds);
+    sqlite3_bind_int64(st, 2, after);
+    return iterate(s, st, "changed_days", changed_day_row, (void *)cb, ctx);
+}
+
+static void bind_changed(sqlite3_stmt *st, int64_t from, int64_t to, int64_t after, int64_t upto)
+{
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int64(st, 4, upto);
+}
+
+/* The readings of the day's changed blocks, block by block (meter_id order), each with its
+ * block's change number. */
+static int sq_readings_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                               int (*cb)(void *ctx, const char *meter_id,
+                                         const struct mtr_stored_reading *r, int64_t seq),
+                               void *ctx)
+{
+    struct sq_store *s = sq(base);
+    if (day < 0 || day % 86400 != 0)
+        return mtr_err(&s->base.err, MTR_EINVAL, "readings_changed: %lld is not a UTC day",
+                       (long long)day);
+    sqlite3_stmt *st = stmt(s, S_READ_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    _Static_assert(MTR_RB_DAY_BITS == 21, "S_READ_CHANGED spells out mtr_rb_id()");
+    sqlite3_bind_int64(st, 1, mtr_rb_id(0, day / 86400));
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, upto);
+    int rc, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        int64_t key = sqlite3_column_int64(st, 1), bday = sqlite3_column_int64(st, 2);
+        const uint8_t *data = sqlite3_column_blob(st, 3);
+        size_t len = (size_t)sqlite3_column_bytes(st, 3);
+        int64_t seq = sqlite3_column_int64(st, 4);
+        int n = 0;
+        if ((rc = mtr_rb_decode(data, len, key, bday, &s->xr, &n, &s->xr_cap))) {
+            mtr_err(&s->base.err, rc, "readings_changed: the block of meter %lld, day %lld: %s",
+                    (long long)key, (long long)bday,
+                    rc == MTR_ENOMEM ? "out of memory" : "does not decode");
+            sqlite3_reset(st);
+            return rc;
+        }
+        for (int i = 0; i < n; i++)
+            if ((rc = cb(ctx, id ? id : "", &s->xr[i], seq))) {
+                sqlite3_reset(st);
+                return rc;
+            }
+    }
+    rc = step == SQLITE_DONE ? 0 : fail(s, "readings_changed");
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int grid_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_grid_row r;
+    mtr_grid_status_init(&r.g);
+    col_txt(st, 0, r.g.operator_id, sizeof r.g.operator_id);
+    r.g.ts = sqlite3_column_int64(st, 1);
+    r.g.frequency_hz = col_dbl(st, 2);
+    r.g.voltage_kv = col_dbl(st, 3);
+    r.g.load_mw = col_dbl(st, 4);
+    r.g.capacity_mw = col_dbl(st, 5);
+    r.g.stability = col_dbl(st, 6);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 7);
+    r.score = col_dbl(st, 8);
+    return ((int (*)(void *, const struct mtr_grid_row *, int64_t))cb)(ctx, &r,
+                                                                       sqlite3_column_int64(st, 9));
+}
+
+static int sq_grid_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_grid_row *r, int64_t seq),
+                           void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_GRID_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    bind_changed(st, day, day + 86400, after, upto);
+    return iterate(s, st, "grid_changed", grid_changed_row, (void *)cb, ctx);
+}
+
+static int weather_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_weather_row r;
+    mtr_weather_obs_init(&r.w);
+    col_txt(st, 0, r.w.station_id, sizeof r.w.station_id);
+    r.w.ts = sqlite3_column_int64(st, 1);
+    r.w.temperature_c = col_dbl(st, 2);
+    r.w.humidity_pct = col_dbl(st, 3);
+    r.w.pressure_hpa = col_dbl(st, 4);
+    r.w.wind_speed_ms = col_dbl(st, 5);
+    r.w.wind_direction_deg = col_dbl(st, 6);
+    r.w.precipitation_mm = col_dbl(st, 7);
+    r.w.cloud_cover_pct = col_dbl(st, 8);
+    r.flags = (uint64_t)sqlite3_column_int64(st, 9);
+    r.score = col_dbl(st, 10);
+    return ((int (*)(void *, const struct mtr_weather_row *, int64_t))cb)(
+        ctx, &r, sqlite3_column_int64(st, 11));
+}
+
+static int sq_weather_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                              int (*cb)(void *ctx, const struct mtr_weather_row *r, int64_t seq),
+                              void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WEATHER_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    bind_changed(st, day, day + 86400, after, upto);
+    return iterate(s, st, "weather_changed", weather_changed_row, (void *)cb, ctx);
+}
+
+static int day_changed_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_day_row r;
+    col_txt(st, 0, r.meter_id, sizeof r.meter_id);
+    col_day(st, 1, &r.d);
+    return ((int (*)(void *, const struct mtr_day_row *, int64_t))cb)(ctx, &r,
+                                                                      sqlite3_column_int64(st, 16));
+}
+
+static int sq_days_changed(struct mtr_store *base, int64_t day, int64_t after, int64_t upto,
+                           int (*cb)(void *ctx, const struct mtr_day_row *r, int64_t seq),
+                           void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_DAY_CHANGED);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_int64(st, 1, day);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, upto);
+    return iterate(s, st, "days_changed", day_changed_row, (void *)cb, ctx);
+}
+
+static int sq_export_watermark_get(struct mtr_store *base, const char *dataset,
+                                   const char *destination, int64_t *seq)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WM_GET);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, destination, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no export watermark for %s at %s", dataset,
+                     destination);
+    } else {
+        rc = fail(s, "export_watermark_get");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_export_watermark_put(struct mtr_store *base, const char *dataset,
+                                   const char *destination, int64_t seq)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_WM_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, destination, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+    return run(s, st, "export_watermark_put");
+}
+
 /* ======================= meter search, API keys ======================= */
 
 static const char *const meter_sort_cols[MTR_METER_SORT_COUNT] = {
@@ -2238,6 +2678,14 @@ static const struct mtr_store_ops sq_ops = {
     .weather_rows = sq_weather_rows,
     .hour_rows = sq_hour_rows,
     .grid_day_rows = sq_grid_day_rows,
+    .change_seq = sq_change_seq,
+    .changed_days = sq_changed_days,
+    .readings_changed = sq_readings_changed,
+    .grid_changed = sq_grid_changed,
+    .weather_changed = sq_weather_changed,
+    .days_changed = sq_days_changed,
+    .export_watermark_get = sq_export_watermark_get,
+    .export_watermark_put = sq_export_watermark_put,
     .meter_find = sq_meter_find,
     .apikey_put = sq_apikey_put,
     .apikey_find = sq_apikey_find,
