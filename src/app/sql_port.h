@@ -30,6 +30,13 @@ struct mtr_sql_ops {
     /* Drops relation `name` of the given kind, and whatever depends on it where the database
      * insists (PostgreSQL: CASCADE; SQLite resolves views lazily and needs nothing). */
     int (*drop)(struct mtr_sql *c, const char *name, enum mtr_sql_relation kind);
+    /* Runs a query and calls cb for each row with its column names and values as text (NULL for
+     * SQL NULL), all borrowed for the call; a non-zero return from cb stops and is returned.
+     * MTR_ESTORE + c->err on error. */
+    int (*query_rows)(struct mtr_sql *c, const char *sql,
+                      int (*cb)(void *ctx, int ncol, const char *const *names,
+                                const char *const *values),
+                      void *ctx);
 };
 struct mtr_sql {
     const struct mtr_sql_ops *ops;

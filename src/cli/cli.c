@@ -33,6 +33,7 @@ static const struct {
     {"maintenance", mtr_cmd_maintenance, "vacuum, retention, check, backup"},
     {"export", mtr_cmd_export, "incremental Parquet data lake export (directory or S3)"},
     {"demo", mtr_cmd_demo, "simulate a fleet, ingest it, print quality/anomaly/daily summaries"},
+    {"sql", mtr_cmd_sql, "run one SQL query on the store (readings and rollup_hourly views)"},
     {"rules", mtr_cmd_rules, "list every validation/detection rule with its id and action"},
     {"simulate", mtr_cmd_simulate, "generate a realistic fleet with labelled faults"},
     {"config", mtr_cmd_config, "check or show the effective configuration"},

@@ -77,6 +77,7 @@ int mtr_cmd_demo(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_export(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_quarantine(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_rules(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_sql(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_forecast(struct mtr_cli *cli, int argc, char **argv);
 
 /* `metrify analytics weather-impact|grid` (cmd_analytics.c; argv[0] is the report name). */

@@ -10,8 +10,6 @@
 #include <time.h>
 
 #include "adapters/dbt/project.h"
-#include "adapters/postgres/pg_sql.h"
-#include "adapters/sqlite/sqlite_sql.h"
 #include "adapters/store_open.h"
 #include "app/ports.h"
 #include "app/transform.h"
@@ -270,9 +268,7 @@ int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv)
         goto out;
     }
     memset(&eb, 0, sizeof eb);
-    if (!pg && strncmp(loc, "sqlite:", 7) == 0)
-        loc += 7;
-    rc = pg ? mtr_pg_sql_open(loc, &db, &eb) : mtr_sqlite_sql_open(loc, &db, &eb);
+    rc = mtr_sql_open(loc, &db, &eb);
     if (rc < 0) {
         mtr_cli_error("transform: %s", eb.msg);
         ec = MTR_EXIT_STORE;

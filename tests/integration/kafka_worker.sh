@@ -36,7 +36,7 @@ B=$(cat "$T/bootstrap") || fail "mock cluster did not start"
 DB=$T/m.db
 KX=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 W() { exec "$M" --db "$DB" worker ingest --kafka "$B" "${KX[@]}" "$@"; }
-stored() { sqlite3 "$DB" "select count(*) from readings where raw_kwh is not null" 2>/dev/null || echo 0; }
+stored() { "$METRIFY_BIN" -q --db "$DB" sql "select count(*) from readings where raw_kwh is not null" 2>/dev/null || echo 0; }
 wait_stored() { # N SECONDS
   for _ in $(seq $(($2 * 5))); do [ "$(stored)" -ge "$1" ] && return 0; sleep 0.2; done
   fail "timed out waiting for $1 stored readings (have $(stored))"
@@ -93,8 +93,8 @@ wait_exit "$Bw" 30 || fail "worker B did not exit 0 on SIGTERM: $(tail -5 "$T/b.
 
 # --- assertions over everything ----------------------------------------------------------
 expect_eq "$(stored)" 8000 "every produced reading stored"
-expect_eq "$(sqlite3 "$DB" 'select count(*) from readings')" 8000 "no estimates or extra rows"
-expect_eq "$(sqlite3 "$DB" 'select count(*) from (select meter_key, ts from readings group by 1, 2 having count(*) > 1)')" 0 "no (meter, ts) twice"
+expect_eq "$("$METRIFY_BIN" -q --db "$DB" sql 'select count(*) from readings')" 8000 "no estimates or extra rows"
+expect_eq "$("$METRIFY_BIN" -q --db "$DB" sql 'select count(*) from (select meter_key, ts from readings group by 1, 2 having count(*) > 1)')" 0 "no (meter, ts) twice"
 expect_eq "$(sqlite3 "$DB" 'select sum(n_valid + n_flagged + n_estimated) from rollup_daily')" 8000 \
   "daily rollups count every reading once (no double counting after re-delivery)"
 expect_eq "$(sqlite3 "$DB" 'select count(distinct meter_id) from meters')" 41 "40 meters + the poison meter"

@@ -55,7 +55,7 @@ start_broker() {
 }
 start_broker
 DB=$T/m.db
-stored() { sqlite3 "$DB" "select count(*) from readings where raw_kwh is not null" 2>/dev/null || echo 0; }
+stored() { "$METRIFY_BIN" -q --db "$DB" sql "select count(*) from readings where raw_kwh is not null" 2>/dev/null || echo 0; }
 
 "$M" --db "$DB" worker ingest --mqtt "127.0.0.1:$port" --batch 50 --batch-ms 100 --json \
   --metrics-file "$T/w.prom" >"$T/w.json" 2>"$T/w.err" &
@@ -81,7 +81,7 @@ kill -TERM "$W"
 wait_exit "$W" 30 || fail "worker did not exit 0 on SIGTERM: $(tail -5 "$T/w.err")"
 
 expect_eq "$(stored)" 1200 "every QoS 1 reading stored across the broker restart"
-expect_eq "$(sqlite3 "$DB" 'select count(*) from readings')" 1200 "no extra rows"
+expect_eq "$("$METRIFY_BIN" -q --db "$DB" sql 'select count(*) from readings')" 1200 "no extra rows"
 expect_eq "$(sqlite3 "$DB" 'select sum(n_valid + n_flagged + n_estimated) from rollup_daily')" 1200 \
   "rollups count every reading once"
 expect_eq "$(sqlite3 "$DB" "select count(*) from meters where meter_id like 'MQ%'")" 20 "meters from topics"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adapters/sqlite/reading_blocks.h"
 #include "adapters/io/decode_msg.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/stream.h"
@@ -42,7 +43,8 @@ static int64_t durable_readings(const char *path)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
+    /* readings is a row view over the store's blocks: registered per connection */
+    if (sqlite3_open(path, &db) == SQLITE_OK && mtr_rb_register_sql(db) == 0 &&
         sqlite3_prepare_v2(db, "select count(*) from readings", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
@@ -164,7 +166,7 @@ static int64_t scalar(const char *path, const char *sql)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
+    if (sqlite3_open(path, &db) == SQLITE_OK && mtr_rb_register_sql(db) == 0 &&
         sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);

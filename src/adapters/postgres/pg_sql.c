@@ -101,8 +101,32 @@ static void quiet_notices(void *arg, const char *message)
 {
 }
 
+static int pg_query_rows(struct mtr_sql *base, const char *sql,
+                         int (*cb)(void *ctx, int ncol, const char *const *names,
+                                   const char *const *values),
+                         void *ctx)
+{
+    struct pg_sql *c = (struct pg_sql *)base;
+    const char *names[64], *values[64];
+    PGresult *res = PQexec(c->conn, sql);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+        return fail_result(c, res);
+    int n = PQnfields(res), rc = 0;
+    if (n > 64)
+        n = 64; /* a bound for the callback's arrays; wider results are cut */
+    for (int i = 0; i < n; i++)
+        names[i] = PQfname(res, i);
+    for (int r = 0; r < PQntuples(res) && !rc; r++) {
+        for (int i = 0; i < n; i++)
+            values[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+        rc = cb(ctx, n, names, values);
+    }
+    PQclear(res);
+    return rc;
+}
+
 static const struct mtr_sql_ops pg_sql_ops = {
-    "postgres", pg_close, pg_exec, pg_query_int, pg_relation_kind, pg_drop,
+    "postgres", pg_close, pg_exec, pg_query_int, pg_relation_kind, pg_drop, pg_query_rows,
 };
 
 int mtr_pg_sql_open(const char *conninfo, struct mtr_sql **out, struct mtr_errbuf *eb)

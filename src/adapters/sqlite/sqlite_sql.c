@@ -88,8 +88,35 @@ static int sql_drop(struct mtr_sql *base, const char *name, enum mtr_sql_relatio
     return sql_exec(base, sql);
 }
 
+static int sql_query_rows(struct mtr_sql *base, const char *sql,
+                          int (*cb)(void *ctx, int ncol, const char *const *names,
+                                    const char *const *values),
+                          void *ctx)
+{
+    struct sqlite_sql *c = (struct sqlite_sql *)base;
+    sqlite3_stmt *st = NULL;
+    const char *names[64], *values[64];
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(c);
+    int n = sqlite3_column_count(st);
+    if (n > 64)
+        n = 64; /* a bound for the callback's arrays; wider results are cut */
+    for (int i = 0; i < n; i++)
+        names[i] = sqlite3_column_name(st, i);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < n; i++)
+            values[i] = (const char *)sqlite3_column_text(st, i);
+        rc = cb(ctx, n, names, values);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = fail(c);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static const struct mtr_sql_ops sqlite_sql_ops = {
-    "sqlite", sql_close, sql_exec, sql_query_int, sql_relation_kind, sql_drop,
+    "sqlite", sql_close, sql_exec, sql_query_int, sql_relation_kind, sql_drop, sql_query_rows,
 };
 
 int mtr_sqlite_sql_open(const char *path, struct mtr_sql **out, struct mtr_errbuf *eb)

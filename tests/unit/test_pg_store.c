@@ -1,0 +1,534 @@
+/*
+ * test_pg_store.c - the PostgreSQL store: the store contract suite on a fresh database of a real
+ * server, then what only PostgreSQL has: migrations (idempotent, refusing a newer schema),
+ * monthly partitions created on demand and the default partition, the COPY fast path falling back
+ * to the upsert on a conflict, the connection pool, URL errors, text that is not UTF-8, and
+ * check() finding an inconsistent rollup. Needs METRIFY_TEST_PG_URL (a superuser URL);
+ * tests/integration/pg_store.sh starts a server and runs it. Without the variable it runs nothing
+ * and says so.
+ */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapters/postgres/pg_store.h"
+#include "adapters/store_open.h"
+#include "core/quality.h"
+#include "store_contract.h"
+#include "t.h"
+
+static char url[1024];      /* the test database */
+static char url_pool[1100]; /* the same as another pool, of 2 connections */
+
+#define DAY ((int64_t)1699920000) /* 2023-11-14T00:00:00Z */
+
+/* url with its database (the path) replaced by db. */
+static void with_db(char *out, size_t cap, const char *base, const char *db)
+{
+    const char *scheme = strstr(base, "://");
+    const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+    const char *q = strchr(base, '?');
+    size_t head = path ? (size_t)(path - base) : q ? (size_t)(q - base) : strlen(base);
+    snprintf(out, cap, "%.*s/%s%s", (int)head, base, db, q ? q : "");
+}
+
+static long long scalar(const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    long long v = -1;
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        v = atoll(PQgetvalue(r, 0, 0));
+    else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fprintf(stderr, "scalar(%s): %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+static int exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "exec(%s): %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+static struct mtr_stored_reading reading(int64_t key, int64_t ts, double kwh)
+{
+    struct mtr_stored_reading r;
+    memset(&r, 0, sizeof r);
+    r.meter_key = key;
+    r.ts = ts;
+    r.interval_s = 900;
+    r.raw_kwh = r.kwh = kwh;
+    r.voltage_v = r.current_a = r.power_factor = r.frequency_hz = NAN;
+    r.active_power_kw = r.reactive_power_kvar = NAN;
+    r.quality_code = MTR_Q_VALID;
+    r.score = 1;
+    r.ingested_at = ts + 900;
+    return r;
+}
+
+static void test_migrations(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    long long v = scalar("SELECT max(version) FROM schema_migrations");
+    T_CHECK(v >= 1);
+    T_EQ_INT(scalar("SELECT count(*) FROM schema_migrations"), v);
+    T_CHECK(scalar("SELECT min(applied_at) FROM schema_migrations") > 0);
+    /* the SQLite store's tables, readings partitioned by range with a default partition */
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN"
+                    " ('meters','grid_operators','weather_stations','meter_state','readings',"
+                    "'reading_revisions','rollup_hourly','rollup_daily','rollup_grid_daily',"
+                    "'grid_status','weather_observations','alerts','quarantine')"),
+             13);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_partitioned_table WHERE partrelid ="
+                    " 'readings'::regclass AND partstrat = 'r'"),
+             1);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass"
+                    " AND inhrelid = 'readings_default'::regclass"),
+             1);
+    /* reopen: a no-op */
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (s)
+        s->ops->close(s);
+    T_EQ_INT(scalar("SELECT count(*) FROM schema_migrations"), v);
+}
+
+/* Run last: a newer schema is refused by every new connection (another URL: another pool). */
+static void test_newer_schema_refused(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    char u[1200];
+    T_EQ_INT(exec("INSERT INTO schema_migrations VALUES (999, 0, 'from the future')"), 0);
+    snprintf(u, sizeof u, "%s%sapplication_name=newer", url, strchr(url, '?') ? "&" : "?");
+    T_EQ_INT(mtr_pg_open(u, &s, &eb), MTR_ESTORE);
+    T_CHECK(s == NULL);
+    if (s)
+        s->ops->close(s);
+    T_CHECK(strstr(eb.msg, "999") != NULL && strstr(eb.msg, "newer") != NULL);
+    T_EQ_INT(exec("DELETE FROM schema_migrations WHERE version = 999"), 0);
+}
+
+static void test_partitions(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    /* this month and the next two exist after open */
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char q[200];
+    snprintf(q, sizeof q, "SELECT count(*) FROM pg_class WHERE relname = 'readings_%04d_%02d'",
+             tm.tm_year + 1900, tm.tm_mon + 1);
+    T_EQ_INT(scalar(q), 1);
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "PART-1", 1, &key, NULL), 0);
+    /* a write to a month without a partition creates it (and the next month's) */
+    struct mtr_stored_reading r = reading(key, 1262304000 + 86400 * 40, 1.5); /* 2010-02-10 */
+    T_EQ_INT(s->ops->begin(s), 0);
+    T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    T_EQ_INT(s->ops->commit(s), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM readings_2010_02"), 1);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_class WHERE relname = 'readings_2010_03'"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 0);
+    /* rows of a month the default partition already holds stay there, and stay readable */
+    T_EQ_INT(exec("INSERT INTO readings(meter_key, ts, interval_s, quality_code, flags)"
+                  " VALUES (1, 1230768000, 900, 0, 0)"),
+             0); /* 2009-01-01, no partition: default */
+    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 1);
+    r.ts = 1230768000 + 900;
+    T_EQ_INT(s->ops->begin(s), 0);
+    T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    T_EQ_INT(s->ops->commit(s), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 2);
+    struct mtr_stored_reading got;
+    T_EQ_INT(s->ops->reading_get(s, key, r.ts, &got), 0);
+    T_EQ_DBL(got.kwh, 1.5, 0);
+    T_EQ_INT(exec("DELETE FROM readings WHERE meter_key = 1 AND ts = 1230768000"), 0);
+    /* retention drops whole months (2009-01 is in the default partition: deleted row-wise) */
+    int64_t deleted = 0;
+    long long older = scalar(/* the contract suite's leftovers of 2001 count too */
+                             "SELECT (SELECT count(*) FROM readings WHERE ts < 1267401600)"
+                             " + (SELECT count(*) FROM reading_revisions WHERE ts < 1267401600)"
+                             " + (SELECT count(*) FROM grid_status WHERE ts < 1267401600)"
+                             " + (SELECT count(*) FROM weather_observations WHERE ts < 1267401600)"
+                             " + (SELECT count(*) FROM rollup_hourly WHERE hour < 1267401600)"
+                             " + (SELECT count(*) FROM rollup_daily WHERE day < 1267401600)"
+                             " + (SELECT count(*) FROM rollup_grid_daily WHERE day < 1267401600)"
+                             " + (SELECT count(*) FROM alerts WHERE end_ts < 1267401600)");
+    T_CHECK(older >= 2);
+    T_EQ_INT(s->ops->retention(s, 1267401600, &deleted), 0); /* 2010-03-01 */
+    T_EQ_INT(deleted, older);
+    T_EQ_INT(scalar("SELECT count(*) FROM readings WHERE ts < 1267401600"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_class WHERE relname = 'readings_2010_02'"), 0);
+    /* ... and a later write to that month makes the partition again */
+    r.ts = 1262304000 + 86400 * 40;
+    T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM readings_2010_02"), 1);
+    s->ops->close(s);
+}
+
+/* The COPY fast path meets an existing key: the batch goes through the upsert, nothing is lost. */
+static void test_copy_conflict(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "COPY-1", 1, &key, NULL), 0);
+    T_EQ_INT(s->ops->begin(s), 0);
+    for (int i = 0; i < 1000; i++) {
+        struct mtr_stored_reading r = reading(key, DAY + 900 * i, 1.0);
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    }
+    T_EQ_INT(s->ops->commit(s), 0);
+    T_EQ_INT(s->ops->begin(s), 0);
+    for (int i = 500; i < 1500; i++) { /* half of them exist */
+        struct mtr_stored_reading r = reading(key, DAY + 900 * i, 2.0);
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    }
+    /* a flag on buffered and stored readings alike */
+    T_EQ_INT(s->ops->readings_flag(s, key, DAY + 900 * 400, DAY + 900 * 599,
+                                   mtr_rule_bit(MTR_R_FROZEN), MTR_Q_QUESTIONABLE),
+             0);
+    T_EQ_INT(s->ops->commit(s), 0);
+    char q[200];
+    snprintf(q, sizeof q, "SELECT count(*) FROM readings WHERE meter_key = %lld", (long long)key);
+    T_EQ_INT(scalar(q), 1500);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM readings WHERE meter_key = %lld AND kwh = 2 AND ts >= %lld",
+             (long long)key, (long long)(DAY + 900 * 500));
+    T_EQ_INT(scalar(q), 1000);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM readings WHERE meter_key = %lld AND quality_code = 10"
+             " AND score = %.17g",
+             (long long)key, mtr_reading_score(MTR_Q_QUESTIONABLE, mtr_rule_bit(MTR_R_FROZEN)));
+    T_EQ_INT(scalar(q), 200);
+    s->ops->close(s);
+}
+
+/* Rollup merges of one unit of work are merged in memory and upserted once: same sums. */
+static void test_buffered_merges(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "MERGE-1", 1, &key, NULL), 0);
+    T_EQ_INT(s->ops->begin(s), 0);
+    for (int i = 0; i < 20000; i++) { /* more hours than one buffer holds */
+        struct mtr_rollup_hour h = {key, DAY + 3600 * (i % 17000), 0.5, 0.5, 0.5, 1, 0};
+        T_EQ_INT(s->ops->rollup_hour_merge(s, &h), 0);
+    }
+    T_EQ_INT(s->ops->commit(s), 0);
+    char q[200];
+    snprintf(q, sizeof q,
+             "SELECT sum(n) * 1000 + count(*) FROM rollup_hourly WHERE meter_key = %lld",
+             (long long)key);
+    T_EQ_INT(scalar(q), 20000LL * 1000 + 17000);
+    /* rolled back: nothing */
+    T_EQ_INT(s->ops->begin(s), 0);
+    struct mtr_rollup_hour h = {key, DAY, 1, 1, 1, 1, 0};
+    T_EQ_INT(s->ops->rollup_hour_merge(s, &h), 0);
+    T_EQ_INT(s->ops->rollback(s), 0);
+    snprintf(q, sizeof q, "SELECT n FROM rollup_hourly WHERE meter_key = %lld AND hour = %lld",
+             (long long)key, (long long)DAY);
+    T_EQ_INT(scalar(q), 2);
+    s->ops->close(s);
+}
+
+/* Detector states are packed (zlib) on the way in and unpacked on the way out, buffered or not. */
+static void test_state_packed(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "STATE-1", 1, &key, NULL), 0);
+    static unsigned char blob[4096], got[4096], small[100];
+    for (size_t i = 0; i < sizeof blob; i += 37)
+        blob[i] = (unsigned char)(i * 7 + 1);
+    size_t len = 0;
+    T_EQ_INT(s->ops->begin(s), 0);
+    T_EQ_INT(s->ops->state_put(s, key, blob, sizeof blob), 0);
+    T_EQ_INT(s->ops->state_get(s, key, got, sizeof got, &len), 0); /* from the buffer */
+    T_EQ_INT(len, sizeof blob);
+    T_CHECK(memcmp(got, blob, sizeof blob) == 0);
+    T_EQ_INT(s->ops->commit(s), 0);
+    memset(got, 0, sizeof got);
+    T_EQ_INT(s->ops->state_get(s, key, got, sizeof got, &len), 0); /* from the table */
+    T_EQ_INT(len, sizeof blob);
+    T_CHECK(memcmp(got, blob, sizeof blob) == 0);
+    T_EQ_INT(s->ops->state_get(s, key, small, sizeof small, &len), MTR_ERANGE);
+    T_EQ_INT(len, sizeof blob);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT length(state) FROM meter_state WHERE meter_key = %lld",
+             (long long)key);
+    long long stored = scalar(q);
+    T_CHECK(stored > 0 && stored < 1024);
+    s->ops->close(s);
+}
+
+static void test_pool(void)
+{
+    struct mtr_store *a = NULL, *b = NULL, *c = NULL;
+    struct mtr_errbuf eb = {{0}};
+    long long before = scalar("SELECT count(*) FROM pg_stat_activity WHERE backend_type ="
+                              " 'client backend' AND datname = current_database()");
+    for (int i = 0; i < 20; i++) { /* reopening reuses the pooled connection */
+        T_EQ_INT(mtr_pg_open(url_pool, &a, &eb), 0);
+        if (a)
+            a->ops->close(a);
+    }
+    T_EQ_INT(mtr_pg_open(url_pool, &a, &eb), 0);
+    T_EQ_INT(mtr_pg_open(url_pool, &b, &eb), 0);
+    long long during = scalar("SELECT count(*) FROM pg_stat_activity WHERE backend_type ="
+                              " 'client backend' AND datname = current_database()");
+    T_CHECK(during - before <= 2);
+    /* two handles, two connections: a unit of work on one is not seen by the other */
+    int64_t key = 0;
+    if (a && b) {
+        T_EQ_INT(a->ops->meter_key(a, "POOL-1", 1, &key, NULL), 0);
+        T_EQ_INT(a->ops->begin(a), 0);
+        struct mtr_stored_reading r = reading(key, DAY, 3.0), got;
+        T_EQ_INT(a->ops->reading_put(a, &r), 0);
+        T_EQ_INT(a->ops->reading_get(a, key, DAY, &got), 0);
+        T_EQ_INT(b->ops->reading_get(b, key, DAY, &got), MTR_ENOTFOUND);
+        T_EQ_INT(a->ops->commit(a), 0);
+        T_EQ_INT(b->ops->reading_get(b, key, DAY, &got), 0);
+        /* closing inside a unit of work abandons it and gives back a clean connection */
+        T_EQ_INT(a->ops->begin(a), 0);
+        r.kwh = 99;
+        T_EQ_INT(a->ops->reading_put(a, &r), 0);
+    }
+    if (a)
+        a->ops->close(a);
+    T_EQ_INT(mtr_pg_open(url_pool, &c, &eb), 0);
+    if (c) {
+        struct mtr_stored_reading got;
+        T_EQ_INT(c->ops->reading_get(c, key, DAY, &got), 0);
+        T_EQ_DBL(got.kwh, 3.0, 0);
+        T_EQ_INT(c->ops->begin(c), 0); /* no transaction left open on the reused connection */
+        T_EQ_INT(c->ops->commit(c), 0);
+        c->ops->close(c);
+    }
+    if (b)
+        b->ops->close(b);
+}
+
+/* Threads share the pool of one URL: 6 threads, pool=2, every open waits its turn. */
+struct worker {
+    int id, ok;
+};
+static void *pool_worker(void *arg)
+{
+    struct worker *w = arg;
+    char id[32];
+    snprintf(id, sizeof id, "THREAD-%d", w->id);
+    for (int i = 0; i < 10; i++) {
+        struct mtr_store *s = NULL;
+        struct mtr_errbuf eb = {{0}};
+        int64_t key = 0;
+        if (mtr_pg_open(url_pool, &s, &eb) != 0)
+            return NULL;
+        struct mtr_stored_reading r = reading(0, DAY + 900 * i, w->id);
+        int rc = s->ops->meter_key(s, id, 1, &key, NULL);
+        r.meter_key = key;
+        if (!rc)
+            rc = s->ops->begin(s);
+        if (!rc)
+            rc = s->ops->reading_put(s, &r);
+        if (!rc)
+            rc = s->ops->commit(s);
+        s->ops->close(s);
+        if (rc)
+            return NULL;
+    }
+    w->ok = 1;
+    return NULL;
+}
+
+static void test_pool_threads(void)
+{
+    const char *conns = "SELECT count(*) FROM pg_stat_activity WHERE backend_type ="
+                        " 'client backend' AND datname = current_database()";
+    long long before = scalar(conns); /* test_pool left the pool's 2 connections open */
+    pthread_t th[6];
+    struct worker w[6];
+    for (int i = 0; i < 6; i++) {
+        w[i].id = i;
+        w[i].ok = 0;
+        T_EQ_INT(pthread_create(&th[i], NULL, pool_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        T_CHECK(w[i].ok);
+    }
+    T_EQ_INT(scalar("SELECT count(*) FROM readings r JOIN meters m USING (meter_key)"
+                    " WHERE m.meter_id LIKE 'THREAD-%'"),
+             60);
+    long long after = scalar(conns);
+    T_CHECK(after <= before); /* no connection beyond the bound of 2 */
+}
+
+static void test_open_errors(void)
+{
+    struct mtr_store *s = (struct mtr_store *)1;
+    struct mtr_errbuf eb = {{0}};
+    char u[1200];
+    snprintf(u, sizeof u, "%s%spool=0", url, strchr(url, '?') ? "&" : "?");
+    T_EQ_INT(mtr_pg_open(u, &s, &eb), MTR_EINVAL);
+    T_CHECK(s == NULL);
+    T_CHECK(strstr(eb.msg, "pool") != NULL);
+    T_EQ_INT(mtr_pg_open("/tmp/x.db", &s, &eb), MTR_EINVAL);
+    /* nothing listens on port 1 */
+    T_EQ_INT(mtr_pg_open("postgresql://nobody@127.0.0.1:1/x?connect_timeout=2", &s, &eb), MTR_EIO);
+    T_CHECK(strstr(eb.msg, "PostgreSQL") != NULL);
+    /* store_open picks the adapter by scheme */
+    T_EQ_INT(mtr_store_open(url, &s, &eb), 0);
+    if (s) {
+        T_EQ_STR(s->ops->name, "postgresql");
+        s->ops->close(s);
+    }
+}
+
+/* The same key rules as the SQLite store. */
+static void test_key_checks(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    struct mtr_stored_reading r = reading(5, DAY + 30, 1.0); /* not minute-aligned */
+    T_EQ_INT(s->ops->reading_put(s, &r), MTR_EINVAL);
+    r = reading(0, DAY, 1.0);
+    T_EQ_INT(s->ops->reading_put(s, &r), MTR_EINVAL);
+    struct mtr_rollup_hour h = {5, DAY + 60, 1, 1, 1, 1, 0};
+    T_EQ_INT(s->ops->rollup_hour_merge(s, &h), MTR_EINVAL);
+    s->ops->close(s);
+}
+
+static int save_raw(void *ctx, const struct mtr_quarantine *q)
+{
+    if (strcmp(q->source, "UTF8-TEST") == 0)
+        snprintf(ctx, 64, "%s", q->raw);
+    return 0;
+}
+
+static void test_not_utf8(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    struct mtr_quarantine q = {MTR_KIND_READING, "UTF8-TEST",    3,  MTR_R_PARSE_ENCODING, "",
+                               "bad bytes",      "M1,0.5\xff,x", DAY};
+    T_EQ_INT(s->ops->quarantine_put(s, &q), 0);
+    char raw[64] = "";
+    struct mtr_query qq;
+    memset(&qq, 0, sizeof qq);
+    qq.kind = qq.type = qq.min_level = -1;
+    T_EQ_INT(s->ops->quarantine_rows(s, &qq, save_raw, raw), 0);
+    T_EQ_STR(raw, "M1,0.5?,x");
+    s->ops->close(s);
+}
+
+static int count_problem(void *ctx, const char *problem)
+{
+    (void)problem;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_check_finds_problems(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "CHECK-1", 1, &key, NULL), 0);
+    T_EQ_INT(exec("DELETE FROM rollup_daily"), 0);
+    struct mtr_rollup_day d;
+    memset(&d, 0, sizeof d);
+    d.meter_key = key;
+    d.day = DAY + 30 * 86400;
+    d.min_kwh = d.max_kwh = NAN;
+    d.n_valid = 4; /* no readings behind it */
+    T_EQ_INT(s->ops->rollup_day_merge(s, &d), 0);
+    int problems = 0;
+    T_EQ_INT(s->ops->check(s, count_problem, &problems), MTR_ESTORE);
+    T_EQ_INT(problems, 1);
+    s->ops->close(s);
+}
+
+int main(void)
+{
+    const char *base = getenv("METRIFY_TEST_PG_URL");
+    if (!base || !*base) {
+        printf("test_pg_store: needs a PostgreSQL server; it runs under "
+               "tests/integration/pg_store.sh (or set METRIFY_TEST_PG_URL)\n");
+        printf("0 passed, 0 failed\n");
+        return 0;
+    }
+    /* a fresh database per run, dropped at the end */
+    char db[64], sql[160];
+    snprintf(db, sizeof db, "mtr_test_%ld_%ld", (long)getpid(), (long)time(NULL));
+    PGconn *admin = PQconnectdb(base);
+    if (PQstatus(admin) != CONNECTION_OK) {
+        printf("FAIL cannot connect to %s: %s", base, PQerrorMessage(admin));
+        PQfinish(admin);
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    PQclear(PQexec(admin, sql));
+    with_db(url, sizeof url, base, db);
+    /* another application_name: a pool of its own, so its connections can be counted */
+    snprintf(url_pool, sizeof url_pool, "%s%sapplication_name=pooltest&pool=2", url,
+             strchr(url, '?') ? "&" : "?");
+
+    mtr_store_contract_run(mtr_pg_open, url);
+    T_RUN(test_migrations);
+    T_RUN(test_partitions);
+    T_RUN(test_copy_conflict);
+    T_RUN(test_buffered_merges);
+    T_RUN(test_state_packed);
+    T_RUN(test_pool);
+    T_RUN(test_pool_threads);
+    T_RUN(test_open_errors);
+    T_RUN(test_key_checks);
+    T_RUN(test_not_utf8);
+    T_RUN(test_check_finds_problems);
+    T_RUN(test_newer_schema_refused);
+
+    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", db);
+    PQclear(PQexec(admin, sql));
+    PQfinish(admin);
+    return T_END();
+}
