@@ -149,6 +149,38 @@ struct mtr_store_stats {
         alerts, quarantined, bytes;
 };
 
+/* Meter search (meter_find). Zero/NULL/"" members and -1 enums mean "no filter". */
+enum mtr_meter_sort {
+    MTR_METER_SORT_ID = 0,
+    MTR_METER_SORT_CREATED,
+    MTR_METER_SORT_UPDATED,
+    MTR_METER_SORT_INSTALLED,
+    MTR_METER_SORT_STATUS,
+    MTR_METER_SORT_MANUFACTURER,
+    MTR_METER_SORT_COUNT
+};
+struct mtr_meter_filter {
+    int status, type; /* enum mtr_meter_status / mtr_meter_type, -1 = any */
+    const char *manufacturer, *operator_id, *station_id; /* exact match, case-insensitive */
+    int has_bbox; /* latitude in [min_lat, max_lat] and longitude in [min_lon, max_lon] */
+    double min_lat, max_lat, min_lon, max_lon;
+    int sort, desc;        /* enum mtr_meter_sort; ties are broken by meter id (ascending) */
+    int64_t limit, offset; /* limit <= 0: every match */
+};
+
+/* API key roles, in increasing power: each role may do what the ones below it may. */
+enum mtr_role { MTR_ROLE_NONE = 0, MTR_ROLE_VIEWER, MTR_ROLE_OPERATOR, MTR_ROLE_ADMIN };
+
+/* An API key as stored: never the key itself, only its SHA-256. */
+struct mtr_apikey {
+    char id[32];   /* public id (the key's prefix), unique */
+    char hash[65]; /* lower-case hex SHA-256 of the whole key, unique */
+    char name[MTR_TEXT_MAX];
+    enum mtr_role role;
+    int64_t created_at;
+    int64_t revoked_at; /* 0 = active */
+};
+
 struct mtr_store;
 struct mtr_store_ops {
     int abi_version; /* 1; ops are only ever appended */
@@ -281,6 +313,19 @@ struct mtr_store_ops {
                                 int64_t *seq);
     int (*export_watermark_put)(struct mtr_store *s, const char *dataset, const char *destination,
                                 int64_t seq);
+    /* Meter search: every meter matching f (bounding box included), ordered by f->sort and then
+     * id, from f->offset, at most f->limit (all when <= 0). *total (may be NULL) gets the number
+     * of matches before paging. */
+    int (*meter_find)(struct mtr_store *s, const struct mtr_meter_filter *f, int64_t *total,
+                      int (*cb)(void *ctx, const struct mtr_meter *m), void *ctx);
+    /* API keys. put inserts a new key (MTR_EEXIST when the id or hash is taken); find looks a
+     * key up by hash (MTR_ENOTFOUND when unknown; revoked keys are found, revoked_at set); list
+     * yields every key by creation; revoke sets revoked_at (MTR_ENOTFOUND for an unknown id). */
+    int (*apikey_put)(struct mtr_store *s, const struct mtr_apikey *k);
+    int (*apikey_find)(struct mtr_store *s, const char *hash, struct mtr_apikey *out);
+    int (*apikey_list)(struct mtr_store *s, int (*cb)(void *ctx, const struct mtr_apikey *k),
+                       void *ctx);
+    int (*apikey_revoke)(struct mtr_store *s, const char *id, int64_t at);
 };
 struct mtr_store {
     const struct mtr_store_ops *ops;

@@ -40,6 +40,8 @@ static const struct {
     {"worker", mtr_cmd_worker,
      "workers: ingest (Kafka/MQTT), process (scheduled jobs), monitor (alerts)"},
     {"transform", mtr_cmd_transform, "build and test the dbt warehouse models (dbt/) in the store"},
+    {"serve", mtr_cmd_serve, "run the REST API server (HTTP/1.1 + JSON)"},
+    {"apikey", mtr_cmd_apikey, "create, list and revoke API keys for serve"},
 };
 
 static void usage(FILE *f)

@@ -89,5 +89,7 @@ int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv);
+int mtr_cmd_apikey(struct mtr_cli *cli, int argc, char **argv);
 
 #endif

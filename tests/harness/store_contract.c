@@ -1673,6 +1673,123 @@ static void test_durability(void)
     }
 }
 
+static int count_meter(void *ctx, const struct mtr_meter *m)
+{
+    char(*ids)[MTR_ID_MAX] = ctx;
+    for (int i = 0; i < 8; i++)
+        if (!ids[i][0]) {
+            snprintf(ids[i], MTR_ID_MAX, "%s", m->id);
+            return 0;
+        }
+    return 1;
+}
+
+static void test_meter_find(void)
+{
+    struct mtr_store *s = open_store();
+    if (!s)
+        return;
+    char manu[MTR_ID_MAX];
+    tid(manu, sizeof manu, "find-Manu");
+    const char *names[] = {"find-c", "find-a", "find-b", "find-d"};
+    const double lat[] = {52.5, 48.1, 53.5, NAN};
+    const enum mtr_meter_status st[] = {MTR_METER_ACTIVE, MTR_METER_ACTIVE, MTR_METER_FAULTY,
+                                        MTR_METER_ACTIVE};
+    for (int i = 0; i < 4; i++) {
+        struct mtr_meter m;
+        mtr_meter_init(&m);
+        tid(m.id, sizeof m.id, names[i]);
+        snprintf(m.manufacturer, sizeof m.manufacturer, "%s", manu);
+        m.latitude = lat[i];
+        m.longitude = isnan(lat[i]) ? NAN : 13.4;
+        m.status = st[i];
+        m.installed_at = DAY - 86400 * (int64_t)i;
+        OK(s, s->ops->meter_put(s, &m));
+    }
+    struct mtr_meter_filter f = {.status = -1, .type = -1};
+    for (size_t i = 0; i < sizeof manu && manu[i]; i++) /* case-insensitive match */
+        manu[i] = (char)(manu[i] >= 'a' && manu[i] <= 'z' ? manu[i] - 32 : manu[i]);
+    f.manufacturer = manu;
+    char ids[8][MTR_ID_MAX];
+    char want[MTR_ID_MAX];
+    int64_t total = -1;
+    memset(ids, 0, sizeof ids);
+    OK(s, s->ops->meter_find(s, &f, &total, count_meter, ids));
+    T_EQ_INT(total, 4);
+    T_EQ_STR(ids[0], tid(want, sizeof want, "find-a")); /* default order: id ascending */
+    T_EQ_STR(ids[3], tid(want, sizeof want, "find-d"));
+    /* status filter, paging: total counts every match, the rows only the page */
+    f.status = MTR_METER_ACTIVE;
+    f.limit = 1;
+    f.offset = 1;
+    memset(ids, 0, sizeof ids);
+    OK(s, s->ops->meter_find(s, &f, &total, count_meter, ids));
+    T_EQ_INT(total, 3);
+    T_EQ_STR(ids[0], tid(want, sizeof want, "find-c"));
+    T_EQ_INT(ids[1][0], 0);
+    /* bounding box: meters without a position never match */
+    f.status = -1;
+    f.limit = f.offset = 0;
+    f.has_bbox = 1;
+    f.min_lat = 50;
+    f.max_lat = 54;
+    f.min_lon = 13;
+    f.max_lon = 14;
+    memset(ids, 0, sizeof ids);
+    OK(s, s->ops->meter_find(s, &f, &total, count_meter, ids));
+    T_EQ_INT(total, 2);
+    T_EQ_STR(ids[0], tid(want, sizeof want, "find-b"));
+    T_EQ_STR(ids[1], tid(want, sizeof want, "find-c"));
+    /* sort by installation date descending: c (DAY), a, b, d (oldest) */
+    f.has_bbox = 0;
+    f.sort = MTR_METER_SORT_INSTALLED;
+    f.desc = 1;
+    memset(ids, 0, sizeof ids);
+    OK(s, s->ops->meter_find(s, &f, NULL, count_meter, ids));
+    T_EQ_STR(ids[0], tid(want, sizeof want, "find-c"));
+    T_EQ_STR(ids[3], tid(want, sizeof want, "find-d"));
+    s->ops->close(s);
+}
+
+static int count_key(void *ctx, const struct mtr_apikey *k)
+{
+    if (strncmp(k->id, "k", 1) == 0 && strstr(k->name, g_tag))
+        ++*(int *)ctx;
+    return 0;
+}
+
+static void test_apikeys(void)
+{
+    struct mtr_store *s = open_store();
+    if (!s)
+        return;
+    struct mtr_apikey k, got;
+    memset(&k, 0, sizeof k);
+    snprintf(k.id, sizeof k.id, "k%08lx", (unsigned long)time(NULL) ^ (unsigned long)getpid());
+    snprintf(k.hash, sizeof k.hash, "%s-hash", k.id);
+    snprintf(k.name, sizeof k.name, "%s ci key", g_tag);
+    k.role = MTR_ROLE_OPERATOR;
+    k.created_at = DAY;
+    OK(s, s->ops->apikey_put(s, &k));
+    T_EQ_INT(s->ops->apikey_put(s, &k), MTR_EEXIST);
+    OK(s, s->ops->apikey_find(s, k.hash, &got));
+    T_EQ_STR(got.id, k.id);
+    T_EQ_STR(got.name, k.name);
+    T_EQ_INT(got.role, MTR_ROLE_OPERATOR);
+    T_EQ_INT(got.created_at, DAY);
+    T_EQ_INT(got.revoked_at, 0);
+    T_EQ_INT(s->ops->apikey_find(s, "no-such-hash", &got), MTR_ENOTFOUND);
+    int n = 0;
+    OK(s, s->ops->apikey_list(s, count_key, &n));
+    T_EQ_INT(n, 1);
+    OK(s, s->ops->apikey_revoke(s, k.id, DAY + 5));
+    OK(s, s->ops->apikey_revoke(s, k.id, DAY + 9)); /* again: keeps the first time */
+    OK(s, s->ops->apikey_find(s, k.hash, &got));
+    T_EQ_INT(got.revoked_at, DAY + 5);
+    T_EQ_INT(s->ops->apikey_revoke(s, "no-such-key", 0), MTR_ENOTFOUND);
+    s->ops->close(s);
+}
+
 void mtr_store_contract_run(int (*open)(const char *loc, struct mtr_store **out,
                                         struct mtr_errbuf *eb),
                             const char *loc)
@@ -1702,4 +1819,6 @@ void mtr_store_contract_run(int (*open)(const char *loc, struct mtr_store **out,
     T_RUN(test_backup);
     T_RUN(test_durability);
     T_RUN(test_change_tracking);
+    T_RUN(test_meter_find);
+    T_RUN(test_apikeys);
 }

@@ -162,6 +162,13 @@ static const struct migration migrations[] = {
      /* the per-day scans of an export (and retention) read grid status and weather by time */
      "CREATE INDEX grid_status_ts ON grid_status(ts);"
      "CREATE INDEX weather_observations_ts ON weather_observations(ts);"},
+    {"API keys (hashed) and meter search indexes",
+     "CREATE TABLE IF NOT EXISTS api_keys("
+     " key_id text COLLATE \"C\" PRIMARY KEY, hash text NOT NULL UNIQUE, name text,"
+     " role text NOT NULL CHECK (role IN ('viewer','operator','admin')),"
+     " created_at bigint NOT NULL, revoked_at bigint);"
+     "CREATE INDEX IF NOT EXISTS meters_status ON meters(status);"
+     "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);"},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -3872,6 +3879,199 @@ static int pg_export_watermark_put(struct mtr_store *base, const char *dataset,
     return run(s, S_WM_PUT, &p, "export_watermark_put");
 }
 
+/* ======================= meter search, API keys ======================= */
+
+/* One-off statements (their text varies, or they are rare): parameters as for stmt(), results in
+ * binary. NULL with the error set on failure; the caller PQclear()s the result. */
+static PGresult *exec_params(struct pg_store *s, const char *sql, const struct params *p,
+                             const char *what)
+{
+    PGresult *r = PQexecParams(s->c->pc, sql, p->n, p->types, p->vals, p->lens, p->fmts, 1);
+    if (!res_ok(r)) {
+        fail_res(s, what, r);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static const char *const meter_sort_cols[MTR_METER_SORT_COUNT] = {
+    "meter_id", "created_at", "updated_at", "installed_at", "status", "manufacturer"};
+
+/* $1..$9 of the WHERE clause of meter_find (the same filter as the SQLite store). */
+#define METER_FIND_WHERE                                                                           \
+    " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)"                 \
+    " AND ($3::text IS NULL OR lower(manufacturer) = lower($3))"                                   \
+    " AND ($4::text IS NULL OR lower(operator_id) = lower($4))"                                    \
+    " AND ($5::text IS NULL OR lower(station_id) = lower($5))"                                     \
+    " AND ($6::float8 IS NULL OR (latitude BETWEEN $6 AND $7 AND longitude BETWEEN $8 AND $9))"
+
+static void p_meter_filter(struct params *p, const struct mtr_meter_filter *f)
+{
+    p_init(p);
+    p_txt(p, f->status >= 0 && f->status < MTR_METER_STATUS_COUNT
+                 ? mtr_meter_status_name((enum mtr_meter_status)f->status)
+                 : NULL);
+    p_txt(p, f->type >= 0 && f->type < MTR_METER_TYPE_COUNT
+                 ? mtr_meter_type_name((enum mtr_meter_type)f->type)
+                 : NULL);
+    p_txt(p, f->manufacturer);
+    p_txt(p, f->operator_id);
+    p_txt(p, f->station_id);
+    if (f->has_bbox) {
+        p_f8(p, f->min_lat);
+        p_f8(p, f->max_lat);
+        p_f8(p, f->min_lon);
+        p_f8(p, f->max_lon);
+    } else {
+        for (int i = 0; i < 4; i++)
+            p_null(p, OID_FLOAT8);
+    }
+}
+
+static int pg_meter_find(struct mtr_store *base, const struct mtr_meter_filter *f, int64_t *total,
+                         int (*cb)(void *ctx, const struct mtr_meter *m), void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    char sql[1024];
+    int sort = f->sort >= 0 && f->sort < MTR_METER_SORT_COUNT ? f->sort : MTR_METER_SORT_ID;
+    if (total) {
+        p_meter_filter(&p, f);
+        PGresult *r =
+            exec_params(s, "SELECT count(*) FROM meters" METER_FIND_WHERE, &p, "meter_find");
+        if (!r)
+            return MTR_ESTORE;
+        *total = r_int(r, 0, 0);
+        PQclear(r);
+    }
+    /* the sort column comes from a fixed table, never from the caller's text */
+    snprintf(sql, sizeof sql,
+             "SELECT " METER_COLS " FROM meters" METER_FIND_WHERE
+             " ORDER BY %s %s NULLS LAST, meter_id LIMIT $10 OFFSET $11",
+             meter_sort_cols[sort], f->desc ? "DESC" : "ASC");
+    p_meter_filter(&p, f);
+    if (f->limit > 0)
+        p_i8(&p, f->limit);
+    else
+        p_null(&p, OID_INT8);
+    p_i8(&p, f->offset > 0 ? f->offset : 0);
+    PGresult *r = exec_params(s, sql, &p, "meter_find");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_meter m;
+        col_meter(r, i, &m, NULL);
+        rc = cb(ctx, &m);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
+
+static void col_apikey(const PGresult *r, int i, struct mtr_apikey *k)
+{
+    memset(k, 0, sizeof *k);
+    r_txt(r, i, 0, k->id, sizeof k->id);
+    r_txt(r, i, 1, k->hash, sizeof k->hash);
+    r_txt(r, i, 2, k->name, sizeof k->name);
+    const char *role = r_str(r, i, 3);
+    for (int j = MTR_ROLE_VIEWER; j <= MTR_ROLE_ADMIN; j++)
+        if (strcmp(role, role_names[j]) == 0)
+            k->role = (enum mtr_role)j;
+    k->created_at = r_int(r, i, 4);
+    k->revoked_at = r_int(r, i, 5);
+}
+
+#define APIKEY_COLS "key_id, hash, name, role, created_at, revoked_at"
+
+static int pg_apikey_put(struct mtr_store *base, const struct mtr_apikey *k)
+{
+    struct pg_store *s = pg(base);
+    if (k->role < MTR_ROLE_VIEWER || k->role > MTR_ROLE_ADMIN || !k->id[0] || !k->hash[0])
+        return mtr_err(&s->base.err, MTR_EINVAL, "apikey_put: id, hash and a role are required");
+    struct params p;
+    p_init(&p);
+    p_text(&p, k->id);
+    p_text(&p, k->hash);
+    p_txt(&p, k->name);
+    p_text(&p, role_names[k->role]);
+    p_i8(&p, k->created_at ? k->created_at : (int64_t)time(NULL));
+    p_time(&p, k->revoked_at);
+    PGresult *r =
+        PQexecParams(s->c->pc, "INSERT INTO api_keys(" APIKEY_COLS ") VALUES ($1,$2,$3,$4,$5,$6)",
+                     p.n, p.types, p.vals, p.lens, p.fmts, 1);
+    int rc = 0;
+    if (!res_ok(r)) {
+        const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        rc = st && strcmp(st, "23505") == 0
+                 ? mtr_err(&s->base.err, MTR_EEXIST, "API key %s already exists", k->id)
+                 : fail_res(s, "apikey_put", r);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_apikey_find(struct mtr_store *base, const char *hash, struct mtr_apikey *out)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_text(&p, hash);
+    PGresult *r =
+        exec_params(s, "SELECT " APIKEY_COLS " FROM api_keys WHERE hash = $1", &p, "apikey_find");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    if (PQntuples(r) > 0)
+        col_apikey(r, 0, out);
+    else
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no such API key");
+    PQclear(r);
+    return rc;
+}
+
+static int pg_apikey_list(struct mtr_store *base, int (*cb)(void *ctx, const struct mtr_apikey *k),
+                          void *ctx)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    PGresult *r = exec_params(s, "SELECT " APIKEY_COLS " FROM api_keys ORDER BY created_at, key_id",
+                              &p, "apikey_list");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+        struct mtr_apikey k;
+        col_apikey(r, i, &k);
+        rc = cb(ctx, &k);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_apikey_revoke(struct mtr_store *base, const char *id, int64_t at)
+{
+    struct pg_store *s = pg(base);
+    struct params p;
+    p_init(&p);
+    p_text(&p, id);
+    p_i8(&p, at ? at : (int64_t)time(NULL));
+    PGresult *r = exec_params(
+        s, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE key_id = $1", &p,
+        "apikey_revoke");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = atoll(PQcmdTuples(r)) > 0
+                 ? 0
+                 : mtr_err(&s->base.err, MTR_ENOTFOUND, "API key %s not found", id);
+    PQclear(r);
+    return rc;
+}
+
 static const struct mtr_store_ops pg_ops = {
     .abi_version = 1,
     .name = "postgresql",
@@ -3925,4 +4125,9 @@ static const struct mtr_store_ops pg_ops = {
     .days_changed = pg_days_changed,
     .export_watermark_get = pg_export_watermark_get,
     .export_watermark_put = pg_export_watermark_put,
+    .meter_find = pg_meter_find,
+    .apikey_put = pg_apikey_put,
+    .apikey_find = pg_apikey_find,
+    .apikey_list = pg_apikey_list,
+    .apikey_revoke = pg_apikey_revoke,
 };

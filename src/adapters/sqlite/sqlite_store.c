@@ -145,6 +145,14 @@ static const struct migration migrations[] = {
      "CREATE INDEX grid_status_ts ON grid_status(ts);"
      "CREATE INDEX weather_observations_ts ON weather_observations(ts);",
      NULL},
+    {"API keys (hashed) and meter search indexes",
+     "CREATE TABLE IF NOT EXISTS api_keys("
+     " key_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT,"
+     " role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),"
+     " created_at INTEGER NOT NULL, revoked_at INTEGER);"
+     "CREATE INDEX IF NOT EXISTS meters_status ON meters(status);"
+     "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);",
+     NULL},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -214,6 +222,10 @@ enum sid {
     S_DAY_CHANGED,
     S_WM_GET,
     S_WM_PUT,
+    S_APIKEY_PUT,
+    S_APIKEY_FIND,
+    S_APIKEY_LIST,
+    S_APIKEY_REVOKE,
     S_COUNT
 };
 
@@ -413,6 +425,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_WM_PUT] = "INSERT INTO export_watermarks(dataset, destination, seq, updated_at)"
                  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(dataset, destination)"
                  " DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
+    [S_APIKEY_PUT] = "INSERT INTO api_keys(key_id, hash, name, role, created_at, revoked_at)"
+                     " VALUES (?1,?2,?3,?4,?5,?6)",
+    [S_APIKEY_FIND] = "SELECT key_id, hash, name, role, created_at, revoked_at FROM api_keys"
+                      " WHERE hash = ?1",
+    [S_APIKEY_LIST] = "SELECT key_id, hash, name, role, created_at, revoked_at FROM api_keys"
+                      " ORDER BY created_at, key_id",
+    [S_APIKEY_REVOKE] =
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE key_id = ?1",
 };
 
 /* ======================= the meter key cache ======================= */
@@ -2463,6 +2483,164 @@ static int sq_export_watermark_put(struct mtr_store *base, const char *dataset,
     return run(s, st, "export_watermark_put");
 }
 
+/* ======================= meter search, API keys ======================= */
+
+static const char *const meter_sort_cols[MTR_METER_SORT_COUNT] = {
+    "meter_id", "created_at", "updated_at", "installed_at", "status", "manufacturer"};
+
+/* Binds the filter's parameters ?1..?10 of the WHERE clause of meter_find. */
+#define METER_FIND_WHERE                                                                           \
+    " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"                             \
+    " AND (?3 IS NULL OR manufacturer = ?3 COLLATE NOCASE)"                                        \
+    " AND (?4 IS NULL OR operator_id = ?4 COLLATE NOCASE)"                                         \
+    " AND (?5 IS NULL OR station_id = ?5 COLLATE NOCASE)"                                          \
+    " AND (?6 IS NULL OR (latitude BETWEEN ?6 AND ?7 AND longitude BETWEEN ?8 AND ?9))"
+static void bind_meter_filter(sqlite3_stmt *st, const struct mtr_meter_filter *f)
+{
+    if (f->status >= 0 && f->status < MTR_METER_STATUS_COUNT)
+        sqlite3_bind_text(st, 1, mtr_meter_status_name(f->status), -1, SQLITE_STATIC);
+    if (f->type >= 0 && f->type < MTR_METER_TYPE_COUNT)
+        sqlite3_bind_text(st, 2, mtr_meter_type_name(f->type), -1, SQLITE_STATIC);
+    bind_txt(st, 3, f->manufacturer);
+    bind_txt(st, 4, f->operator_id);
+    bind_txt(st, 5, f->station_id);
+    if (f->has_bbox) {
+        sqlite3_bind_double(st, 6, f->min_lat);
+        sqlite3_bind_double(st, 7, f->max_lat);
+        sqlite3_bind_double(st, 8, f->min_lon);
+        sqlite3_bind_double(st, 9, f->max_lon);
+    }
+}
+
+static int sq_meter_find(struct mtr_store *base, const struct mtr_meter_filter *f, int64_t *total,
+                         int (*cb)(void *ctx, const struct mtr_meter *m), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = NULL;
+    char sql[1024];
+    int rc = 0;
+    int sort = f->sort >= 0 && f->sort < MTR_METER_SORT_COUNT ? f->sort : MTR_METER_SORT_ID;
+    if (total) {
+        if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM meters" METER_FIND_WHERE, -1, &st,
+                               NULL) != SQLITE_OK)
+            return fail(s, "meter_find");
+        bind_meter_filter(st, f);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *total = sqlite3_column_int64(st, 0);
+        else
+            rc = fail(s, "meter_find");
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc)
+            return rc;
+    }
+    /* the sort column comes from a fixed table, never from the caller's text */
+    snprintf(sql, sizeof sql,
+             "SELECT " METER_COLS " FROM meters" METER_FIND_WHERE
+             " ORDER BY %s %s NULLS LAST, meter_id LIMIT ?10 OFFSET ?11",
+             meter_sort_cols[sort], f->desc ? "DESC" : "ASC");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "meter_find");
+    bind_meter_filter(st, f);
+    sqlite3_bind_int64(st, 10, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 11, f->offset > 0 ? f->offset : 0);
+    rc = iterate(s, st, "meter_find", meter_row, (void *)cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
+
+static void col_apikey(sqlite3_stmt *st, struct mtr_apikey *k)
+{
+    memset(k, 0, sizeof *k);
+    col_txt(st, 0, k->id, sizeof k->id);
+    col_txt(st, 1, k->hash, sizeof k->hash);
+    col_txt(st, 2, k->name, sizeof k->name);
+    const char *r = (const char *)sqlite3_column_text(st, 3);
+    for (int i = MTR_ROLE_VIEWER; i <= MTR_ROLE_ADMIN; i++)
+        if (r && strcmp(r, role_names[i]) == 0)
+            k->role = (enum mtr_role)i;
+    k->created_at = sqlite3_column_int64(st, 4);
+    k->revoked_at = sqlite3_column_int64(st, 5);
+}
+
+static int sq_apikey_put(struct mtr_store *base, const struct mtr_apikey *k)
+{
+    struct sq_store *s = sq(base);
+    if (k->role < MTR_ROLE_VIEWER || k->role > MTR_ROLE_ADMIN || !k->id[0] || !k->hash[0])
+        return mtr_err(&s->base.err, MTR_EINVAL, "apikey_put: id, hash and a role are required");
+    sqlite3_stmt *st = stmt(s, S_APIKEY_PUT);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, k->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, k->hash, -1, SQLITE_STATIC);
+    bind_txt(st, 3, k->name);
+    sqlite3_bind_text(st, 4, role_names[k->role], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, k->created_at ? k->created_at : (int64_t)time(NULL));
+    bind_time(st, 6, k->revoked_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return mtr_err(&s->base.err, MTR_EEXIST, "API key %s already exists", k->id);
+    return fail(s, "apikey_put");
+}
+
+static int sq_apikey_find(struct mtr_store *base, const char *hash, struct mtr_apikey *out)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_APIKEY_FIND);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        col_apikey(st, out);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no such API key");
+    } else {
+        rc = fail(s, "apikey_find");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int apikey_row(sqlite3_stmt *st, void *cb, void *ctx)
+{
+    struct mtr_apikey k;
+    col_apikey(st, &k);
+    return ((int (*)(void *, const struct mtr_apikey *))cb)(ctx, &k);
+}
+
+static int sq_apikey_list(struct mtr_store *base, int (*cb)(void *ctx, const struct mtr_apikey *k),
+                          void *ctx)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_APIKEY_LIST);
+    if (!st)
+        return MTR_ESTORE;
+    return iterate(s, st, "apikey_list", apikey_row, (void *)cb, ctx);
+}
+
+static int sq_apikey_revoke(struct mtr_store *base, const char *id, int64_t at)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, S_APIKEY_REVOKE);
+    if (!st)
+        return MTR_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at ? at : (int64_t)time(NULL));
+    int rc = run(s, st, "apikey_revoke");
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return mtr_err(&s->base.err, MTR_ENOTFOUND, "API key %s not found", id);
+    return 0;
+}
+
 static const struct mtr_store_ops sq_ops = {
     .abi_version = 1,
     .name = "sqlite",
@@ -2516,4 +2694,9 @@ static const struct mtr_store_ops sq_ops = {
     .days_changed = sq_days_changed,
     .export_watermark_get = sq_export_watermark_get,
     .export_watermark_put = sq_export_watermark_put,
+    .meter_find = sq_meter_find,
+    .apikey_put = sq_apikey_put,
+    .apikey_find = sq_apikey_find,
+    .apikey_list = sq_apikey_list,
+    .apikey_revoke = sq_apikey_revoke,
 };
