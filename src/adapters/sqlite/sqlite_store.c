@@ -2104,6 +2104,19 @@ static void bind_query(sqlite3_stmt *st, const struct mtr_query *q)
     bind_limit(st, 4, q);
 }
 
+/* A series query: statement id bound with (entity, from, to, limit, offset), rows through row. */
+static int series(struct mtr_store *base, enum sid id, const struct mtr_query *q,
+                  int (*row)(sqlite3_stmt *st, void *cb, void *ctx), void *cb, void *ctx,
+                  const char *what)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = stmt(s, id);
+    if (!st)
+        return MTR_ESTORE;
+    bind_query(st, q);
+    return iterate(s, st, what, row, cb, ctx);
+}
+
 static int operator_row(sqlite3_stmt *st, void *cb, void *ctx)
 {
     struct mtr_operator o;
@@ -2161,12 +2174,7 @@ static int grid_row(sqlite3_stmt *st, void *cb, void *ctx)
 static int sq_grid_rows(struct mtr_store *base, const struct mtr_query *q,
                         int (*cb)(void *ctx, const struct mtr_grid_row *r), void *ctx)
 {
-    struct sq_store *s = sq(base);
-    sqlite3_stmt *st = stmt(s, S_GRID_ROWS);
-    if (!st)
-        return MTR_ESTORE;
-    bind_query(st, q);
-    return iterate(s, st, "grid_rows", grid_row, (void *)cb, ctx);
+    return series(base, S_GRID_ROWS, q, grid_row, (void *)cb, ctx, "grid_rows");
 }
 
 static int weather_row(sqlite3_stmt *st, void *cb, void *ctx)
@@ -2190,12 +2198,7 @@ static int weather_row(sqlite3_stmt *st, void *cb, void *ctx)
 static int sq_weather_rows(struct mtr_store *base, const struct mtr_query *q,
                            int (*cb)(void *ctx, const struct mtr_weather_row *r), void *ctx)
 {
-    struct sq_store *s = sq(base);
-    sqlite3_stmt *st = stmt(s, S_WEATHER_ROWS);
-    if (!st)
-        return MTR_ESTORE;
-    bind_query(st, q);
-    return iterate(s, st, "weather_rows", weather_row, (void *)cb, ctx);
+    return series(base, S_WEATHER_ROWS, q, weather_row, (void *)cb, ctx, "weather_rows");
 }
 
 static int sq_hour_rows(struct mtr_store *base, const struct mtr_query *q,
@@ -2267,12 +2270,7 @@ static int grid_day_row(sqlite3_stmt *st, void *cb, void *ctx)
 static int sq_grid_day_rows(struct mtr_store *base, const struct mtr_query *q,
                             int (*cb)(void *ctx, const struct mtr_rollup_grid_day *g), void *ctx)
 {
-    struct sq_store *s = sq(base);
-    sqlite3_stmt *st = stmt(s, S_GRID_DAY_ROWS);
-    if (!st)
-        return MTR_ESTORE;
-    bind_query(st, q);
-    return iterate(s, st, "grid_day_rows", grid_day_row, (void *)cb, ctx);
+    return series(base, S_GRID_DAY_ROWS, q, grid_day_row, (void *)cb, ctx, "grid_day_rows");
 }
 
 /* ======================= change tracking: export queries ======================= */
