@@ -133,3 +133,24 @@ int mtr_report_days(struct mtr_store *s, const struct mtr_query *q,
         return rc;
     return end_meter(&w);
 }
+
+static json_t *jnum(double x)
+{
+    return isnan(x) ? json_null() : json_real(x);
+}
+
+json_t *mtr_quality_total_json(const struct mtr_quality_total *t)
+{
+    double score = mtr_quality_total_score(t);
+    json_t *tiers = json_object();
+    for (int i = MTR_TIER_POOR; i <= MTR_TIER_EXCELLENT; i++)
+        json_object_set_new(tiers, mtr_tier_name(i), json_integer(t->tier_days[i]));
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:s,s:o}", "meters",
+                     (json_int_t)t->meters, "days", (json_int_t)t->days, "expected_intervals",
+                     (json_int_t)t->expected, "received_intervals", (json_int_t)t->received,
+                     "missing_intervals", (json_int_t)t->missing, "estimated_intervals",
+                     (json_int_t)t->estimated, "valid_intervals", (json_int_t)t->valid,
+                     "flagged_intervals", (json_int_t)t->flagged, "anomalous_intervals",
+                     (json_int_t)t->anomalous, "score", jnum(score), "tier",
+                     mtr_tier_name(mtr_tier_from_score(score)), "tier_days", tiers);
+}

@@ -10,6 +10,8 @@
 #ifndef MTR_REPORT_H
 #define MTR_REPORT_H
 
+#include <jansson.h>
+
 #include "app/ports.h"
 #include "core/quality.h"
 
@@ -44,5 +46,10 @@ int mtr_report_days(struct mtr_store *s, const struct mtr_query *q,
 
 /* Mean score and tier of a total (unknown when it has no days). */
 double mtr_quality_total_score(const struct mtr_quality_total *t);
+
+/* The fleet/meter quality totals as the JSON object every report prints (`metrify quality
+ * --json`, the worker's daily report file): counts, score, tier and days per tier. Returns a new
+ * reference (caller decrefs), NULL when out of memory. */
+json_t *mtr_quality_total_json(const struct mtr_quality_total *t);
 
 #endif

@@ -139,31 +139,10 @@ struct report_acc {
     json_t *meters;
 };
 
-static json_t *jnum(double x)
-{
-    return isnan(x) ? json_null() : json_real(x);
-}
-
-static json_t *total_json(const struct mtr_quality_total *t)
-{
-    double score = mtr_quality_total_score(t);
-    json_t *tiers = json_object();
-    for (int i = MTR_TIER_POOR; i <= MTR_TIER_EXCELLENT; i++)
-        json_object_set_new(tiers, mtr_tier_name(i), json_integer(t->tier_days[i]));
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:s,s:o}", "meters",
-                     (json_int_t)t->meters, "days", (json_int_t)t->days, "expected_intervals",
-                     (json_int_t)t->expected, "received_intervals", (json_int_t)t->received,
-                     "missing_intervals", (json_int_t)t->missing, "estimated_intervals",
-                     (json_int_t)t->estimated, "valid_intervals", (json_int_t)t->valid,
-                     "flagged_intervals", (json_int_t)t->flagged, "anomalous_intervals",
-                     (json_int_t)t->anomalous, "score", jnum(score), "tier",
-                     mtr_tier_name(mtr_tier_from_score(score)), "tier_days", tiers);
-}
-
 static int report_meter(void *ctx, const char *meter_id, const struct mtr_quality_total *t)
 {
     struct report_acc *a = ctx;
-    json_t *m = total_json(t);
+    json_t *m = mtr_quality_total_json(t);
     json_object_del(m, "meters");
     json_object_del(m, "days");
     json_object_del(m, "tier_days");
@@ -198,7 +177,7 @@ static int job_quality_report(struct mtr_scheduler *s, const struct mtr_config_j
     date[10] = 0;
     mtr_time_format(now, gen);
     json_t *doc = json_pack("{s:s,s:s,s:o,s:o}", "date", date, "generated_at", gen, "fleet",
-                            total_json(&fleet), "meters", acc.meters);
+                            mtr_quality_total_json(&fleet), "meters", acc.meters);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(doc);
     if (!text)

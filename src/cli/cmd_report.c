@@ -137,22 +137,6 @@ static int parse_filters(const char *cmd, int argc, char **argv, struct filters 
     return -1;
 }
 
-static json_t *total_json(const struct mtr_quality_total *t)
-{
-    double score = mtr_quality_total_score(t);
-    json_t *tiers = json_object();
-    for (int i = MTR_TIER_POOR; i <= MTR_TIER_EXCELLENT; i++)
-        json_object_set_new(tiers, mtr_tier_name(i), json_integer(t->tier_days[i]));
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:s,s:o}", "meters",
-                     (json_int_t)t->meters, "days", (json_int_t)t->days, "expected_intervals",
-                     (json_int_t)t->expected, "received_intervals", (json_int_t)t->received,
-                     "missing_intervals", (json_int_t)t->missing, "estimated_intervals",
-                     (json_int_t)t->estimated, "valid_intervals", (json_int_t)t->valid,
-                     "flagged_intervals", (json_int_t)t->flagged, "anomalous_intervals",
-                     (json_int_t)t->anomalous, "score", jnum(score), "tier",
-                     mtr_tier_name(mtr_tier_from_score(score)), "tier_days", tiers);
-}
-
 struct quality_out {
     const struct mtr_cli *cli;
     json_t *meters, *days;
@@ -191,7 +175,7 @@ static int q_meter(void *ctx, const char *meter_id, const struct mtr_quality_tot
 {
     struct quality_out *o = ctx;
     if (o->meters) {
-        json_t *j = total_json(t);
+        json_t *j = mtr_quality_total_json(t);
         json_object_del(j, "meters");
         json_object_set_new(j, "meter_id", json_string(meter_id));
         json_array_append_new(o->meters, j);
@@ -235,7 +219,8 @@ int mtr_cmd_quality(struct mtr_cli *cli, int argc, char **argv)
         return mtr_cli_exit_code(rc);
     }
     if (cli->json) {
-        json_t *j = json_pack("{s:o,s:o}", "fleet", total_json(&fleet), "meters", o.meters);
+        json_t *j =
+            json_pack("{s:o,s:o}", "fleet", mtr_quality_total_json(&fleet), "meters", o.meters);
         if (o.list_days)
             json_object_set_new(j, "days", o.days);
         else
