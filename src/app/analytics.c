@@ -14,21 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/grow.h"
 #include "core/detect.h"
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return MTR_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
+    return mtr_grow(arr, cap, need, elem, 64);
 }
 
 /* ======================= nearest-station linking ======================= */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/grow.h"
 #include "base/timeparse.h"
 #include "core/detect.h"
 #include "core/estimate.h"
@@ -77,17 +78,7 @@ struct mtr_ingest {
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 256;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return MTR_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
+    return mtr_grow(arr, cap, need, elem, 256);
 }
 
 static uint64_t hash_id(const char *s)
