@@ -2539,23 +2539,56 @@ static void p_reading(struct params *p, const struct mtr_stored_reading *r)
     p_time(p, r->ingested_at);
 }
 
-static void col_reading(const PGresult *res, int i, struct mtr_stored_reading *r)
+/* Converts the reading columns starting at column c. */
+static void col_reading(const PGresult *res, int i, int c, struct mtr_stored_reading *r)
 {
-    r->meter_key = r_int(res, i, 0);
-    r->ts = r_int(res, i, 1);
-    r->interval_s = (int32_t)r_int(res, i, 2);
-    r->raw_kwh = r_dbl(res, i, 3);
-    r->kwh = r_dbl(res, i, 4);
-    r->voltage_v = r_dbl(res, i, 5);
-    r->current_a = r_dbl(res, i, 6);
-    r->power_factor = r_dbl(res, i, 7);
-    r->frequency_hz = r_dbl(res, i, 8);
-    r->active_power_kw = r_dbl(res, i, 9);
-    r->reactive_power_kvar = r_dbl(res, i, 10);
-    r->quality_code = (int)r_int(res, i, 11);
-    r->flags = (uint64_t)r_int(res, i, 12);
-    r->score = r_dbl(res, i, 13);
-    r->ingested_at = r_int(res, i, 14);
+    r->meter_key = r_int(res, i, c);
+    r->ts = r_int(res, i, c + 1);
+    r->interval_s = (int32_t)r_int(res, i, c + 2);
+    r->raw_kwh = r_dbl(res, i, c + 3);
+    r->kwh = r_dbl(res, i, c + 4);
+    r->voltage_v = r_dbl(res, i, c + 5);
+    r->current_a = r_dbl(res, i, c + 6);
+    r->power_factor = r_dbl(res, i, c + 7);
+    r->frequency_hz = r_dbl(res, i, c + 8);
+    r->active_power_kw = r_dbl(res, i, c + 9);
+    r->reactive_power_kvar = r_dbl(res, i, c + 10);
+    r->quality_code = (int)r_int(res, i, c + 11);
+    r->flags = (uint64_t)r_int(res, i, c + 12);
+    r->score = r_dbl(res, i, c + 13);
+    r->ingested_at = r_int(res, i, c + 14);
+}
+
+/* Converts a grid-status row (operator_id, ts, measurements, flags, score). */
+static void col_grid_row(const PGresult *r, int i, struct mtr_grid_row *g)
+{
+    mtr_grid_status_init(&g->g);
+    r_txt(r, i, 0, g->g.operator_id, sizeof g->g.operator_id);
+    g->g.ts = r_int(r, i, 1);
+    g->g.frequency_hz = r_dbl(r, i, 2);
+    g->g.voltage_kv = r_dbl(r, i, 3);
+    g->g.load_mw = r_dbl(r, i, 4);
+    g->g.capacity_mw = r_dbl(r, i, 5);
+    g->g.stability = r_dbl(r, i, 6);
+    g->flags = (uint64_t)r_int(r, i, 7);
+    g->score = r_dbl(r, i, 8);
+}
+
+/* Converts a weather row (station_id, ts, measurements, flags, score). */
+static void col_weather_row(const PGresult *r, int i, struct mtr_weather_row *w)
+{
+    mtr_weather_obs_init(&w->w);
+    r_txt(r, i, 0, w->w.station_id, sizeof w->w.station_id);
+    w->w.ts = r_int(r, i, 1);
+    w->w.temperature_c = r_dbl(r, i, 2);
+    w->w.humidity_pct = r_dbl(r, i, 3);
+    w->w.pressure_hpa = r_dbl(r, i, 4);
+    w->w.wind_speed_ms = r_dbl(r, i, 5);
+    w->w.wind_direction_deg = r_dbl(r, i, 6);
+    w->w.precipitation_mm = r_dbl(r, i, 7);
+    w->w.cloud_cover_pct = r_dbl(r, i, 8);
+    w->flags = (uint64_t)r_int(r, i, 9);
+    w->score = r_dbl(r, i, 10);
 }
 
 static int pg_reading_get(struct mtr_store *base, int64_t meter_key, int64_t ts,
@@ -2578,7 +2611,7 @@ static int pg_reading_get(struct mtr_store *base, int64_t meter_key, int64_t ts,
         return MTR_ESTORE;
     int rc = 0;
     if (PQntuples(r))
-        col_reading(r, 0, out);
+        col_reading(r, 0, 0, out);
     else
         rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
                      (long long)meter_key, (long long)ts);
@@ -2745,7 +2778,7 @@ static int pg_readings_range(struct mtr_store *base, int64_t meter_key, int64_t 
         return MTR_ESTORE;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_stored_reading x;
-        col_reading(r, i, &x);
+        col_reading(r, i, 0, &x);
         rc = cb(ctx, &x);
     }
     PQclear(r);
@@ -2962,7 +2995,7 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
         return tx_leave(s, began, MTR_ESTORE);
     for (int i = 0, n = PQntuples(r); i < n; i++) {
         struct mtr_stored_reading x;
-        col_reading(r, i, &x);
+        col_reading(r, i, 0, &x);
         recompute_row(&acc, &x);
     }
     PQclear(r);
@@ -3575,16 +3608,7 @@ static int pg_grid_rows(struct mtr_store *base, const struct mtr_query *q,
     int rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_grid_row g;
-        mtr_grid_status_init(&g.g);
-        r_txt(r, i, 0, g.g.operator_id, sizeof g.g.operator_id);
-        g.g.ts = r_int(r, i, 1);
-        g.g.frequency_hz = r_dbl(r, i, 2);
-        g.g.voltage_kv = r_dbl(r, i, 3);
-        g.g.load_mw = r_dbl(r, i, 4);
-        g.g.capacity_mw = r_dbl(r, i, 5);
-        g.g.stability = r_dbl(r, i, 6);
-        g.flags = (uint64_t)r_int(r, i, 7);
-        g.score = r_dbl(r, i, 8);
+        col_grid_row(r, i, &g);
         rc = cb(ctx, &g);
     }
     PQclear(r);
@@ -3604,18 +3628,7 @@ static int pg_weather_rows(struct mtr_store *base, const struct mtr_query *q,
     int rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_weather_row w;
-        mtr_weather_obs_init(&w.w);
-        r_txt(r, i, 0, w.w.station_id, sizeof w.w.station_id);
-        w.w.ts = r_int(r, i, 1);
-        w.w.temperature_c = r_dbl(r, i, 2);
-        w.w.humidity_pct = r_dbl(r, i, 3);
-        w.w.pressure_hpa = r_dbl(r, i, 4);
-        w.w.wind_speed_ms = r_dbl(r, i, 5);
-        w.w.wind_direction_deg = r_dbl(r, i, 6);
-        w.w.precipitation_mm = r_dbl(r, i, 7);
-        w.w.cloud_cover_pct = r_dbl(r, i, 8);
-        w.flags = (uint64_t)r_int(r, i, 9);
-        w.score = r_dbl(r, i, 10);
+        col_weather_row(r, i, &w);
         rc = cb(ctx, &w);
     }
     PQclear(r);
@@ -3749,21 +3762,7 @@ static int pg_readings_changed(struct mtr_store *base, int64_t day, int64_t afte
         char id[MTR_ID_MAX];
         struct mtr_stored_reading x;
         r_txt(r, i, 0, id, sizeof id);
-        x.meter_key = r_int(r, i, 1);
-        x.ts = r_int(r, i, 2);
-        x.interval_s = (int32_t)r_int(r, i, 3);
-        x.raw_kwh = r_dbl(r, i, 4);
-        x.kwh = r_dbl(r, i, 5);
-        x.voltage_v = r_dbl(r, i, 6);
-        x.current_a = r_dbl(r, i, 7);
-        x.power_factor = r_dbl(r, i, 8);
-        x.frequency_hz = r_dbl(r, i, 9);
-        x.active_power_kw = r_dbl(r, i, 10);
-        x.reactive_power_kvar = r_dbl(r, i, 11);
-        x.quality_code = (int)r_int(r, i, 12);
-        x.flags = (uint64_t)r_int(r, i, 13);
-        x.score = r_dbl(r, i, 14);
-        x.ingested_at = r_int(r, i, 15);
+        col_reading(r, i, 1, &x);
         rc = cb(ctx, id, &x, r_int(r, i, 16));
     }
     PQclear(r);
@@ -3781,16 +3780,7 @@ static int pg_grid_changed(struct mtr_store *base, int64_t day, int64_t after, i
     int rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_grid_row g;
-        mtr_grid_status_init(&g.g);
-        r_txt(r, i, 0, g.g.operator_id, sizeof g.g.operator_id);
-        g.g.ts = r_int(r, i, 1);
-        g.g.frequency_hz = r_dbl(r, i, 2);
-        g.g.voltage_kv = r_dbl(r, i, 3);
-        g.g.load_mw = r_dbl(r, i, 4);
-        g.g.capacity_mw = r_dbl(r, i, 5);
-        g.g.stability = r_dbl(r, i, 6);
-        g.flags = (uint64_t)r_int(r, i, 7);
-        g.score = r_dbl(r, i, 8);
+        col_grid_row(r, i, &g);
         rc = cb(ctx, &g, r_int(r, i, 9));
     }
     PQclear(r);
@@ -3808,18 +3798,7 @@ static int pg_weather_changed(struct mtr_store *base, int64_t day, int64_t after
     int rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_weather_row w;
-        mtr_weather_obs_init(&w.w);
-        r_txt(r, i, 0, w.w.station_id, sizeof w.w.station_id);
-        w.w.ts = r_int(r, i, 1);
-        w.w.temperature_c = r_dbl(r, i, 2);
-        w.w.humidity_pct = r_dbl(r, i, 3);
-        w.w.pressure_hpa = r_dbl(r, i, 4);
-        w.w.wind_speed_ms = r_dbl(r, i, 5);
-        w.w.wind_direction_deg = r_dbl(r, i, 6);
-        w.w.precipitation_mm = r_dbl(r, i, 7);
-        w.w.cloud_cover_pct = r_dbl(r, i, 8);
-        w.flags = (uint64_t)r_int(r, i, 9);
-        w.score = r_dbl(r, i, 10);
+        col_weather_row(r, i, &w);
         rc = cb(ctx, &w, r_int(r, i, 11));
     }
     PQclear(r);

@@ -713,6 +713,21 @@ static int track(struct sq_store *s, enum mtr_dataset ds, int64_t day)
     return settle(s);
 }
 
+/* Binds the unit of work's change number at column seq_col, runs st and records the dataset's
+ * day as changed (what the lake export reads). */
+static int put_tracked(struct sq_store *s, sqlite3_stmt *st, int seq_col, const char *what,
+                       enum mtr_dataset dataset, int64_t day)
+{
+    int64_t seq = 0;
+    int rc = cur_seq(s, &seq);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, seq_col, seq);
+    if ((rc = run(s, st, what)))
+        return rc;
+    return track(s, dataset, day);
+}
+
 static int64_t day_of(int64_t ts)
 {
     int64_t r = ts % 86400;
@@ -1519,14 +1534,7 @@ static int day_merge(struct sq_store *s, const struct mtr_rollup_day *d)
     bind_time(st, 13, d->first_ts);
     bind_time(st, 14, d->last_ts);
     bind_sum(st, 15, d->timeliness_sum);
-    int64_t seq;
-    int rc = cur_seq(s, &seq);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 16, seq);
-    if ((rc = run(s, st, "rollup_day_merge")))
-        return rc;
-    return track(s, MTR_DS_DAILY, d->day);
+    return put_tracked(s, st, 16, "rollup_day_merge", MTR_DS_DAILY, d->day);
 }
 
 static int sq_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_day *d)
@@ -1704,14 +1712,7 @@ static int sq_grid_put(struct mtr_store *base, const struct mtr_grid_status *g, 
     bind_dbl(st, 7, g->stability);
     sqlite3_bind_int64(st, 8, (int64_t)flags);
     bind_dbl(st, 9, score);
-    int64_t seq;
-    int rc = cur_seq(s, &seq);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 10, seq);
-    if ((rc = run(s, st, "grid_put")))
-        return rc;
-    return track(s, MTR_DS_GRID, day_of(g->ts));
+    return put_tracked(s, st, 10, "grid_put", MTR_DS_GRID, day_of(g->ts));
 }
 
 static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *w, uint64_t flags,
@@ -1732,14 +1733,7 @@ static int sq_weather_put(struct mtr_store *base, const struct mtr_weather_obs *
     bind_dbl(st, 9, w->cloud_cover_pct);
     sqlite3_bind_int64(st, 10, (int64_t)flags);
     bind_dbl(st, 11, score);
-    int64_t seq;
-    int rc = cur_seq(s, &seq);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 12, seq);
-    if ((rc = run(s, st, "weather_put")))
-        return rc;
-    return track(s, MTR_DS_WEATHER, day_of(w->ts));
+    return put_tracked(s, st, 12, "weather_put", MTR_DS_WEATHER, day_of(w->ts));
 }
 
 /* ======================= alerts, quarantine ======================= */
