@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/rollup.h"
 #include "base/grow.h"
 #include "base/timeparse.h"
 #include "core/detect.h"
@@ -324,11 +325,6 @@ static int flush_day(struct mtr_ingest *ing, struct meter_entry *e)
     return rc;
 }
 
-static int in_window(double hour, double start, double end)
-{
-    return start <= end ? (hour >= start && hour < end) : (hour >= start || hour < end);
-}
-
 /* Adds a stored reading to the meter's open hour and day buckets, flushing closed ones. */
 static int accumulate(struct mtr_ingest *ing, struct meter_entry *e,
                       const struct mtr_stored_reading *r, double timeliness)
@@ -345,48 +341,9 @@ static int accumulate(struct mtr_ingest *ing, struct meter_entry *e,
     if (e->day.day != day || e->day.meter_key != e->key) {
         if ((rc = flush_day(ing, e)) < 0)
             return rc;
-        memset(&e->day, 0, sizeof e->day);
-        e->day.meter_key = e->key;
-        e->day.day = day;
-        e->day.min_kwh = e->day.max_kwh = NAN;
+        mtr_rollup_day_init(&e->day, NULL, e->key, day);
     }
-    struct mtr_rollup_day *d = &e->day;
-    d->interval_s = r->interval_s;
-    if (!d->first_ts || r->ts < d->first_ts)
-        d->first_ts = r->ts;
-    if (r->ts > d->last_ts)
-        d->last_ts = r->ts;
-    if (r->flags & mtr_alert_mask())
-        d->n_anomalous++;
-    if (r->quality_code == MTR_Q_QUESTIONABLE) {
-        d->n_flagged++;
-        d->timeliness_sum += timeliness;
-        return 0;
-    }
-    int est = mtr_quality_code_is_estimate(r->quality_code);
-    if (est) {
-        d->n_estimated++;
-        e->hour.n_estimated++;
-    } else {
-        d->n_valid++;
-        e->hour.n++;
-        d->timeliness_sum += timeliness;
-    }
-    double v = r->kwh, h = (double)(((r->ts % 86400) + 86400) % 86400) / 3600.0;
-    d->kwh += v;
-    if (in_window(h, ing->o.params.peak_start_hour, ing->o.params.peak_end_hour))
-        d->peak_kwh += v;
-    if (in_window(h, ing->o.params.offpeak_start_hour, ing->o.params.offpeak_end_hour))
-        d->offpeak_kwh += v;
-    if (isnan(d->min_kwh) || v < d->min_kwh)
-        d->min_kwh = v;
-    if (isnan(d->max_kwh) || v > d->max_kwh)
-        d->max_kwh = v;
-    e->hour.kwh += v;
-    if (isnan(e->hour.min_kwh) || v < e->hour.min_kwh)
-        e->hour.min_kwh = v;
-    if (isnan(e->hour.max_kwh) || v > e->hour.max_kwh)
-        e->hour.max_kwh = v;
+    mtr_rollup_add(&e->day, &e->hour, r, &ing->o.params, timeliness);
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "app/rollup.h"
 #include "base/text.h"
 #include "base/timeparse.h"
 #include "core/quality.h"
@@ -2899,64 +2900,23 @@ static int pg_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_d
     return rc < 0 ? rc : write_through(s);
 }
 
-static void acc_min_max(double *mn, double *mx, double v)
-{
-    if (isnan(*mn) || v < *mn)
-        *mn = v;
-    if (isnan(*mx) || v > *mx)
-        *mx = v;
-}
-
-/* Accumulates one day's readings into its day row and 24 hour rows (the rules of ports.h; the
- * same arithmetic as the SQLite store's recompute, which the contract suite holds both to). */
+/* Accumulates one day's readings into its day row and 24 hour rows (app/rollup.h). */
 struct recompute {
     const struct mtr_params *p;
-    uint64_t alert_mask;
     struct mtr_rollup_day d;
     struct mtr_rollup_hour h[24];
-    int h_seen[24];
+    uint32_t seen; /* bit i: hour i had a reading */
     int any;
 };
 
 static void recompute_row(struct recompute *rc, const struct mtr_stored_reading *r)
 {
-    struct mtr_rollup_day *d = &rc->d;
-    int64_t sec = r->ts - d->day;
-    int hi = (int)(sec / 3600);
-    double hod = (double)sec / 3600.0;
-    struct mtr_rollup_hour *h = &rc->h[hi];
+    int hi = (int)((r->ts - rc->d.day) / 3600);
     int est = mtr_quality_code_is_estimate(r->quality_code);
     rc->any = 1;
-    rc->h_seen[hi] = 1;
-    if (!d->first_ts || r->ts < d->first_ts)
-        d->first_ts = r->ts;
-    if (r->ts > d->last_ts)
-        d->last_ts = r->ts;
-    d->interval_s = r->interval_s;
-    if (r->quality_code == MTR_Q_VALID || r->quality_code == MTR_Q_EDITED)
-        d->n_valid++;
-    else if (est)
-        d->n_estimated++;
-    else if (r->quality_code == MTR_Q_QUESTIONABLE)
-        d->n_flagged++;
-    if (r->flags & rc->alert_mask)
-        d->n_anomalous++;
-    if (!est)
-        d->timeliness_sum += mtr_timeliness(r->ingested_at - (r->ts + r->interval_s));
-    if (r->quality_code == MTR_Q_QUESTIONABLE || isnan(r->kwh))
-        return;
-    d->kwh += r->kwh;
-    if (hod >= rc->p->peak_start_hour && hod < rc->p->peak_end_hour)
-        d->peak_kwh += r->kwh;
-    if (hod >= rc->p->offpeak_start_hour || hod < rc->p->offpeak_end_hour)
-        d->offpeak_kwh += r->kwh;
-    acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
-    h->kwh += r->kwh;
-    acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
-    if (est) /* as ingest's buckets: n counts measured values only */
-        h->n_estimated++;
-    else
-        h->n++;
+    rc->seen |= 1u << hi;
+    mtr_rollup_add(&rc->d, &rc->h[hi], r, rc->p,
+                   est ? 0 : mtr_timeliness(r->ingested_at - (r->ts + r->interval_s)));
 }
 
 /* Flushes the readings, reads the day's, deletes its stored rollup rows, marks its buffered ones
@@ -2971,15 +2931,7 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
                        (long long)meter_key, (long long)day);
     memset(&acc, 0, sizeof acc);
     acc.p = p;
-    acc.alert_mask = mtr_alert_mask();
-    acc.d.meter_key = meter_key;
-    acc.d.day = day;
-    acc.d.min_kwh = acc.d.max_kwh = NAN;
-    for (int i = 0; i < 24; i++) {
-        acc.h[i].meter_key = meter_key;
-        acc.h[i].hour = day + 3600 * i;
-        acc.h[i].min_kwh = acc.h[i].max_kwh = NAN;
-    }
+    mtr_rollup_day_init(&acc.d, acc.h, meter_key, day);
     int began, rc = tx_enter(s, &began);
     if (rc < 0)
         return rc;
@@ -3019,7 +2971,7 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     if (!acc.any)
         return tx_leave(s, began, 0);
     for (int i = 0; i < 24 && !rc; i++)
-        if (acc.h_seen[i])
+        if (acc.seen & (1u << i))
             rc = hour_merge(s, &acc.h[i]);
     if (!rc)
         rc = day_merge(s, &acc.d);

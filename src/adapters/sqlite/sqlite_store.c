@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "adapters/sqlite/reading_blocks.h"
+#include "app/rollup.h"
 #include "core/quality.h"
 
 /* ======================= schema ======================= */
@@ -1542,64 +1543,24 @@ static int sq_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_d
     return day_merge(sq(base), d);
 }
 
-static void acc_min_max(double *mn, double *mx, double v)
-{
-    if (isnan(*mn) || v < *mn)
-        *mn = v;
-    if (isnan(*mx) || v > *mx)
-        *mx = v;
-}
-
-/* Accumulates one day's readings into its day row and 24 hour rows (the rules of ports.h). */
+/* Accumulates one day's readings into its day row and 24 hour rows (app/rollup.h). */
 struct recompute {
     const struct mtr_params *p;
-    uint64_t alert_mask;
     struct mtr_rollup_day d;
     struct mtr_rollup_hour h[24];
-    int h_seen[24];
+    uint32_t seen; /* bit i: hour i had a reading */
     int any;
 };
 
 static int recompute_row(void *ctx, const struct mtr_stored_reading *r)
 {
     struct recompute *rc = ctx;
-    struct mtr_rollup_day *d = &rc->d;
-    int64_t sec = r->ts - d->day;
-    int hi = (int)(sec / 3600);
-    double hod = (double)sec / 3600.0;
-    struct mtr_rollup_hour *h = &rc->h[hi];
+    int hi = (int)((r->ts - rc->d.day) / 3600);
     int est = mtr_quality_code_is_estimate(r->quality_code);
     rc->any = 1;
-    rc->h_seen[hi] = 1;
-    if (!d->first_ts || r->ts < d->first_ts)
-        d->first_ts = r->ts;
-    if (r->ts > d->last_ts)
-        d->last_ts = r->ts;
-    d->interval_s = r->interval_s;
-    if (r->quality_code == MTR_Q_VALID || r->quality_code == MTR_Q_EDITED)
-        d->n_valid++;
-    else if (est)
-        d->n_estimated++;
-    else if (r->quality_code == MTR_Q_QUESTIONABLE)
-        d->n_flagged++;
-    if (r->flags & rc->alert_mask)
-        d->n_anomalous++;
-    if (!est)
-        d->timeliness_sum += mtr_timeliness(r->ingested_at - (r->ts + r->interval_s));
-    if (r->quality_code == MTR_Q_QUESTIONABLE || isnan(r->kwh))
-        return 0;
-    d->kwh += r->kwh;
-    if (hod >= rc->p->peak_start_hour && hod < rc->p->peak_end_hour)
-        d->peak_kwh += r->kwh;
-    if (hod >= rc->p->offpeak_start_hour || hod < rc->p->offpeak_end_hour)
-        d->offpeak_kwh += r->kwh;
-    acc_min_max(&d->min_kwh, &d->max_kwh, r->kwh);
-    h->kwh += r->kwh;
-    acc_min_max(&h->min_kwh, &h->max_kwh, r->kwh);
-    if (est) /* as ingest's buckets: n counts measured values only */
-        h->n_estimated++;
-    else
-        h->n++;
+    rc->seen |= 1u << hi;
+    mtr_rollup_add(&rc->d, &rc->h[hi], r, rc->p,
+                   est ? 0 : mtr_timeliness(r->ingested_at - (r->ts + r->interval_s)));
     return 0;
 }
 
@@ -1614,15 +1575,7 @@ static int sq_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
                        (long long)meter_key, (long long)day);
     memset(&acc, 0, sizeof acc);
     acc.p = p;
-    acc.alert_mask = mtr_alert_mask();
-    acc.d.meter_key = meter_key;
-    acc.d.day = day;
-    acc.d.min_kwh = acc.d.max_kwh = NAN;
-    for (int i = 0; i < 24; i++) {
-        acc.h[i].meter_key = meter_key;
-        acc.h[i].hour = day + 3600 * i;
-        acc.h[i].min_kwh = acc.h[i].max_kwh = NAN;
-    }
+    mtr_rollup_day_init(&acc.d, acc.h, meter_key, day);
     /* a savepoint makes the rebuild atomic inside or outside a caller's transaction */
     if (sqlite3_exec(s->db, "SAVEPOINT recompute", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "rollup_recompute");
@@ -1637,12 +1590,9 @@ static int sq_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     sqlite3_bind_int64(st, 2, day);
     if ((rc = run(s, st, "rollup_recompute")))
         goto out;
-    uint32_t seen = 0;
-    for (int i = 0; i < 24; i++)
-        seen |= acc.h_seen[i] ? 1u << i : 0;
     if (acc.any && (rc = day_merge(s, &acc.d)))
         goto out;
-    rc = mtr_rb_hours_replace(s->rb, meter_key, day, acc.h, seen);
+    rc = mtr_rb_hours_replace(s->rb, meter_key, day, acc.h, acc.seen);
 out:
     if (rc) {
         sqlite3_exec(s->db, "ROLLBACK TO recompute", NULL, NULL, NULL);
