@@ -255,18 +255,15 @@ int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv)
     }
 
     const char *loc = cli->db;
-    int pg = strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0;
-    /* open the store once so that its tables exist and are migrated; a build without the
-     * PostgreSQL store still transforms a database whose tables another build created */
+    /* open the store once so that its tables exist and are migrated */
     struct mtr_store *store = NULL;
     rc = mtr_store_open(loc, &store, &eb);
-    if (rc == 0) {
-        store->ops->close(store);
-    } else if (!(pg && rc == MTR_EUNSUPPORTED)) {
+    if (rc < 0) {
         mtr_cli_error("cannot open store %s: %s", loc, eb.msg[0] ? eb.msg : mtr_strerror(rc));
         ec = rc == MTR_EIO ? MTR_EXIT_IO : MTR_EXIT_STORE;
         goto out;
     }
+    store->ops->close(store);
     memset(&eb, 0, sizeof eb);
     rc = mtr_sql_open(loc, &db, &eb);
     if (rc < 0) {
