@@ -615,6 +615,21 @@ static bool page_full(const struct mtr_pq_writer *w, const struct col *c)
 }
 
 /* Appends rows [from, from+n) of one column's batch data. */
+
+/* Appends one fixed-size value to the column's page: its dictionary index when the column is
+ * dictionary-encoded, else the plain bytes (room was reserved by the caller). */
+static int put_fixed(struct col *c, const void *v, size_t n)
+{
+    if (c->dict_on) {
+        c->pbytes += 4;
+        return dict_put(&c->d, v, n, false, &c->idx[c->nidx++]);
+    }
+    memcpy(c->pvals.data + c->pvals.len, v, n);
+    c->pvals.len += n;
+    c->pbytes += n;
+    return 0;
+}
+
 static int append_column(struct mtr_pq_writer *w, struct col *c,
                          const struct mtr_pq_column_data *cd, size_t from, size_t n,
                          struct mtr_errbuf *eb)
@@ -668,15 +683,8 @@ static int append_column(struct mtr_pq_writer *w, struct col *c,
                 if (!s->has || v > s->max.i)
                     s->max.i = v;
                 s->has = true;
-                if (c->dict_on) {
-                    if ((rc = dict_put(&c->d, &v, 4, false, &c->idx[c->nidx++])) != 0)
-                        return rc;
-                    c->pbytes += 4;
-                } else {
-                    memcpy(c->pvals.data + c->pvals.len, &v, 4);
-                    c->pvals.len += 4;
-                    c->pbytes += 4;
-                }
+                if ((rc = put_fixed(c, &v, 4)) != 0)
+                    return rc;
                 break;
             }
             case MTR_PQ_INT64:
@@ -687,15 +695,8 @@ static int append_column(struct mtr_pq_writer *w, struct col *c,
                 if (!s->has || v > s->max.i)
                     s->max.i = v;
                 s->has = true;
-                if (c->dict_on) {
-                    if ((rc = dict_put(&c->d, &v, 8, false, &c->idx[c->nidx++])) != 0)
-                        return rc;
-                    c->pbytes += 4;
-                } else {
-                    memcpy(c->pvals.data + c->pvals.len, &v, 8);
-                    c->pvals.len += 8;
-                    c->pbytes += 8;
-                }
+                if ((rc = put_fixed(c, &v, 8)) != 0)
+                    return rc;
                 break;
             }
             case MTR_PQ_DOUBLE: {
@@ -709,15 +710,8 @@ static int append_column(struct mtr_pq_writer *w, struct col *c,
                         s->max.d = v;
                     s->has = true;
                 }
-                if (c->dict_on) {
-                    if ((rc = dict_put(&c->d, &v, 8, false, &c->idx[c->nidx++])) != 0)
-                        return rc;
-                    c->pbytes += 4;
-                } else {
-                    memcpy(c->pvals.data + c->pvals.len, &v, 8);
-                    c->pvals.len += 8;
-                    c->pbytes += 8;
-                }
+                if ((rc = put_fixed(c, &v, 8)) != 0)
+                    return rc;
                 break;
             }
             case MTR_PQ_BOOLEAN: {
