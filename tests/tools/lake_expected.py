@@ -2,7 +2,7 @@
 """lake_expected.py - dumps what a Metrify store holds, for the lake export tests: one CSV per
 dataset (readings, grid, weather, daily) with the columns the exporter compares, straight from the
 SQLite file (an independent path: plain SQL, and a Python decoder of the meter-day reading blocks
-written from the format described in src/adapters/sqlite/reading_blocks.c, not metrify's code).
+written from the format described in src/adapters/sqlite/block_codec.h, not metrify's code).
 Doubles are written with repr() so they round-trip exactly; NULL is an empty field.
 usage: lake_expected.py STORE.db OUTDIR RULES.json   (RULES.json: `metrify rules --json`, whose
 order is the bit order of the flags word; it gives the ALERT rules of the derived score)"""
@@ -37,11 +37,11 @@ def reading_score(code, flags, alert_mask):
     return max(s, 0.0)
 
 
-def decode_block(data, day, alert_mask):
-    """Yields (ts, interval_s, quality_code, flags, ingested_at, values[8], score) per reading."""
-    if data[0] != 1:
-        raise ValueError("unknown block version %d" % data[0])
-    n, i = varint(data, 1)
+def unzigzag(z):
+    return (z >> 1) ^ -(z & 1)
+
+
+def decode_v1(data, i, n, day, alert_mask):
     ts, ing = day, 0
     for _ in range(n):
         dts, i = varint(data, i)
@@ -53,7 +53,7 @@ def decode_block(data, day, alert_mask):
         mask = data[i] | data[i + 1] << 8
         i += 2
         ts += dts
-        ing += (ding >> 1) ^ -(ding & 1)
+        ing += unzigzag(ding)
         v = [None] * 8
         for k in range(8):
             if mask & (1 << k):
@@ -66,7 +66,65 @@ def decode_block(data, day, alert_mask):
             i += 8
         else:
             score = reading_score(code, flags, alert_mask)
-        yield ts, iv, code, flags, ing, v, score
+        yield i, (ts, iv, code, flags, ing, v, score)
+
+
+def decode_v2(data, i, n, day, alert_mask):
+    """Control byte of what changed, then decimal mantissas delta-coded per field."""
+    ts, iv, code, flags, ing, mask = day, 0, 0, 0, 0, 0
+    mant, scale = [0] * 8, [None] * 8
+    for _ in range(n):
+        ctl = data[i]
+        i += 1
+        step = iv
+        if ctl & 1:
+            step, i = varint(data, i)
+        ts += step
+        if ctl & 2:
+            iv, i = varint(data, i)
+        if ctl & 4:
+            code = data[i]
+            flags, i = varint(data, i + 1)
+        if ctl & 8:
+            d, i = varint(data, i)
+            ing += unzigzag(d)
+        if ctl & 16:
+            mask = data[i] | data[i + 1] << 8
+            i += 2
+        if mask & 0x200:
+            score = struct.unpack_from("<d", data, i)[0]
+            i += 8
+        else:
+            score = reading_score(code, flags, alert_mask)
+        v = [None] * 8
+        for k in range(8):
+            if not mask & (1 << k):
+                continue
+            u, i = varint(data, i)
+            if u & 1 and u >> 1 == 16:
+                v[k] = struct.unpack_from("<d", data, i)[0]
+                i += 8
+                scale[k] = None
+                continue
+            if u & 1:
+                scale[k] = u >> 1
+                z, i = varint(data, i)
+                mant[k] = unzigzag(z)
+            else:
+                mant[k] += unzigzag(u >> 1)
+            v[k] = mant[k] / 10.0 ** scale[k]  # IEEE division: the double nearest the decimal
+        if mask & 0x100:
+            v[1] = v[0]
+        yield i, (ts, iv, code, flags, ing, v, score)
+
+
+def decode_block(data, day, alert_mask):
+    """Yields (ts, interval_s, quality_code, flags, ingested_at, values[8], score) per reading."""
+    if data[0] not in (1, 2):
+        raise ValueError("unknown block version %d" % data[0])
+    n, i = varint(data, 1)
+    for i, reading in (decode_v1 if data[0] == 1 else decode_v2)(data, i, n, day, alert_mask):
+        yield reading
     if i != len(data):
         raise ValueError("trailing bytes in a block")
 

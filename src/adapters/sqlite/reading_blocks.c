@@ -1,15 +1,6 @@
 /*
- * reading_blocks.c - meter-day blocks of readings in SQLite: the codec, the write-back cache and
- * the `readings` virtual table (see reading_blocks.h).
- *
- * Block format (version 1), all integers LEB128 varints unless said otherwise:
- *   u8 version, n, then per reading in ascending ts:
- *   ts delta (first: from the day start), interval_s, u8 quality code, flags,
- *   zigzag delta of ingested_at (first: from 0), u16 presence mask, then the present doubles
- *   (8 bytes, host order = little-endian on every platform we build for).
- *   Mask bits 0-7: raw_kwh, kwh, voltage, current, power factor, frequency, active, reactive power
- *   present (not NaN); bit 8: kwh equals raw_kwh (kwh not written); bit 9: the score is written
- *   because it differs from mtr_reading_score(code, flags), which it almost never does.
+ * reading_blocks.c - meter-day blocks of readings in SQLite: the write-back cache and the
+ * `readings` virtual table (see reading_blocks.h); the bytes of a block are block_codec.c's.
  *
  * The cache is used only inside a transaction of this connection (sqlite3_get_autocommit() == 0),
  * where nobody else can write; between transactions PRAGMA data_version tells whether another
@@ -23,12 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/sqlite/block_codec.h"
 #include "core/quality.h"
 #include "core/vocab.h"
 
-#define RB_VERSION      1
-#define DAY             86400
-#define MAX_PER_READING 96 /* upper bound of one encoded reading, in bytes */
+#define DAY 86400
 
 const char mtr_rb_schema_sql[] =
     "CREATE TABLE reading_blocks("
@@ -51,81 +41,6 @@ static int64_t day_of(int64_t ts)
     return ts - ((ts % DAY) + DAY) % DAY;
 }
 
-/* ======================= codec ======================= */
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
-/* Reads a varint from [*p, end); 0 or -1 when truncated/overlong. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static uint64_t zigzag(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-static int64_t unzigzag(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-static int same_double(double a, double b)
-{
-    return memcmp(&a, &b, sizeof a) == 0;
-}
-
-/* Encodes one reading at p (room for MAX_PER_READING bytes) against the previous one's ts and
- * ingested_at; returns the end. */
-static uint8_t *encode_one(uint8_t *p, const struct mtr_stored_reading *x, int64_t prev_ts,
-                           int64_t prev_ing)
-{
-    double v[8] = {x->raw_kwh,      x->kwh,          x->voltage_v,       x->current_a,
-                   x->power_factor, x->frequency_hz, x->active_power_kw, x->reactive_power_kvar};
-    unsigned mask = 0;
-    for (int k = 0; k < 8; k++)
-        if (!isnan(v[k]))
-            mask |= 1u << k;
-    if ((mask & 3u) == 3u && same_double(v[0], v[1]))
-        mask = (mask & ~2u) | 0x100u;
-    if (!same_double(x->score, mtr_reading_score(x->quality_code, x->flags)))
-        mask |= 0x200u;
-    p = put_varint(p, (uint64_t)(x->ts - prev_ts));
-    p = put_varint(p, (uint64_t)(uint32_t)x->interval_s);
-    *p++ = (uint8_t)x->quality_code;
-    p = put_varint(p, x->flags);
-    p = put_varint(p, zigzag(x->ingested_at - prev_ing));
-    *p++ = (uint8_t)(mask & 0xff);
-    *p++ = (uint8_t)(mask >> 8);
-    for (int k = 0; k < 8; k++)
-        if (mask & (1u << k)) {
-            memcpy(p, &v[k], 8);
-            p += 8;
-        }
-    if (mask & 0x200u) {
-        memcpy(p, &x->score, 8);
-        p += 8;
-    }
-    return p;
-}
-
 /* Grows *buf to hold need bytes (by half again, from 256). */
 static int reserve(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -142,96 +57,27 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need)
     return 0;
 }
 
-/* Encodes the body (the readings, no header) of a block. */
+/* Encodes the body (the readings, no header) of a block; *st gets the state after the last. */
 static int encode_body(const struct mtr_stored_reading *r, int n, int64_t day, uint8_t **buf,
-                       size_t *cap, size_t *len)
+                       size_t *cap, size_t *len, struct mtr_bc_state *st)
 {
-    if (reserve(buf, cap, (size_t)n * MAX_PER_READING + 1))
+    if (reserve(buf, cap, (size_t)n * MTR_BC_MAX_BYTES + 1))
         return MTR_ENOMEM;
-    uint8_t *p = *buf;
-    int64_t prev_ts = day, prev_ing = 0;
-    for (int i = 0; i < n; i++) {
-        p = encode_one(p, &r[i], prev_ts, prev_ing);
-        prev_ts = r[i].ts;
-        prev_ing = r[i].ingested_at;
-    }
-    *len = (size_t)(p - *buf);
+    *len = mtr_bc_encode_body(r, n, day, *buf, st);
     return 0;
 }
 
 int mtr_rb_encode(const struct mtr_stored_reading *r, int n, int64_t day, uint8_t **buf,
                   size_t *cap, size_t *len)
 {
-    uint8_t hdr[16], *h = hdr;
-    size_t body;
-    *h++ = RB_VERSION;
-    h = put_varint(h, (uint64_t)n);
-    size_t hl = (size_t)(h - hdr);
-    if (reserve(buf, cap, hl + (size_t)n * MAX_PER_READING + 1))
-        return MTR_ENOMEM;
-    uint8_t *b = *buf + hl;
-    size_t bcap = *cap - hl;
-    if (encode_body(r, n, day, &b, &bcap, &body)) /* fits: reserved above */
+    uint8_t hdr[16];
+    struct mtr_bc_state st;
+    size_t hl = mtr_bc_header(hdr, n);
+    if (reserve(buf, cap, hl + (size_t)n * MTR_BC_MAX_BYTES + 1))
         return MTR_ENOMEM;
     memcpy(*buf, hdr, hl);
-    *len = hl + body;
+    *len = hl + mtr_bc_encode_body(r, n, day, *buf + hl, &st);
     return 0;
-}
-
-/* Decodes cnt readings of a body in [p, end). */
-static int decode_body(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t meter_key,
-                       int64_t day, struct mtr_stored_reading *out)
-{
-    int64_t ts = day, ing = 0;
-    for (uint64_t i = 0; i < cnt; i++) {
-        struct mtr_stored_reading *x = &out[i];
-        uint64_t dts, iv, flags, ding;
-        if (get_varint(&p, end, &dts) || get_varint(&p, end, &iv) || p >= end)
-            return MTR_ESTORE;
-        x->quality_code = *p++;
-        if (get_varint(&p, end, &flags) || get_varint(&p, end, &ding) || end - p < 2)
-            return MTR_ESTORE;
-        unsigned mask = p[0] | (unsigned)p[1] << 8;
-        p += 2;
-        if ((i > 0 && dts == 0) || dts >= DAY)
-            return MTR_ESTORE;
-        ts += (int64_t)dts;
-        ing += unzigzag(ding);
-        x->meter_key = meter_key;
-        x->ts = ts;
-        x->interval_s = (int32_t)iv;
-        x->flags = flags;
-        x->ingested_at = ing;
-        double v[8];
-        for (int k = 0; k < 8; k++) {
-            v[k] = NAN;
-            if (mask & (1u << k)) {
-                if (end - p < 8)
-                    return MTR_ESTORE;
-                memcpy(&v[k], p, 8);
-                p += 8;
-            }
-        }
-        if (mask & 0x100u)
-            v[1] = v[0];
-        x->raw_kwh = v[0];
-        x->kwh = v[1];
-        x->voltage_v = v[2];
-        x->current_a = v[3];
-        x->power_factor = v[4];
-        x->frequency_hz = v[5];
-        x->active_power_kw = v[6];
-        x->reactive_power_kvar = v[7];
-        if (mask & 0x200u) {
-            if (end - p < 8)
-                return MTR_ESTORE;
-            memcpy(&x->score, p, 8);
-            p += 8;
-        } else {
-            x->score = mtr_reading_score(x->quality_code, x->flags);
-        }
-    }
-    return p == end && ts < day + DAY ? 0 : MTR_ESTORE;
 }
 
 /* Room for cnt readings in *out. */
@@ -247,24 +93,17 @@ static int room(struct mtr_stored_reading **out, int *cap, uint64_t cnt)
     return 0;
 }
 
-/* Parses a block's header: its count and where its body starts. */
-static int parse_header(const uint8_t **p, const uint8_t *end, uint64_t *cnt)
-{
-    if (end - *p < 2 || *(*p)++ != RB_VERSION || get_varint(p, end, cnt) || *cnt > DAY)
-        return MTR_ESTORE;
-    return 0;
-}
-
 int mtr_rb_decode(const uint8_t *p, size_t len, int64_t meter_key, int64_t day,
                   struct mtr_stored_reading **out, int *n, int *cap)
 {
     const uint8_t *end = p + len;
     uint64_t cnt;
-    int rc;
+    int rc, version;
     *n = 0;
-    if (!p || parse_header(&p, end, &cnt))
+    if (!p || mtr_bc_parse_header(&p, end, &version, &cnt))
         return MTR_ESTORE;
-    if ((rc = room(out, cap, cnt)) || (rc = decode_body(p, end, cnt, meter_key, day, *out)))
+    if ((rc = room(out, cap, cnt)) ||
+        (rc = mtr_bc_decode_body(version, p, end, cnt, meter_key, day, *out)))
         return rc;
     *n = (int)cnt;
     return 0;
@@ -347,7 +186,7 @@ struct blk {
     uint8_t *body;
     size_t len, cap;
     int n, n_est;
-    int64_t last_ts, last_ing; /* of the last reading: the append deltas */
+    struct mtr_bc_state enc; /* after the last reading: what an append is coded against */
     int dirty;
     int listed;      /* on the dirty list (-1: being evicted) */
     int stored;      /* the row exists in the file: UPDATE, not INSERT */
@@ -565,8 +404,8 @@ static int blk_decode(struct mtr_rb *rb, const struct blk *b, struct mtr_stored_
 {
     int rc = room(&rb->edit_tmp, &rb->edit_cap, (uint64_t)b->n);
     if (!rc)
-        rc = decode_body(b->body, b->body + b->len, (uint64_t)b->n, b->meter_key, b->day,
-                         rb->edit_tmp);
+        rc = mtr_bc_decode_body(MTR_BC_VERSION, b->body, b->body + b->len, (uint64_t)b->n,
+                                b->meter_key, b->day, rb->edit_tmp);
     if (rc)
         return mtr_err(rb->eb, rc, "readings of meter %lld on day %lld: %s",
                        (long long)b->meter_key, (long long)b->day,
@@ -579,7 +418,7 @@ static int blk_decode(struct mtr_rb *rb, const struct blk *b, struct mtr_stored_
 static int blk_set(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_reading *r, int n)
 {
     size_t len, before = b->cap;
-    if (encode_body(r, n, b->day, &rb->enc, &rb->enc_cap, &len) ||
+    if (encode_body(r, n, b->day, &rb->enc, &rb->enc_cap, &len, &b->enc) ||
         reserve(&b->body, &b->cap, len + 1))
         return mtr_err(rb->eb, MTR_ENOMEM, "out of memory caching readings");
     memcpy(b->body, rb->enc, len);
@@ -587,8 +426,6 @@ static int blk_set(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_rea
     b->len = len;
     b->n = n;
     b->n_est = count_estimated(r, n);
-    b->last_ts = n ? r[n - 1].ts : 0;
-    b->last_ing = n ? r[n - 1].ingested_at : 0;
     b->dirty = 1;
     return mark_dirty(rb, b);
 }
@@ -596,20 +433,18 @@ static int blk_set(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_rea
 /* Appends a reading later than every reading of the block: the hot path. */
 static int blk_append(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_reading *r)
 {
-    size_t before = b->cap, need = b->len + MAX_PER_READING;
+    size_t before = b->cap, need = b->len + MTR_BC_MAX_BYTES;
     /* the first reading sizes the day: one allocation per meter-day, not a growing series that
      * fragments the heap while thousands of days fill side by side */
     if (!b->cap && r->interval_s > 0)
-        need = (size_t)(86400 / r->interval_s) * 56 + MAX_PER_READING;
+        need = (size_t)(86400 / r->interval_s) * 12 + MTR_BC_MAX_BYTES;
     if (reserve(&b->body, &b->cap, need))
         return mtr_err(rb->eb, MTR_ENOMEM, "out of memory caching readings");
     rb->bytes += b->cap - before;
-    uint8_t *end = encode_one(b->body + b->len, r, b->n ? b->last_ts : b->day, b->last_ing);
+    uint8_t *end = mtr_bc_put(b->body + b->len, &b->enc, r);
     b->len = (size_t)(end - b->body);
     b->n++;
     b->n_est += mtr_quality_code_is_estimate(r->quality_code);
-    b->last_ts = r->ts;
-    b->last_ing = r->ingested_at;
     b->dirty = 1;
     return mark_dirty(rb, b);
 }
@@ -667,10 +502,8 @@ static int blk_write(struct mtr_rb *rb, struct blk *b)
             return MTR_ESTORE;
         sqlite3_bind_int64(st, 1, b->id);
     } else {
-        uint8_t hdr[16], *h = hdr;
-        *h++ = RB_VERSION;
-        h = put_varint(h, (uint64_t)b->n);
-        size_t hl = (size_t)(h - hdr);
+        uint8_t hdr[16];
+        size_t hl = mtr_bc_header(hdr, b->n);
         if (reserve(&rb->enc, &rb->enc_cap, hl + b->len))
             return mtr_err(rb->eb, MTR_ENOMEM, "out of memory writing readings");
         memcpy(rb->enc, hdr, hl);
@@ -870,6 +703,7 @@ static int cached(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct blk 
         b->id = id;
         b->meter_key = meter_key;
         b->day = day;
+        mtr_bc_start(&b->enc, day);
         if (!(rc = load(rb, meter_key, day, &rb->edit_tmp, &n, &rb->edit_cap, &b->stored)))
             r = rb->edit_tmp;
         if (!rc && n && !(rc = blk_set(rb, b, r, n)))
@@ -914,7 +748,7 @@ int mtr_rb_get(struct mtr_rb *rb, int64_t meter_key, int64_t ts, struct mtr_stor
         struct mtr_stored_reading *d;
         if ((rc = cached(rb, meter_key, day_of(ts), &b)))
             return rc;
-        if (!b->n || ts > b->last_ts)
+        if (!b->n || ts > b->enc.ts)
             return not_found(rb, meter_key, ts);
         if ((rc = blk_decode(rb, b, &d)))
             return rc;
@@ -968,7 +802,7 @@ static int autocommit_end(struct mtr_rb *rb, int own, int rc)
 /* Inserts or replaces one reading of a block. */
 static int blk_upsert(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_reading *r)
 {
-    if (!b->n || r->ts > b->last_ts)
+    if (!b->n || r->ts > b->enc.ts)
         return blk_append(rb, b, r);
     struct mtr_stored_reading *d;
     int rc = blk_decode(rb, b, &d);
@@ -1002,7 +836,7 @@ static int flag_block(struct mtr_rb *rb, struct blk *b, int64_t from, int64_t to
 {
     struct mtr_stored_reading *d;
     int changed = 0, rc;
-    if (!b->n || b->last_ts < from)
+    if (!b->n || b->enc.ts < from)
         return 0;
     if ((rc = blk_decode(rb, b, &d)))
         return rc;
