@@ -249,6 +249,46 @@ static void test_check_finds_problems(void)
     s->ops->close(s);
 }
 
+/* Detector states are stored zstd-packed; a raw state of an older store still reads as it was. */
+static void test_state_packing(void)
+{
+    char p[128], sql[256];
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    tmp_path(p, sizeof p, "state_pack.db");
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t a = 0, b = 0;
+    T_EQ_INT(s->ops->meter_key(s, "P1", 1, &a, NULL), 0);
+    T_EQ_INT(s->ops->meter_key(s, "P2", 1, &b, NULL), 0);
+    uint8_t big[2600], got[3000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = i % 7 == 0 ? (uint8_t)(i * 31) : 0; /* mostly zeros, as a young profile is */
+    T_EQ_INT(s->ops->state_put(s, a, big, sizeof big), 0);
+    s->ops->close(s);
+    snprintf(sql, sizeof sql, "SELECT length(state) FROM meter_state WHERE meter_key = %lld",
+             (long long)a);
+    T_CHECK(scalar(p, sql) < 1300);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO meter_state(meter_key, state, updated_at) VALUES (%lld, x'02000000abcd', 0)",
+        (long long)b);
+    T_EQ_INT(exec(p, sql), SQLITE_OK);
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (!s)
+        return;
+    size_t len = 0;
+    T_EQ_INT(s->ops->state_get(s, a, got, sizeof got, &len), 0);
+    T_EQ_INT(len, sizeof big);
+    T_CHECK(memcmp(got, big, sizeof big) == 0);
+    T_EQ_INT(s->ops->state_get(s, b, got, sizeof got, &len), 0);
+    T_EQ_INT(len, 6);
+    T_CHECK(memcmp(got, "\x02\x00\x00\x00\xab\xcd", 6) == 0);
+    T_EQ_INT(s->ops->state_get(s, a, got, 100, &len), MTR_ERANGE);
+    s->ops->close(s);
+}
+
 /* The row views `readings` and `rollup_hourly` over the blocks, as SQL consumers see them. */
 static void test_row_views(void)
 {
@@ -356,6 +396,7 @@ int main(void)
     T_RUN(test_migrations);
     T_RUN(test_packed_key);
     T_RUN(test_check_finds_problems);
+    T_RUN(test_state_packing);
     T_RUN(test_row_views);
     rm_db("contract.db");
     rm_db("migrate.db");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zstd.h>
 
 #include "adapters/sqlite/reading_blocks.h"
 #include "app/rollup.h"
@@ -537,6 +538,11 @@ struct sq_store {
     } touched[TOUCHED_MAX];
     struct mtr_stored_reading *xr; /* readings_changed: decoded block scratch */
     int xr_cap;
+    /* detector states are stored zstd-packed (~2.6 KB -> ~1 KB: a third of the pages per commit) */
+    ZSTD_CCtx *zc;
+    ZSTD_DCtx *zd;
+    uint8_t *zbuf;
+    size_t zcap;
 };
 
 static struct sq_store *sq(struct mtr_store *s)
@@ -990,6 +996,9 @@ static void sq_close(struct mtr_store *base)
     sqlite3_close(s->db);
     free(s->keys.slots);
     free(s->xr);
+    ZSTD_freeCCtx(s->zc);
+    ZSTD_freeDCtx(s->zd);
+    free(s->zbuf);
     free(s);
 }
 
@@ -1377,6 +1386,21 @@ static int sq_station_get(struct mtr_store *base, const char *id, struct mtr_sta
 
 /* ======================= detector state ======================= */
 
+/* A stored state is a zstd frame (written since block format 2) or the raw bytes (before). */
+#define STATE_ZSTD_LEVEL 1
+
+static int zbuf_room(struct sq_store *s, size_t need)
+{
+    if (need <= s->zcap)
+        return 0;
+    uint8_t *nb = realloc(s->zbuf, need);
+    if (!nb)
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory packing a detector state");
+    s->zbuf = nb;
+    s->zcap = need;
+    return 0;
+}
+
 static int sq_state_get(struct mtr_store *base, int64_t meter_key, void *buf, size_t cap,
                         size_t *len)
 {
@@ -1387,14 +1411,28 @@ static int sq_state_get(struct mtr_store *base, int64_t meter_key, void *buf, si
     sqlite3_bind_int64(st, 1, meter_key);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        const void *b = sqlite3_column_blob(st, 0);
+        const uint8_t *b = sqlite3_column_blob(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        *len = n;
-        if (n > cap) {
+        unsigned long long raw = n >= 4 ? ZSTD_getFrameContentSize(b, n) : ZSTD_CONTENTSIZE_ERROR;
+        if (raw != ZSTD_CONTENTSIZE_ERROR && raw != ZSTD_CONTENTSIZE_UNKNOWN) {
+            size_t got = 0;
+            if (raw <= cap && (s->zd || (s->zd = ZSTD_createDCtx())))
+                got = ZSTD_decompressDCtx(s->zd, buf, cap, b, n);
+            if (raw > cap || !s->zd || ZSTD_isError(got) || got != raw)
+                rc = mtr_err(&s->base.err, raw > cap ? MTR_ERANGE : MTR_ESTORE,
+                             "state of meter %lld: %s", (long long)meter_key,
+                             raw > cap ? "larger than the buffer" : "does not unpack");
+            else {
+                *len = got;
+                rc = 0;
+            }
+        } else if (n > cap) {
+            *len = n;
             rc = mtr_err(&s->base.err, MTR_ERANGE,
                          "state of meter %lld is %zu bytes, the buffer holds %zu",
                          (long long)meter_key, n, cap);
         } else {
+            *len = n;
             if (n)
                 memcpy(buf, b, n);
             rc = 0;
@@ -1412,14 +1450,24 @@ static int sq_state_get(struct mtr_store *base, int64_t meter_key, void *buf, si
 static int sq_state_put(struct mtr_store *base, int64_t meter_key, const void *buf, size_t len)
 {
     struct sq_store *s = sq(base);
+    size_t packed = ZSTD_compressBound(len);
+    int rc = zbuf_room(s, packed);
+    if (rc)
+        return rc;
+    if (!s->zc && !(s->zc = ZSTD_createCCtx()))
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory packing a detector state");
+    packed = ZSTD_compressCCtx(s->zc, s->zbuf, s->zcap, buf, len, STATE_ZSTD_LEVEL);
+    if (ZSTD_isError(packed))
+        return mtr_err(&s->base.err, MTR_ESTORE, "packing the state of meter %lld: %s",
+                       (long long)meter_key, ZSTD_getErrorName(packed));
     for (int id = S_STATE_PUT; id <= S_STATE_NEW; id++) {
         sqlite3_stmt *st = stmt(s, id);
         if (!st)
             return MTR_ESTORE;
         sqlite3_bind_int64(st, 1, meter_key);
-        sqlite3_bind_blob64(st, 2, len ? buf : "", len, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, 2, s->zbuf, packed, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-        int rc = run(s, st, "state_put");
+        rc = run(s, st, "state_put");
         if (rc || sqlite3_changes(s->db) > 0)
             return rc;
     }
