@@ -1027,6 +1027,13 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 5000);
     /* the file is only really opened by the first statement: an error here is an I/O error */
+    /* 16 KiB pages for a new file (an existing one keeps its size): a meter-day block is ~0.6 KB
+     * and ingest writes tens of thousands per commit; a quarter of the WAL frames, syscalls and
+     * b-tree splits of 4 KiB pages, measured 20 % less ingest time (docs/performance.md) */
+    if (sqlite3_exec(s->db, "PRAGMA page_size=16384", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = mtr_err(eb, MTR_EIO, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
     if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
         rc = mtr_err(eb, MTR_EIO, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
