@@ -1394,7 +1394,9 @@ static int sq_station_get(struct mtr_store *base, const char *id, struct mtr_sta
 /* ======================= detector state ======================= */
 
 /* A stored state is a zstd frame (written since block format 2) or the raw bytes (before). */
-#define STATE_ZSTD_LEVEL 1
+/* a fast level: on 2.6 KB states level 1 took a quarter of each commit and packed them only 4 %
+ * smaller than -5 */
+#define STATE_ZSTD_LEVEL -5
 
 static int zbuf_room(struct sq_store *s, size_t need)
 {
