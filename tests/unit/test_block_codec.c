@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "adapters/sqlite/block_codec.h"
+#include "adapters/sqlite/reading_blocks.h"
 #include "core/quality.h"
 #include "t.h"
 
@@ -251,6 +252,56 @@ static void test_version1_decodes(void)
     T_CHECK(same(out[0].score, 1.0));
 }
 
+/* Hour blocks: version 2 round-trips sums that are not short decimals, absent min/max and
+ * counts; version 1 still reads; a truncated or overlong block is refused. */
+static void test_hours(void)
+{
+    struct mtr_rollup_hour h[24], out[24];
+    uint32_t present = 0, got = 0;
+    memset(h, 0, sizeof h);
+    for (int i = 0; i < 24; i += 1 + (i % 5 == 0)) {
+        present |= 1u << i;
+        h[i].meter_key = 9;
+        h[i].hour = DAY0 + 3600 * i;
+        h[i].min_kwh = decimal(0, 1, 4);
+        h[i].max_kwh = i == 7 ? NAN : decimal(1, 2, 4);
+        h[i].kwh = 0.1 + 0.2 + i; /* not the decimal it looks like */
+        h[i].n = i == 3 ? 3600 : 4;
+        h[i].n_estimated = i % 4;
+    }
+    uint8_t buf[MTR_RB_HOURS_MAX_BYTES];
+    size_t len = 0;
+    T_EQ_INT(mtr_rb_hours_encode(h, present, buf, &len), 0);
+    T_CHECK(len < 4 + (size_t)__builtin_popcount(present) * 20);
+    T_EQ_INT(mtr_rb_hours_decode(buf, len, 9, DAY0, out, &got), 0);
+    T_EQ_INT(got, present);
+    for (int i = 0; i < 24; i++)
+        if (present & (1u << i))
+            T_CHECK(same(out[i].kwh, h[i].kwh) && same(out[i].min_kwh, h[i].min_kwh) &&
+                    same(out[i].max_kwh, h[i].max_kwh) && out[i].n == h[i].n &&
+                    out[i].n_estimated == h[i].n_estimated && out[i].hour == h[i].hour);
+        else
+            T_CHECK(out[i].n == 0 && isnan(out[i].min_kwh));
+    T_EQ_INT(mtr_rb_hours_decode(buf, len - 1, 9, DAY0, out, &got), MTR_ESTORE);
+    buf[len] = 0;
+    T_EQ_INT(mtr_rb_hours_decode(buf, len + 1, 9, DAY0, out, &got), MTR_ESTORE);
+    /* version 1: hour 2 only */
+    uint8_t v1[4 + 32];
+    uint32_t mask = 1u << 2;
+    double kwh = 0.5, lo = 0.1, hi = 0.4;
+    int32_t n = 4, ne = 1;
+    memcpy(v1, &mask, 4);
+    memcpy(v1 + 4, &kwh, 8);
+    memcpy(v1 + 12, &lo, 8);
+    memcpy(v1 + 20, &hi, 8);
+    memcpy(v1 + 28, &n, 4);
+    memcpy(v1 + 32, &ne, 4);
+    T_EQ_INT(mtr_rb_hours_decode(v1, sizeof v1, 9, DAY0, out, &got), 0);
+    T_EQ_INT(got, mask);
+    T_CHECK(same(out[2].kwh, 0.5) && same(out[2].max_kwh, 0.4) && out[2].n == 4 &&
+            out[2].n_estimated == 1);
+}
+
 int main(void)
 {
     T_RUN(test_plain_day_is_compact);
@@ -258,5 +309,6 @@ int main(void)
     T_RUN(test_append_equals_encode);
     T_RUN(test_damaged_blocks);
     T_RUN(test_version1_decodes);
+    T_RUN(test_hours);
     return T_END();
 }

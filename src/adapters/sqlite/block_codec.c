@@ -114,25 +114,31 @@ static int as_decimal(double v, int scale, int64_t *m)
     return 1;
 }
 
-static uint8_t *put_value(uint8_t *p, struct mtr_bc_state *s, int k, double v)
+void mtr_bc_num_start(struct mtr_bc_num *f)
+{
+    f->mant = 0;
+    f->scale = -1;
+}
+
+uint8_t *mtr_bc_put_num(uint8_t *p, struct mtr_bc_num *f, double v)
 {
     int64_t m;
-    if (s->scale[k] >= 0 && as_decimal(v, s->scale[k], &m)) {
+    if (f->scale >= 0 && as_decimal(v, f->scale, &m)) {
         /* both mantissas are below 2^53: the delta cannot overflow */
-        p = put_varint(p, zigzag(m - s->mant[k]) << 1);
-        s->mant[k] = m;
+        p = put_varint(p, zigzag(m - f->mant) << 1);
+        f->mant = m;
         return p;
     }
     for (int sc = 0; sc <= MAX_SCALE; sc++)
         if (as_decimal(v, sc, &m)) {
             p = put_varint(p, ((uint64_t)sc << 1) | 1u);
-            s->scale[k] = (int8_t)sc;
-            s->mant[k] = m;
+            f->scale = (int8_t)sc;
+            f->mant = m;
             return put_varint(p, zigzag(m));
         }
     *p++ = (RAW_TAG << 1) | 1u; /* one varint byte */
     memcpy(p, &v, 8);
-    s->scale[k] = -1;
+    f->scale = -1;
     return p + 8;
 }
 
@@ -140,7 +146,8 @@ void mtr_bc_start(struct mtr_bc_state *s, int64_t day)
 {
     memset(s, 0, sizeof *s);
     s->ts = day;
-    memset(s->scale, -1, sizeof s->scale);
+    for (int k = 0; k < 8; k++)
+        mtr_bc_num_start(&s->num[k]);
 }
 
 uint8_t *mtr_bc_put(uint8_t *p, struct mtr_bc_state *s, const struct mtr_stored_reading *x)
@@ -180,7 +187,7 @@ uint8_t *mtr_bc_put(uint8_t *p, struct mtr_bc_state *s, const struct mtr_stored_
     }
     for (int k = 0; k < 8; k++)
         if (mask & (1u << k))
-            p = put_value(p, s, k, v[k]);
+            p = mtr_bc_put_num(p, &s->num[k], v[k]);
     s->ts = x->ts;
     s->interval_s = x->interval_s;
     s->code = (uint8_t)x->quality_code;
@@ -216,30 +223,29 @@ int mtr_bc_parse_header(const uint8_t **p, const uint8_t *end, int *version, uin
     return 0;
 }
 
-static int get_value(const uint8_t **p, const uint8_t *end, struct mtr_bc_state *s, int k,
-                     double *v)
+int mtr_bc_get_num(const uint8_t **p, const uint8_t *end, struct mtr_bc_num *f, double *v)
 {
     uint64_t u, z;
     if (get_varint(p, end, &u))
         return MTR_ESTORE;
     if (!(u & 1)) {
-        if (s->scale[k] < 0)
+        if (f->scale < 0)
             return MTR_ESTORE;
-        s->mant[k] = (int64_t)((uint64_t)s->mant[k] + (uint64_t)unzigzag(u >> 1));
+        f->mant = (int64_t)((uint64_t)f->mant + (uint64_t)unzigzag(u >> 1));
     } else if ((u >> 1) <= 15) {
         if (get_varint(p, end, &z))
             return MTR_ESTORE;
-        s->scale[k] = (int8_t)(u >> 1);
-        s->mant[k] = unzigzag(z);
+        f->scale = (int8_t)(u >> 1);
+        f->mant = unzigzag(z);
     } else if ((u >> 1) == RAW_TAG && end - *p >= 8) {
         memcpy(v, *p, 8);
         *p += 8;
-        s->scale[k] = -1;
+        f->scale = -1;
         return 0;
     } else {
         return MTR_ESTORE;
     }
-    *v = (double)s->mant[k] / p10[s->scale[k]];
+    *v = (double)f->mant / p10[f->scale];
     return 0;
 }
 
@@ -301,7 +307,7 @@ static int decode_v2(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t
         double v[8];
         for (int k = 0; k < 8; k++) {
             v[k] = NAN;
-            if ((s.mask & (1u << k)) && get_value(&p, end, &s, k, &v[k]))
+            if ((s.mask & (1u << k)) && mtr_bc_get_num(&p, end, &s.num[k], &v[k]))
                 return MTR_ESTORE;
         }
         if (s.mask & 0x100u)

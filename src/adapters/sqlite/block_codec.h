@@ -34,6 +34,13 @@
 #define MTR_BC_VERSION   2
 #define MTR_BC_MAX_BYTES 128 /* upper bound of one encoded reading */
 
+/* One numeric field's coding state: its last mantissa and decimal scale (-1: none yet, so the
+ * next value carries its scale). */
+struct mtr_bc_num {
+    int64_t mant;
+    int8_t scale;
+};
+
 /* What the encoder (and decoder) carries from one reading to the next. Plain data. */
 struct mtr_bc_state {
     int64_t ts, ingested_at;
@@ -41,9 +48,17 @@ struct mtr_bc_state {
     uint8_t code;
     uint16_t mask;
     uint64_t flags;
-    int64_t mant[8];
-    int8_t scale[8]; /* -1: none (the next value of the field carries its scale) */
+    struct mtr_bc_num num[8];
 };
+
+#define MTR_BC_NUM_MAX_BYTES 11 /* upper bound of one coded value */
+
+/* Codes v after the field's previous value (state *f) at p (room for MTR_BC_NUM_MAX_BYTES);
+ * returns the end. get reads one back from [*p, end): 0 or MTR_ESTORE. Any double round-trips
+ * bit for bit (NaN, -0.0 and Inf as raw bytes). */
+void mtr_bc_num_start(struct mtr_bc_num *f);
+uint8_t *mtr_bc_put_num(uint8_t *p, struct mtr_bc_num *f, double v);
+int mtr_bc_get_num(const uint8_t **p, const uint8_t *end, struct mtr_bc_num *f, double *v);
 
 /* The state before a day's first reading. */
 void mtr_bc_start(struct mtr_bc_state *s, int64_t day);

@@ -765,7 +765,7 @@ static int hours_to_blocks(sqlite3 *db)
 {
     sqlite3_stmt *sel = NULL, *ins = NULL;
     struct mtr_rollup_hour h[24];
-    uint8_t buf[4 + 24 * 32];
+    uint8_t buf[MTR_RB_HOURS_MAX_BYTES];
     size_t len;
     uint32_t present = 0;
     int64_t key = 0, day = 0;
