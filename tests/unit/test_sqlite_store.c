@@ -264,7 +264,8 @@ static void test_state_packing(void)
     T_EQ_INT(s->ops->meter_key(s, "P2", 1, &b, NULL), 0);
     uint8_t big[2600], got[3000];
     for (size_t i = 0; i < sizeof big; i++)
-        big[i] = i < 900 ? (uint8_t)(i * 31) : 0; /* an unused tail of zeros, as a young profile has */
+        big[i] =
+            i < 900 ? (uint8_t)(i * 31) : 0; /* an unused tail of zeros, as a young profile has */
     T_EQ_INT(s->ops->state_put(s, a, big, sizeof big), 0);
     s->ops->close(s);
     snprintf(sql, sizeof sql, "SELECT length(state) FROM meter_state WHERE meter_key = %lld",
