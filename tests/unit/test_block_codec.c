@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "adapters/sqlite/block_codec.h"
-#include "adapters/sqlite/reading_blocks.h"
 #include "core/quality.h"
 #include "t.h"
 
@@ -269,11 +268,11 @@ static void test_hours(void)
         h[i].n = i == 3 ? 3600 : 4;
         h[i].n_estimated = i % 4;
     }
-    uint8_t buf[MTR_RB_HOURS_MAX_BYTES];
+    uint8_t buf[MTR_BC_HOURS_MAX_BYTES];
     size_t len = 0;
-    T_EQ_INT(mtr_rb_hours_encode(h, present, buf, &len), 0);
+    T_EQ_INT(mtr_bc_hours_encode(h, present, buf, &len), 0);
     T_CHECK(len < 4 + (size_t)__builtin_popcount(present) * 20);
-    T_EQ_INT(mtr_rb_hours_decode(buf, len, 9, DAY0, out, &got), 0);
+    T_EQ_INT(mtr_bc_hours_decode(buf, len, 9, DAY0, out, &got), 0);
     T_EQ_INT(got, present);
     for (int i = 0; i < 24; i++)
         if (present & (1u << i))
@@ -282,9 +281,9 @@ static void test_hours(void)
                     out[i].n_estimated == h[i].n_estimated && out[i].hour == h[i].hour);
         else
             T_CHECK(out[i].n == 0 && isnan(out[i].min_kwh));
-    T_EQ_INT(mtr_rb_hours_decode(buf, len - 1, 9, DAY0, out, &got), MTR_ESTORE);
+    T_EQ_INT(mtr_bc_hours_decode(buf, len - 1, 9, DAY0, out, &got), MTR_ESTORE);
     buf[len] = 0;
-    T_EQ_INT(mtr_rb_hours_decode(buf, len + 1, 9, DAY0, out, &got), MTR_ESTORE);
+    T_EQ_INT(mtr_bc_hours_decode(buf, len + 1, 9, DAY0, out, &got), MTR_ESTORE);
     /* version 1: hour 2 only */
     uint8_t v1[4 + 32];
     uint32_t mask = 1u << 2;
@@ -296,7 +295,7 @@ static void test_hours(void)
     memcpy(v1 + 20, &hi, 8);
     memcpy(v1 + 28, &n, 4);
     memcpy(v1 + 32, &ne, 4);
-    T_EQ_INT(mtr_rb_hours_decode(v1, sizeof v1, 9, DAY0, out, &got), 0);
+    T_EQ_INT(mtr_bc_hours_decode(v1, sizeof v1, 9, DAY0, out, &got), 0);
     T_EQ_INT(got, mask);
     T_CHECK(same(out[2].kwh, 0.5) && same(out[2].max_kwh, 0.4) && out[2].n == 4 &&
             out[2].n_estimated == 1);

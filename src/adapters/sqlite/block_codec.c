@@ -9,6 +9,7 @@
 #include "adapters/sqlite/block_codec.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -249,6 +250,21 @@ int mtr_bc_get_num(const uint8_t **p, const uint8_t *end, struct mtr_bc_num *f, 
     return 0;
 }
 
+/* The score: written (mask bit 9) or derived from the code and flags already in x. */
+static int get_score(const uint8_t **p, const uint8_t *end, unsigned mask,
+                     struct mtr_stored_reading *x)
+{
+    if (!(mask & 0x200u)) {
+        x->score = mtr_reading_score(x->quality_code, x->flags);
+        return 0;
+    }
+    if (end - *p < 8)
+        return -1;
+    memcpy(&x->score, *p, 8);
+    *p += 8;
+    return 0;
+}
+
 static int decode_v2(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t meter_key,
                      int64_t day, struct mtr_stored_reading *out)
 {
@@ -296,14 +312,8 @@ static int decode_v2(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t
         x->quality_code = s.code;
         x->flags = s.flags;
         x->ingested_at = s.ingested_at;
-        if (s.mask & 0x200u) {
-            if (end - p < 8)
-                return MTR_ESTORE;
-            memcpy(&x->score, p, 8);
-            p += 8;
-        } else {
-            x->score = mtr_reading_score(x->quality_code, x->flags);
-        }
+        if (get_score(&p, end, s.mask, x))
+            return MTR_ESTORE;
         double v[8];
         for (int k = 0; k < 8; k++) {
             v[k] = NAN;
@@ -353,14 +363,8 @@ static int decode_v1(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t
         if (mask & 0x100u)
             v[1] = v[0];
         set_values(x, v);
-        if (mask & 0x200u) {
-            if (end - p < 8)
-                return MTR_ESTORE;
-            memcpy(&x->score, p, 8);
-            p += 8;
-        } else {
-            x->score = mtr_reading_score(x->quality_code, x->flags);
-        }
+        if (get_score(&p, end, mask, x))
+            return MTR_ESTORE;
     }
     return p == end && ts < day + DAY ? 0 : MTR_ESTORE;
 }
@@ -371,4 +375,90 @@ int mtr_bc_decode_body(int version, const uint8_t *p, const uint8_t *end, uint64
     if (version == 1)
         return decode_v1(p, end, cnt, meter_key, day, out);
     return decode_v2(p, end, cnt, meter_key, day, out);
+}
+
+/* Hour block, version 2 (written): u32 of the hours present with bit 31 set, then per present
+ * hour varints n, n_estimated and kwh, min, max coded as block_codec's numbers (delta against
+ * the previous present hour; ~12 bytes an hour). Version 1 (read): u32 of the hours present (bit
+ * 31 clear), then per hour kwh, min, max (8-byte doubles) and n, n_estimated (4-byte). */
+#define HOUR_V1_REC 32
+#define HOURS_V2    0x80000000u
+
+/* A count as a varint, read back into an int32 (larger is corrupt). */
+static int get_count(const uint8_t **p, const uint8_t *end, int32_t *v)
+{
+    uint64_t x;
+    if (get_varint(p, end, &x) || x > INT32_MAX)
+        return -1;
+    *v = (int32_t)x;
+    return 0;
+}
+
+int mtr_bc_hours_encode(const struct mtr_rollup_hour h[24], uint32_t present, uint8_t *buf,
+                        size_t *len)
+{
+    uint8_t *p = buf;
+    uint32_t word = present | HOURS_V2;
+    struct mtr_bc_num kwh, lo, hi;
+    mtr_bc_num_start(&kwh);
+    mtr_bc_num_start(&lo);
+    mtr_bc_num_start(&hi);
+    memcpy(p, &word, 4);
+    p += 4;
+    for (int i = 0; i < 24; i++) {
+        if (!(present & (1u << i)))
+            continue;
+        p = put_varint(p, (uint32_t)h[i].n);
+        p = put_varint(p, (uint32_t)h[i].n_estimated);
+        p = mtr_bc_put_num(p, &kwh, h[i].kwh);
+        p = mtr_bc_put_num(p, &lo, h[i].min_kwh);
+        p = mtr_bc_put_num(p, &hi, h[i].max_kwh);
+    }
+    *len = (size_t)(p - buf);
+    return 0;
+}
+
+int mtr_bc_hours_decode(const uint8_t *p, size_t len, int64_t meter_key, int64_t day,
+                        struct mtr_rollup_hour h[24], uint32_t *present)
+{
+    const uint8_t *end = p + len;
+    uint32_t mask;
+    struct mtr_bc_num kwh, lo, hi;
+    if (len < 4)
+        return MTR_ESTORE;
+    memcpy(&mask, p, 4);
+    int v2 = (mask & HOURS_V2) != 0;
+    mask &= ~HOURS_V2;
+    if (mask >> 24 || (!v2 && len != 4 + (size_t)__builtin_popcount(mask) * HOUR_V1_REC))
+        return MTR_ESTORE;
+    p += 4;
+    mtr_bc_num_start(&kwh);
+    mtr_bc_num_start(&lo);
+    mtr_bc_num_start(&hi);
+    for (int i = 0; i < 24; i++) {
+        memset(&h[i], 0, sizeof h[i]);
+        h[i].meter_key = meter_key;
+        h[i].hour = day + 3600 * i;
+        h[i].min_kwh = h[i].max_kwh = NAN;
+        if (!(mask & (1u << i)))
+            continue;
+        if (v2) {
+            if (get_count(&p, end, &h[i].n) || get_count(&p, end, &h[i].n_estimated) ||
+                mtr_bc_get_num(&p, end, &kwh, &h[i].kwh) ||
+                mtr_bc_get_num(&p, end, &lo, &h[i].min_kwh) ||
+                mtr_bc_get_num(&p, end, &hi, &h[i].max_kwh))
+                return MTR_ESTORE;
+            continue;
+        }
+        memcpy(&h[i].kwh, p, 8);
+        memcpy(&h[i].min_kwh, p + 8, 8);
+        memcpy(&h[i].max_kwh, p + 16, 8);
+        memcpy(&h[i].n, p + 24, 4);
+        memcpy(&h[i].n_estimated, p + 28, 4);
+        p += HOUR_V1_REC;
+    }
+    if (p != end)
+        return MTR_ESTORE;
+    *present = mask;
+    return 0;
 }

@@ -83,4 +83,18 @@ int mtr_bc_parse_header(const uint8_t **p, const uint8_t *end, int *version, uin
 int mtr_bc_decode_body(int version, const uint8_t *p, const uint8_t *end, uint64_t cnt,
                        int64_t meter_key, int64_t day, struct mtr_stored_reading *out);
 
+/*
+ * Hour blocks (rollup_hour_blocks.data): the hourly rollups of one meter-day. Version 2
+ * (written): u32 of the hours present with bit 31 set, then per present hour varints n and
+ * n_estimated, and kwh, min, max as numbers above (each delta-coded against the previous
+ * present hour; ~12 bytes an hour). Version 1 (read): u32 of the hours present (bit 31 clear),
+ * then per hour kwh, min, max (8-byte doubles) and n, n_estimated (4-byte). encode needs
+ * MTR_BC_HOURS_MAX_BYTES in buf; decode returns 0 or MTR_ESTORE.
+ */
+#define MTR_BC_HOURS_MAX_BYTES (4 + 24 * (2 * 10 + 3 * MTR_BC_NUM_MAX_BYTES))
+int mtr_bc_hours_encode(const struct mtr_rollup_hour h[24], uint32_t present, uint8_t *buf,
+                        size_t *len);
+int mtr_bc_hours_decode(const uint8_t *p, size_t len, int64_t meter_key, int64_t day,
+                        struct mtr_rollup_hour h[24], uint32_t *present);
+
 #endif

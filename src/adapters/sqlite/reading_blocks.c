@@ -117,106 +117,6 @@ static int count_estimated(const struct mtr_stored_reading *r, int n)
     return e;
 }
 
-/* Hour block, version 2 (written): u32 of the hours present with bit 31 set, then per present
- * hour varints n, n_estimated and kwh, min, max coded as block_codec's numbers (delta against
- * the previous present hour; ~12 bytes an hour). Version 1 (read): u32 of the hours present (bit
- * 31 clear), then per hour kwh, min, max (8-byte doubles) and n, n_estimated (4-byte). */
-#define HOUR_V1_REC 32
-#define HOURS_V2    0x80000000u
-
-static uint8_t *put_uvarint(uint8_t *p, uint32_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
-static int get_uvarint(const uint8_t **p, const uint8_t *end, int32_t *v)
-{
-    uint32_t x = 0;
-    for (int shift = 0; shift < 35 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        x |= (uint32_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = (int32_t)x;
-            return x > INT32_MAX ? -1 : 0;
-        }
-    }
-    return -1;
-}
-
-int mtr_rb_hours_encode(const struct mtr_rollup_hour h[24], uint32_t present, uint8_t *buf,
-                        size_t *len)
-{
-    uint8_t *p = buf;
-    uint32_t word = present | HOURS_V2;
-    struct mtr_bc_num kwh, lo, hi;
-    mtr_bc_num_start(&kwh);
-    mtr_bc_num_start(&lo);
-    mtr_bc_num_start(&hi);
-    memcpy(p, &word, 4);
-    p += 4;
-    for (int i = 0; i < 24; i++) {
-        if (!(present & (1u << i)))
-            continue;
-        p = put_uvarint(p, (uint32_t)h[i].n);
-        p = put_uvarint(p, (uint32_t)h[i].n_estimated);
-        p = mtr_bc_put_num(p, &kwh, h[i].kwh);
-        p = mtr_bc_put_num(p, &lo, h[i].min_kwh);
-        p = mtr_bc_put_num(p, &hi, h[i].max_kwh);
-    }
-    *len = (size_t)(p - buf);
-    return 0;
-}
-
-int mtr_rb_hours_decode(const uint8_t *p, size_t len, int64_t meter_key, int64_t day,
-                        struct mtr_rollup_hour h[24], uint32_t *present)
-{
-    const uint8_t *end = p + len;
-    uint32_t mask;
-    struct mtr_bc_num kwh, lo, hi;
-    if (len < 4)
-        return MTR_ESTORE;
-    memcpy(&mask, p, 4);
-    int v2 = (mask & HOURS_V2) != 0;
-    mask &= ~HOURS_V2;
-    if (mask >> 24 || (!v2 && len != 4 + (size_t)__builtin_popcount(mask) * HOUR_V1_REC))
-        return MTR_ESTORE;
-    p += 4;
-    mtr_bc_num_start(&kwh);
-    mtr_bc_num_start(&lo);
-    mtr_bc_num_start(&hi);
-    for (int i = 0; i < 24; i++) {
-        memset(&h[i], 0, sizeof h[i]);
-        h[i].meter_key = meter_key;
-        h[i].hour = day + 3600 * i;
-        h[i].min_kwh = h[i].max_kwh = NAN;
-        if (!(mask & (1u << i)))
-            continue;
-        if (v2) {
-            if (get_uvarint(&p, end, &h[i].n) || get_uvarint(&p, end, &h[i].n_estimated) ||
-                mtr_bc_get_num(&p, end, &kwh, &h[i].kwh) ||
-                mtr_bc_get_num(&p, end, &lo, &h[i].min_kwh) ||
-                mtr_bc_get_num(&p, end, &hi, &h[i].max_kwh))
-                return MTR_ESTORE;
-            continue;
-        }
-        memcpy(&h[i].kwh, p, 8);
-        memcpy(&h[i].min_kwh, p + 8, 8);
-        memcpy(&h[i].max_kwh, p + 16, 8);
-        memcpy(&h[i].n, p + 24, 4);
-        memcpy(&h[i].n_estimated, p + 28, 4);
-        p += HOUR_V1_REC;
-    }
-    if (p != end)
-        return MTR_ESTORE;
-    *present = mask;
-    return 0;
-}
-
 /* ======================= the cache ======================= */
 
 /* The hourly rollups of one meter-day, loaded on first use. */
@@ -502,7 +402,7 @@ static int hours_write(struct mtr_rb *rb, struct blk *b)
 {
     struct hours *h = b->h;
     sqlite3_stmt *st;
-    uint8_t buf[MTR_RB_HOURS_MAX_BYTES];
+    uint8_t buf[MTR_BC_HOURS_MAX_BYTES];
     size_t len;
     int rc = 0;
     if (!h->present && !h->stored) {
@@ -514,7 +414,7 @@ static int hours_write(struct mtr_rb *rb, struct blk *b)
             return MTR_ESTORE;
         sqlite3_bind_int64(st, 1, b->id);
     } else {
-        mtr_rb_hours_encode(h->v, h->present, buf, &len);
+        mtr_bc_hours_encode(h->v, h->present, buf, &len);
         if (!(st = q(rb, h->stored ? Q_H_UPD : Q_H_INS)))
             return MTR_ESTORE;
         sqlite3_bind_int64(st, 1, b->id);
@@ -1007,7 +907,7 @@ static int hours_of(struct mtr_rb *rb, struct blk *b, struct hours **out)
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
             h->stored = 1;
-            if (mtr_rb_hours_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+            if (mtr_bc_hours_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
                                     b->meter_key, b->day, h->v, &h->present))
                 rc = mtr_err(rb->eb, MTR_ESTORE,
                              "hourly rollups of meter %lld on day %lld: corrupt block",
@@ -1015,7 +915,7 @@ static int hours_of(struct mtr_rb *rb, struct blk *b, struct hours **out)
         } else if (step == SQLITE_DONE) {
             uint32_t none;
             uint8_t zero[4] = {0};
-            mtr_rb_hours_decode(zero, 4, b->meter_key, b->day, h->v, &none);
+            mtr_bc_hours_decode(zero, 4, b->meter_key, b->day, h->v, &none);
         } else {
             rc = db_fail(rb, "reading hourly rollups");
         }
@@ -1321,7 +1221,7 @@ static int vt_next_block(struct vt_cursor *c)
         if (c->hours) {
             struct mtr_rollup_hour all[24];
             uint32_t present;
-            if (mtr_rb_hours_decode(data, len, key, day, all, &present))
+            if (mtr_bc_hours_decode(data, len, key, day, all, &present))
                 return SQLITE_CORRUPT;
             c->n = 0;
             for (int i = 0; i < 24; i++)

@@ -88,14 +88,6 @@ int mtr_rb_retention(struct mtr_rb *rb, int64_t before, int64_t *deleted);
 int mtr_rb_hour_merge(struct mtr_rb *rb, const struct mtr_rollup_hour *h);
 int mtr_rb_hours_replace(struct mtr_rb *rb, int64_t meter_key, int64_t day,
                          const struct mtr_rollup_hour v[24], uint32_t present);
-/* The hour block codec: buf holds at least MTR_RB_HOURS_MAX_BYTES. decode reads both versions
- * and returns 0 or MTR_ESTORE. */
-#define MTR_RB_HOURS_MAX_BYTES (4 + 24 * (2 * 5 + 3 * 11))
-int mtr_rb_hours_encode(const struct mtr_rollup_hour h[24], uint32_t present, uint8_t *buf,
-                        size_t *len);
-int mtr_rb_hours_decode(const uint8_t *p, size_t len, int64_t meter_key, int64_t day,
-                        struct mtr_rollup_hour h[24], uint32_t *present);
-
 /* Registers the eponymous virtual tables `readings` and `rollup_hourly` (read-only row views of
  * the blocks) and the SQL function mtr_block_check(data, meter_key, day) (NULL when the block
  * decodes, else the problem) on db. */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <zstd.h>
 
+#include "adapters/sqlite/block_codec.h"
 #include "adapters/sqlite/reading_blocks.h"
 #include "app/rollup.h"
 #include "core/quality.h"
@@ -765,7 +766,7 @@ static int hours_to_blocks(sqlite3 *db)
 {
     sqlite3_stmt *sel = NULL, *ins = NULL;
     struct mtr_rollup_hour h[24];
-    uint8_t buf[MTR_RB_HOURS_MAX_BYTES];
+    uint8_t buf[MTR_BC_HOURS_MAX_BYTES];
     size_t len;
     uint32_t present = 0;
     int64_t key = 0, day = 0;
@@ -793,7 +794,7 @@ static int hours_to_blocks(sqlite3 *db)
             goto out;
         }
         if (present && (step == SQLITE_DONE || k != key || hour - hour % 86400 != day)) {
-            mtr_rb_hours_encode(h, present, buf, &len);
+            mtr_bc_hours_encode(h, present, buf, &len);
             sqlite3_bind_int64(ins, 1, mtr_rb_id(key, day / 86400));
             sqlite3_bind_int64(ins, 2, key);
             sqlite3_bind_int64(ins, 3, day);
@@ -2223,7 +2224,7 @@ static int sq_hour_rows(struct mtr_store *base, const struct mtr_query *q,
         struct mtr_rollup_hour h[24];
         uint32_t present;
         col_txt(st, 0, r.meter_id, sizeof r.meter_id);
-        if (mtr_rb_hours_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+        if (mtr_bc_hours_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
                                 sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), h,
                                 &present)) {
             rc = mtr_err(&s->base.err, MTR_ESTORE, "hour_rows: corrupt hour block of meter %s",
