@@ -921,7 +921,7 @@ int mtr_ingest_source(struct mtr_ingest *ing, struct mtr_source *src, struct mtr
     struct mtr_record_error err;
     int rc;
     for (;;) {
-        memset(&err, 0, sizeof err);
+        mtr_record_error_clear(&err);
         rc = src->ops->next(src, &rec, &err);
         if (rc == 0)
             break;

@@ -30,6 +30,15 @@ struct mtr_record_error {
     char raw[256];         /* the start of the offending line/message, for quarantine */
 };
 
+/* Empties e before a source call: the header and the strings' first bytes (clearing all 576
+ * bytes per record was measurable on both threads of a bulk ingest). */
+static inline void mtr_record_error_clear(struct mtr_record_error *e)
+{
+    e->line = 0;
+    e->rule = (enum mtr_rule_id)0;
+    e->field[0] = e->message[0] = e->raw[0] = '\0';
+}
+
 struct mtr_source;
 struct mtr_source_ops {
     /*

@@ -50,7 +50,7 @@ static void *produce(void *arg)
         b->n = 0;
         b->last_rc = 1;
         while (b->n < BATCH) {
-            memset(&b->err, 0, sizeof b->err);
+            mtr_record_error_clear(&b->err);
             int rc = t->inner->ops->next(t->inner, &b->rec[b->n], &b->err);
             if (rc == 1) {
                 b->n++;
