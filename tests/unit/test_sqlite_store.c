@@ -249,6 +249,37 @@ static void test_check_finds_problems(void)
     s->ops->close(s);
 }
 
+/* A store made with 4 KiB pages gets 16 KiB pages from maintenance vacuum, its data intact. */
+static void test_vacuum_page_size(void)
+{
+    char p[128];
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    tmp_path(p, sizeof p, "pages.db");
+    T_EQ_INT(exec(p, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE t(x)"),
+             SQLITE_OK);
+    T_EQ_INT(scalar(p, "PRAGMA page_size"), 4096);
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (!s)
+        return;
+    int64_t key = 0;
+    T_EQ_INT(s->ops->meter_key(s, "PG1", 1, &key, NULL), 0);
+    T_EQ_INT(s->ops->vacuum(s), 0);
+    s->ops->close(s);
+    T_EQ_INT(scalar(p, "PRAGMA page_size"), 16384);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM meters WHERE meter_id = 'PG1'"), 1);
+    sqlite3 *db = NULL;
+    char mode[16] = "";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open(p, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    T_EQ_STR(mode, "wal");
+}
+
 /* Detector states are stored zstd-packed; a raw state of an older store still reads as it was. */
 static void test_state_packing(void)
 {
@@ -397,6 +428,7 @@ int main(void)
     T_RUN(test_migrations);
     T_RUN(test_packed_key);
     T_RUN(test_check_finds_problems);
+    T_RUN(test_vacuum_page_size);
     T_RUN(test_state_packing);
     T_RUN(test_row_views);
     rm_db("contract.db");

@@ -927,17 +927,22 @@ static void sql_reading_score(sqlite3_context *ctx, int argc, sqlite3_value **ar
         ctx, mtr_reading_score(sqlite3_value_int(argv[0]), (uint64_t)sqlite3_value_int64(argv[1])));
 }
 
-static int64_t schema_version(sqlite3 *db)
+/* The first column of the first row of sql; -1 when there is none. */
+static int64_t scalar_int(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st;
     int64_t v = -1;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+static int64_t schema_version(sqlite3 *db)
+{
+    return scalar_int(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 
 static int migrate(sqlite3 *db, const char *path, struct mtr_errbuf *eb)
@@ -1957,8 +1962,19 @@ static int sq_vacuum(struct mtr_store *base)
     struct sq_store *s = sq(base);
     if (mtr_rb_flush(s->rb))
         return MTR_ESTORE;
-    if (sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
+    if (sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "vacuum");
+    /* a store made with smaller pages gets the 16 KiB of new ones: the page size can only change
+     * by a VACUUM outside WAL mode, which needs the file to itself (else it stays as it is) */
+    int converted = 0;
+    if (scalar_int(s->db, "PRAGMA page_size") < 16384 &&
+        sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK) {
+        converted =
+            sqlite3_exec(s->db, "PRAGMA page_size=16384; VACUUM", NULL, NULL, NULL) == SQLITE_OK;
+        if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+            return fail(s, "vacuum (back to WAL)");
+    }
+    if ((!converted && sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK) ||
         sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "vacuum");
     return 0;
