@@ -249,6 +249,55 @@ static void test_check_finds_problems(void)
     s->ops->close(s);
 }
 
+/* A connection that knows a meter's latest stored day must learn of a later day another
+ * connection committed since: the second connection's block is loaded and extended, not
+ * inserted over. */
+static void test_known_days_across_connections(void)
+{
+    char p[128];
+    struct mtr_store *a = NULL, *b = NULL;
+    struct mtr_errbuf eb = {{0}};
+    tmp_path(p, sizeof p, "known.db");
+    T_EQ_INT(mtr_sqlite_open(p, &a, &eb), 0);
+    T_EQ_INT(mtr_sqlite_open(p, &b, &eb), 0);
+    if (!a || !b)
+        goto out;
+    int64_t key = 0, day0 = 1767225600;
+    T_EQ_INT(a->ops->meter_key(a, "K1", 1, &key, NULL), 0);
+    struct mtr_stored_reading r;
+    memset(&r, 0, sizeof r);
+    r.meter_key = key;
+    r.interval_s = 900;
+    r.raw_kwh = r.kwh = 0.5;
+    r.voltage_v = r.current_a = r.power_factor = r.frequency_hz = NAN;
+    r.active_power_kw = r.reactive_power_kvar = NAN;
+    r.score = 1;
+    struct mtr_store *order[3] = {a, b, a};
+    int64_t ts[3] = {day0, day0 + 2 * 86400, day0 + 2 * 86400 + 900};
+    for (int i = 0; i < 3; i++) {
+        struct mtr_store *s = order[i];
+        r.ts = ts[i];
+        T_EQ_INT(s->ops->begin(s), 0);
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+        struct mtr_rollup_hour h = {.meter_key = key,
+                                    .hour = ts[i] - ts[i] % 3600,
+                                    .kwh = 0.5,
+                                    .min_kwh = 0.5,
+                                    .max_kwh = 0.5,
+                                    .n = 1};
+        T_EQ_INT(s->ops->rollup_hour_merge(s, &h), 0);
+        T_EQ_INT(s->ops->commit(s), 0);
+    }
+    T_EQ_INT(scalar(p, "SELECT sum(n) FROM reading_blocks"), 3);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM reading_blocks"), 2);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM rollup_hour_blocks"), 2);
+out:
+    if (a)
+        a->ops->close(a);
+    if (b)
+        b->ops->close(b);
+}
+
 /* A store made with 4 KiB pages gets 16 KiB pages from maintenance vacuum, its data intact. */
 static void test_vacuum_page_size(void)
 {
@@ -428,6 +477,7 @@ int main(void)
     T_RUN(test_migrations);
     T_RUN(test_packed_key);
     T_RUN(test_check_finds_problems);
+    T_RUN(test_known_days_across_connections);
     T_RUN(test_vacuum_page_size);
     T_RUN(test_state_packing);
     T_RUN(test_row_views);

@@ -153,6 +153,8 @@ enum {
     Q_H_INS,
     Q_H_UPD,
     Q_H_DEL,
+    Q_MAX,
+    Q_H_MAX,
     Q_COUNT
 };
 static const char *const q_sql[Q_COUNT] = {
@@ -170,6 +172,8 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_H_UPD] = "UPDATE rollup_hour_blocks SET data = ?4 WHERE id = ?1 AND meter_key = ?2"
                 " AND day = ?3",
     [Q_H_DEL] = "DELETE FROM rollup_hour_blocks WHERE id = ?1",
+    [Q_MAX] = "SELECT max(id) FROM reading_blocks WHERE id BETWEEN ?1 AND ?2",
+    [Q_H_MAX] = "SELECT max(id) FROM rollup_hour_blocks WHERE id BETWEEN ?1 AND ?2",
 };
 
 struct mtr_rb {
@@ -187,6 +191,15 @@ struct mtr_rb {
      * read sequentially where the hash table would be read at random */
     struct blk **hint;
     size_t hint_cap;
+    /* per meter_key (like hint): the latest day stored in each block table, as far as this
+     * connection knows; a later day needs no lookup (streaming ingest creates a meter-day block
+     * every ~96 readings, and each would otherwise ask the file twice for a row that is not there)
+     */
+    struct known {
+        int64_t day[2]; /* [0] reading_blocks, [1] rollup_hour_blocks */
+        uint8_t have[2];
+    } * known;
+    size_t known_cap;
     size_t n_dirty, cap_dirty;
     uint8_t *enc; /* scratch: a whole encoded block */
     size_t enc_cap;
@@ -264,6 +277,8 @@ void mtr_rb_discard(struct mtr_rb *rb)
     rb->n_dirty = 0;
     if (rb->hint)
         memset(rb->hint, 0, rb->hint_cap * sizeof *rb->hint);
+    if (rb->known)
+        memset(rb->known, 0, rb->known_cap * sizeof *rb->known);
 }
 
 void mtr_rb_destroy(struct mtr_rb *rb)
@@ -275,6 +290,7 @@ void mtr_rb_destroy(struct mtr_rb *rb)
         sqlite3_finalize(rb->q[i]);
     free(rb->slots);
     free(rb->hint);
+    free(rb->known);
     free(rb->dirty);
     free(rb->enc);
     free(rb->get_tmp);
@@ -397,6 +413,64 @@ static int blk_append(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_
     return mark_dirty(rb, b);
 }
 
+/* The known-days entry of meter_key, grown on demand; NULL when out of range or memory. */
+static struct known *known_of(struct mtr_rb *rb, int64_t meter_key)
+{
+    size_t k = (size_t)meter_key;
+    if (meter_key < 0 || k >= ((size_t)1 << 22))
+        return NULL;
+    if (k >= rb->known_cap) {
+        size_t ncap = rb->known_cap ? rb->known_cap : 1024;
+        while (ncap <= k)
+            ncap *= 2;
+        struct known *nk = realloc(rb->known, ncap * sizeof *nk);
+        if (!nk)
+            return NULL;
+        memset(nk + rb->known_cap, 0, (ncap - rb->known_cap) * sizeof *nk);
+        rb->known = nk;
+        rb->known_cap = ncap;
+    }
+    return &rb->known[k];
+}
+
+/* 1 when table t (0 readings, 1 hours) cannot hold a row for (meter_key, day): the day is later
+ * than the latest stored one, learnt with one lookup per meter. Inside a transaction only, where
+ * no other connection writes (between transactions mtr_rb_begin drops this knowledge when one
+ * did); 0 (look it up) whenever unsure. */
+static int known_absent(struct mtr_rb *rb, int t, int64_t meter_key, int64_t day)
+{
+    struct known *k = in_tx(rb) ? known_of(rb, meter_key) : NULL;
+    if (!k)
+        return 0;
+    if (!k->have[t]) {
+        sqlite3_stmt *st = q(rb, t ? Q_H_MAX : Q_MAX);
+        if (!st)
+            return 0;
+        int64_t lo = mtr_rb_id(meter_key, 0);
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, mtr_rb_id(meter_key, ((int64_t)1 << MTR_RB_DAY_BITS) - 1));
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            k->have[t] = 1;
+            k->day[t] = sqlite3_column_type(st, 0) == SQLITE_NULL
+                            ? INT64_MIN
+                            : (sqlite3_column_int64(st, 0) - lo) * DAY;
+        }
+        sqlite3_reset(st);
+        if (!k->have[t])
+            return 0;
+    }
+    return day > k->day[t];
+}
+
+/* Table t now holds a row for (meter_key, day). */
+static void known_stored(struct mtr_rb *rb, int t, int64_t meter_key, int64_t day)
+{
+    struct known *k = (size_t)meter_key < rb->known_cap ? &rb->known[meter_key] : NULL;
+    if (k && k->have[t] && day > k->day[t])
+        k->day[t] = day;
+}
+
 /* Writes the hours of a meter-day (or deletes their row when none is left). */
 static int hours_write(struct mtr_rb *rb, struct blk *b)
 {
@@ -428,6 +502,8 @@ static int hours_write(struct mtr_rb *rb, struct blk *b)
     if (!rc) {
         h->dirty = 0;
         h->stored = h->present != 0;
+        if (h->stored)
+            known_stored(rb, 1, b->meter_key, b->day);
     }
     return rc;
 }
@@ -475,6 +551,8 @@ static int blk_write(struct mtr_rb *rb, struct blk *b)
     if (!rc) {
         b->dirty = 0;
         b->stored = b->n > 0;
+        if (b->stored)
+            known_stored(rb, 0, b->meter_key, b->day);
     }
     return rc;
 }
@@ -652,7 +730,9 @@ static int cached(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct blk 
         b->meter_key = meter_key;
         b->day = day;
         mtr_bc_start(&b->enc, day);
-        if (!(rc = load(rb, meter_key, day, &rb->edit_tmp, &n, &rb->edit_cap, &b->stored)))
+        if (known_absent(rb, 0, meter_key, day))
+            b->stored = 0;
+        else if (!(rc = load(rb, meter_key, day, &rb->edit_tmp, &n, &rb->edit_cap, &b->stored)))
             r = rb->edit_tmp;
         if (!rc && n && !(rc = blk_set(rb, b, r, n)))
             b->dirty = 0;
@@ -904,7 +984,7 @@ static int hours_of(struct mtr_rb *rb, struct blk *b, struct hours **out)
             return MTR_ESTORE;
         }
         sqlite3_bind_int64(st, 1, b->id);
-        int step = sqlite3_step(st);
+        int step = known_absent(rb, 1, b->meter_key, b->day) ? SQLITE_DONE : sqlite3_step(st);
         if (step == SQLITE_ROW) {
             h->stored = 1;
             if (mtr_bc_hours_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
