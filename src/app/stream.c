@@ -206,11 +206,19 @@ static void sleep_ms(int64_t ms)
 static int run_batch(struct run *r, const struct mtr_stream_msg *msgs, size_t n,
                      struct mtr_errbuf *eb)
 {
-    int rc;
+    int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        r->cur = &msgs[i];
-        if ((rc = r->o->decode(r->o->decode_ctx, &msgs[i], emit, r)) < 0)
-            return mtr_err(eb, rc, "%s: %s", msgs[i].source,
+        const struct mtr_stream_msg *m = r->cur = &msgs[i];
+        if (m->items) { /* decoded ahead by the source */
+            for (size_t j = 0; j < m->n_items && rc >= 0; j++) {
+                const struct mtr_stream_item *it = &m->items[j];
+                rc = emit(r, it->err ? NULL : &it->rec, it->err, it->raw, it->raw_len);
+            }
+        } else {
+            rc = r->o->decode(r->o->decode_ctx, m, emit, r);
+        }
+        if (rc < 0)
+            return mtr_err(eb, rc, "%s: %s", m->source,
                            r->store->err.msg[0] ? r->store->err.msg : mtr_strerror(rc));
     }
     if ((rc = mtr_ingest_commit(r->ing)) < 0)
@@ -221,6 +229,8 @@ static int run_batch(struct run *r, const struct mtr_stream_msg *msgs, size_t n,
 static void tick(struct run *r)
 {
     r->st->lag = r->src->ops->lag(r->src);
+    if (r->src->ops->ahead)
+        r->st->ahead = r->src->ops->ahead(r->src, &r->st->dropped_ahead);
     refresh_ingest_stats(r);
     if (r->o->tick)
         r->o->tick(r->o->tick_ctx, r->st);
@@ -284,8 +294,17 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
                     goto out;
             }
             st->messages += (int64_t)n;
-            if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches)
+            if (o->pause_ms > 0)
+                sleep_ms(o->pause_ms);
+            if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches) {
+                int64_t dropped = 0;
+                fprintf(stderr,
+                        "metrify: test seam: SIGKILL after batch %lld, %lld messages "
+                        "decoded ahead\n",
+                        (long long)(st->batches + 1),
+                        (long long)(src->ops->ahead ? src->ops->ahead(src, &dropped) : 0));
                 raise(SIGKILL);
+            }
             if ((rc = src->ops->commit(src, eb)) < 0)
                 goto out;
             st->batches++;

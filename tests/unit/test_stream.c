@@ -133,8 +133,12 @@ static void f_close(struct mtr_msg_source *s)
     (void)s;
 }
 
-static const struct mtr_msg_source_ops fake_ops = {f_poll,   f_dead_letter, f_publish,
-                                                   f_commit, f_lag,         f_close};
+static const struct mtr_msg_source_ops fake_ops = {.poll = f_poll,
+                                                   .dead_letter = f_dead_letter,
+                                                   .publish = f_publish,
+                                                   .commit = f_commit,
+                                                   .lag = f_lag,
+                                                   .close = f_close};
 
 static const char *tmp_db(char *buf, size_t cap, const char *name)
 {
@@ -148,13 +152,16 @@ static const char *tmp_db(char *buf, size_t cap, const char *name)
     return buf;
 }
 
+static struct mtr_msg_decoder dec; /* the tests run one at a time */
+
 static void opts_init(struct mtr_stream_opts *o, struct mtr_format *fmt)
 {
     memset(o, 0, sizeof *o);
     mtr_params_default(&o->ingest.params);
     mtr_format_init(fmt);
+    mtr_msg_decoder_init(&dec, fmt);
     o->decode = mtr_decode_message;
-    o->decode_ctx = fmt;
+    o->decode_ctx = &dec;
     o->batch_max = 100;
     o->batch_ms = 1;
     o->idle_exit_ms = 1;
@@ -330,19 +337,21 @@ static void test_entity_id_from_message(void)
                                .entity_id = "SM9"};
     m.len = strlen(m.payload);
     struct captured c = {0};
-    T_EQ_INT(mtr_decode_message(&fmt, &m, capture, &c), 0);
+    struct mtr_msg_decoder d;
+    mtr_msg_decoder_init(&d, &fmt);
+    T_EQ_INT(mtr_decode_message(&d, &m, capture, &c), 0);
     T_EQ_INT(c.records, 1);
     T_EQ_STR(c.id, "SM9");
     /* an id in the payload wins over the topic's */
     m.payload = "{\"meter_id\":\"SM7\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"kwh\":0.1}";
     m.len = strlen(m.payload);
-    T_EQ_INT(mtr_decode_message(&fmt, &m, capture, &c), 0);
+    T_EQ_INT(mtr_decode_message(&d, &m, capture, &c), 0);
     T_EQ_STR(c.id, "SM7");
     /* without a channel id the record lacks one */
     m.entity_id = NULL;
     m.payload = "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"kwh\":0.1}";
     m.len = strlen(m.payload);
-    T_EQ_INT(mtr_decode_message(&fmt, &m, capture, &c), 0);
+    T_EQ_INT(mtr_decode_message(&d, &m, capture, &c), 0);
     T_EQ_INT(c.errors, 1);
     T_EQ_STR(fmt.meter_id, ""); /* the caller's format is not modified */
 }
