@@ -21,6 +21,7 @@
 #define FLUSH_TIMEOUT_MS 30000
 #define CHUNK_MSGS       1000 /* messages per chunk at most */
 #define FILL_MS          5    /* a chunk is handed on this long after its first message at most */
+#define IDLE_POLL_MS     100  /* consumer polls while the pipeline is behind (rebalances) */
 #define CHUNKS_MAX       1024 /* chunks alive at once (ahead + the batch in flight) */
 #define AHEAD_DEFAULT    5000
 #define NONE             SIZE_MAX
@@ -67,7 +68,7 @@ struct ksrc {
     int thread_started;
     pthread_mutex_t mu;
     pthread_cond_t ready_cv;  /* a chunk is ready, the assignment changed, or the fetch failed */
-    pthread_cond_t space_cv;  /* room to decode ahead again, or stop */
+    pthread_cond_t space_cv;  /* room to decode ahead again, a chunk free, or stop */
     pthread_cond_t commit_cv; /* the batch in flight was committed, or stop */
     /* under mu */
     struct chunk *ready, *ready_tail, *free_list;
@@ -234,13 +235,12 @@ static void fetch_fail(struct ksrc *k, int rc, const char *msg)
     pthread_mutex_unlock(&k->mu);
 }
 
-/* A chunk to fill, once there is room to decode ahead; NULL when stopping. */
+/* A chunk to fill (at most CHUNKS_MAX exist); NULL when stopping or out of memory. */
 static struct chunk *take_chunk(struct ksrc *k)
 {
     struct chunk *c = NULL;
     pthread_mutex_lock(&k->mu);
-    while (!k->stop &&
-           (k->ahead_msgs >= k->ahead_max || (!k->free_list && k->n_chunks >= CHUNKS_MAX)))
+    while (!k->stop && !k->free_list && k->n_chunks >= CHUNKS_MAX)
         pthread_cond_wait(&k->space_cv, &k->mu);
     if (!k->stop) {
         if (k->free_list) {
@@ -306,14 +306,49 @@ static int chunk_add(struct ksrc *k, struct chunk *c, rd_kafka_message_t *m)
     return 0;
 }
 
-/* Fills c with up to CHUNK_MSGS messages: as many as arrive within FILL_MS of the first. A
- * rebalance inside the consumer poll empties it (its messages belong to the old assignment). */
+/* 1 when the chunks decoded ahead hold opts.ahead messages; waits up to ms for room first. */
+static int ahead_full(struct ksrc *k, int ms, int *stop)
+{
+    pthread_mutex_lock(&k->mu);
+    if (ms > 0 && k->ahead_msgs >= k->ahead_max && !k->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)ms * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&k->space_cv, &k->mu, &until);
+    }
+    int full = k->ahead_msgs >= k->ahead_max;
+    *stop = k->stop;
+    pthread_mutex_unlock(&k->mu);
+    return full;
+}
+
+/*
+ * Fills c with up to CHUNK_MSGS messages: as many as arrive within FILL_MS of the first, once
+ * there is room to hand it on. While the pipeline is a full opts.ahead behind, the consumer is
+ * still polled every IDLE_POLL_MS, without waiting, so that a rebalance is served at once
+ * (dropping what was decoded ahead) rather than after the next batch; a message that comes
+ * back waits in c. A rebalance inside the consumer poll empties c (its messages belong to the
+ * old assignment).
+ */
 static int fill(struct ksrc *k, struct chunk *c)
 {
     int64_t deadline = 0;
-    while (c->n < CHUNK_MSGS) {
-        int timeout = 100;
-        if (c->n) {
+    for (;;) {
+        int stop, timeout = 100;
+        int full = ahead_full(k, IDLE_POLL_MS, &stop);
+        if (stop)
+            return 0;
+        if (full) {
+            if (c->n >= CHUNK_MSGS)
+                continue; /* nowhere to put another message: wait for room */
+            timeout = 0;
+        } else if (c->n >= CHUNK_MSGS) {
+            return 0;
+        } else if (c->n) {
             int64_t left = deadline - mono_ms();
             timeout = left > 0 ? (int)left : 0;
         }
@@ -327,12 +362,7 @@ static int fill(struct ksrc *k, struct chunk *c)
             pthread_mutex_unlock(&k->mu);
         }
         if (!m) {
-            if (c->n)
-                return 0;
-            pthread_mutex_lock(&k->mu);
-            int stop = k->stop;
-            pthread_mutex_unlock(&k->mu);
-            if (stop)
+            if (c->n && !full)
                 return 0;
             continue;
         }
@@ -366,7 +396,6 @@ static int fill(struct ksrc *k, struct chunk *c)
         if (c->n == 1)
             deadline = mono_ms() + FILL_MS;
     }
-    return 0;
 }
 
 /* The decoder's emit on the fetch thread: records and errors become the chunk's items. */
