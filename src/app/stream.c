@@ -25,7 +25,7 @@ struct run {
     /* the last rejection reported by the session, for the dead-letter metadata */
     enum mtr_rule_id rej_rule;
     char rej_msg[256];
-    char json[1024];
+    char json[2048];
 };
 
 static int64_t now_ms(void)
@@ -55,10 +55,30 @@ static void num(char *buf, size_t cap, double x)
         snprintf(buf, cap, "%.17g", x);
 }
 
+/* s as the inside of a JSON string (quotes, backslashes and control bytes escaped), cut to fit
+ * cap; ids and details come from the data. */
+static const char *esc(char *dst, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            dst[o++] = '\\';
+            dst[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o] = 0;
+    return dst;
+}
+
 size_t mtr_stream_reading_json(char *buf, size_t cap, const char *meter_id,
                                const struct mtr_stored_reading *r)
 {
-    char ts[24], raw[32], kwh[32], score[32];
+    char ts[24], raw[32], kwh[32], score[32], id[2 * MTR_ID_MAX + 8];
     mtr_time_format(r->ts, ts);
     num(raw, sizeof raw, r->raw_kwh);
     num(kwh, sizeof kwh, r->kwh);
@@ -66,23 +86,26 @@ size_t mtr_stream_reading_json(char *buf, size_t cap, const char *meter_id,
     int n = snprintf(buf, cap,
                      "{\"meter_id\":\"%s\",\"timestamp\":\"%s\",\"interval_s\":%d,"
                      "\"raw_kwh\":%s,\"kwh\":%s,\"quality\":\"%s\",\"flags\":%llu,\"score\":%s}",
-                     meter_id, ts, (int)r->interval_s, raw, kwh,
+                     esc(id, sizeof id, meter_id), ts, (int)r->interval_s, raw, kwh,
                      mtr_quality_code_name(r->quality_code), (unsigned long long)r->flags, score);
     return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
 size_t mtr_stream_alert_json(char *buf, size_t cap, const struct mtr_alert *a)
 {
-    char from[24], to[24], score[32], value[32];
+    char from[24], to[24], score[32], value[32], id[2 * MTR_ID_MAX + 8];
+    char detail[2 * sizeof a->detail + 8];
     mtr_time_format(a->start_ts, from);
     mtr_time_format(a->end_ts, to);
     num(score, sizeof score, a->score);
     num(value, sizeof value, a->value);
     int n = snprintf(buf, cap,
                      "{\"source\":\"%s\",\"entity_id\":\"%s\",\"type\":\"%s\",\"level\":\"%s\","
-                     "\"score\":%s,\"start\":\"%s\",\"end\":\"%s\",\"count\":%d,\"value\":%s}",
-                     mtr_kind_name(a->source), a->entity_id, mtr_rule(a->type)->name,
-                     mtr_level_name(a->level), score, from, to, (int)a->count, value);
+                     "\"score\":%s,\"start\":\"%s\",\"end\":\"%s\",\"count\":%d,\"value\":%s,"
+                     "\"detail\":\"%s\"}",
+                     mtr_kind_name(a->source), esc(id, sizeof id, a->entity_id),
+                     mtr_rule(a->type)->name, mtr_level_name(a->level), score, from, to,
+                     (int)a->count, value, esc(detail, sizeof detail, a->detail));
     return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 

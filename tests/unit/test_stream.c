@@ -5,6 +5,7 @@
  * rollups unchanged), acknowledgement only after the store committed, SIGTERM-style stop, and
  * the processed-reading JSON.
  */
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -378,6 +379,30 @@ static void test_reading_json(void)
     char small[16];
     n = mtr_stream_reading_json(small, sizeof small, "SM1", &r);
     T_EQ_INT(n, sizeof small - 1);
+    /* ids and details come from the data: escaped, so the document stays JSON */
+    n = mtr_stream_reading_json(buf, sizeof buf, "S\"M\\1", &r);
+    T_CHECK(strstr(buf, "\"meter_id\":\"S\\\"M\\\\1\"") != NULL);
+    struct mtr_alert a;
+    memset(&a, 0, sizeof a);
+    a.source = MTR_KIND_WEATHER;
+    a.type = MTR_R_MONITOR_WEATHER_STALE;
+    a.level = MTR_LEVEL_HIGH;
+    a.start_ts = 1767225600;
+    a.end_ts = 1767229200;
+    a.score = 0.8;
+    a.value = 7.5;
+    snprintf(a.entity_id, sizeof a.entity_id, "ST\"1");
+    snprintf(a.detail, sizeof a.detail, "no observation for 7.5 h\n");
+    n = mtr_stream_alert_json(buf, sizeof buf, &a);
+    json_error_t jerr;
+    json_t *v = json_loadb(buf, n, 0, &jerr);
+    T_CHECK(v != NULL);
+    T_EQ_STR(json_string_value(json_object_get(v, "entity_id")), "ST\"1");
+    T_EQ_STR(json_string_value(json_object_get(v, "type")), "monitor.weather_stale");
+    T_EQ_STR(json_string_value(json_object_get(v, "source")), "weather");
+    T_EQ_STR(json_string_value(json_object_get(v, "start")), "2026-01-01T00:00:00Z");
+    T_EQ_STR(json_string_value(json_object_get(v, "detail")), "no observation for 7.5 h\n");
+    json_decref(v);
 }
 
 static void test_grid_and_weather(void)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/kafka/kafka_conf.h"
 #include "base/grow.h"
 
 #define FLUSH_TIMEOUT_MS 30000
@@ -520,47 +521,6 @@ static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* librdkafka logs through here: its warning that a consumer property means nothing to the
- * producer (we give both clients the same -X list) is noise; the rest goes to stderr. */
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    if (strcmp(fac, "CONFWARN") == 0)
-        return;
-    fprintf(stderr, "metrify: kafka: %d %s: %s\n", level, fac, buf);
-}
-
-static int conf_set(rd_kafka_conf_t *c, const char *key, const char *val, struct mtr_errbuf *eb)
-{
-    char err[256];
-    if (rd_kafka_conf_set(c, key, val, err, sizeof err) != RD_KAFKA_CONF_OK)
-        return mtr_err(eb, MTR_EINVAL, "kafka property %s=%s: %s", key, val, err);
-    return 0;
-}
-
-/* Applies the user's "key=value" properties; producer-only/consumer-only keys are skipped for the
- * other client (librdkafka warns about them, it does not fail). */
-static int conf_props(rd_kafka_conf_t *c, const struct mtr_kafka_opts *o, struct mtr_errbuf *eb)
-{
-    for (int i = 0; i < o->nprops; i++) {
-        char key[128];
-        const char *eq = strchr(o->props[i], '=');
-        if (!eq || eq == o->props[i] || (size_t)(eq - o->props[i]) >= sizeof key)
-            return mtr_err(eb, MTR_EINVAL, "kafka property '%s': expected key=value", o->props[i]);
-        memcpy(key, o->props[i], (size_t)(eq - o->props[i]));
-        key[eq - o->props[i]] = 0;
-        if (strcmp(key, "partition.assignment.strategy") == 0 && strstr(eq + 1, "cooperative"))
-            return mtr_err(eb, MTR_EINVAL,
-                           "kafka property %s: only eager assignors (range, roundrobin) are "
-                           "supported",
-                           o->props[i]);
-        int rc = conf_set(c, key, eq + 1, eb);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* Gives back the chunks of the batch handed out last (everything in it is committed or will be
  * re-delivered); a chunk still partly ahead stays in the ready queue. */
 static void release_batch(struct ksrc *k)
@@ -914,21 +874,24 @@ int mtr_kafka_source_open(const struct mtr_kafka_opts *o, struct mtr_msg_source 
         rc = mtr_err(eb, MTR_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = conf_set(cc, "bootstrap.servers", o->brokers, eb)) < 0 ||
-        (rc = conf_set(cc, "group.id", o->group ? o->group : MTR_KAFKA_GROUP_DEFAULT, eb)) < 0 ||
-        (rc = conf_set(cc, "enable.auto.commit", "false", eb)) < 0 ||
-        (rc = conf_set(cc, "enable.auto.offset.store", "false", eb)) < 0 ||
-        (rc = conf_set(cc, "auto.offset.reset", "earliest", eb)) < 0 ||
-        (rc = conf_set(cc, "enable.partition.eof", "false", eb)) < 0 ||
-        (rc = conf_set(cc, "partition.assignment.strategy", "range,roundrobin", eb)) < 0 ||
-        (rc = conf_props(cc, o, eb)) < 0)
+    if ((rc = mtr_kafka_conf_set(cc, "bootstrap.servers", o->brokers, eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(cc, "group.id", o->group ? o->group : MTR_KAFKA_GROUP_DEFAULT,
+                                 eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(cc, "enable.auto.commit", "false", eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(cc, "enable.auto.offset.store", "false", eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(cc, "auto.offset.reset", "earliest", eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(cc, "enable.partition.eof", "false", eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(cc, "partition.assignment.strategy", "range,roundrobin", eb)) <
+            0 ||
+        (rc = mtr_kafka_conf_props(cc, o->props, o->nprops, eb)) < 0)
         goto fail;
-    if ((rc = conf_set(pc, "bootstrap.servers", o->brokers, eb)) < 0 ||
-        (rc = conf_set(pc, "acks", "all", eb)) < 0 ||
-        (rc = conf_set(pc, "linger.ms", "20", eb)) < 0 || (rc = conf_props(pc, o, eb)) < 0)
+    if ((rc = mtr_kafka_conf_set(pc, "bootstrap.servers", o->brokers, eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(pc, "acks", "all", eb)) < 0 ||
+        (rc = mtr_kafka_conf_set(pc, "linger.ms", "20", eb)) < 0 ||
+        (rc = mtr_kafka_conf_props(pc, o->props, o->nprops, eb)) < 0)
         goto fail;
-    rd_kafka_conf_set_log_cb(cc, log_cb);
-    rd_kafka_conf_set_log_cb(pc, log_cb);
+    rd_kafka_conf_set_log_cb(cc, mtr_kafka_log);
+    rd_kafka_conf_set_log_cb(pc, mtr_kafka_log);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
     rd_kafka_conf_set_opaque(cc, k);
     rd_kafka_conf_set_dr_msg_cb(pc, delivery_cb);
