@@ -320,12 +320,17 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
             if (o->pause_ms > 0)
                 sleep_ms(o->pause_ms);
             if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches) {
-                int64_t dropped = 0;
+                /* die with batches decoded ahead when the source decodes ahead (up to 2 s) */
+                int64_t dropped = 0, ahead = 0;
+                for (int i = 0;
+                     i < 200 && src->ops->ahead && (ahead = src->ops->ahead(src, &dropped)) == 0;
+                     i++)
+                    sleep_ms(10);
                 fprintf(stderr,
-                        "metrify: test seam: SIGKILL after batch %lld, %lld messages "
-                        "decoded ahead\n",
-                        (long long)(st->batches + 1),
-                        (long long)(src->ops->ahead ? src->ops->ahead(src, &dropped) : 0));
+                        "metrify: test seam: SIGKILL after batch %lld, %lld messages decoded "
+                        "ahead (%lld dropped at rebalances, %lld resets)\n",
+                        (long long)(st->batches + 1), (long long)ahead, (long long)dropped,
+                        (long long)st->resets);
                 raise(SIGKILL);
             }
             if ((rc = src->ops->commit(src, eb)) < 0)

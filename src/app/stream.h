@@ -136,8 +136,9 @@ struct mtr_stream_opts {
     void (*tick)(void *ctx, const struct mtr_stream_stats *st);
     void *tick_ctx;
     /* Fault-injection seams for tests: after this many batches are committed to the store, raise
-     * SIGKILL before acknowledging the batch to the source (the worst moment to die; the
-     * messages decoded ahead are reported on stderr first). 0 = off. */
+     * SIGKILL before acknowledging the batch to the source (the worst moment to die; with a
+     * source that decodes ahead, once it is ahead - waiting up to 2 s - and the messages decoded
+     * ahead are reported on stderr first). 0 = off. */
     int64_t crash_after_batches;
     /* Sleep this long after each store commit, before the acknowledgement (a slow store, so
      * that the source decodes ahead and rebalances meet a batch in flight). 0 = off. */

@@ -138,13 +138,13 @@ static void print_summary(const struct mtr_cli *cli, const char *transport,
             "\"rejected\": %lld, \"dead_lettered\": %lld, \"published\": %lld, "
             "\"batches\": %lld, \"resets\": %lld, \"store_retries\": %lld, \"duplicates\": %lld, "
             "\"revisions\": %lld, \"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, "
-            "\"dropped_ahead\": %lld, \"busy_s\": %.3f}\n",
+            "\"ahead\": %lld, \"dropped_ahead\": %lld, \"busy_s\": %.3f}\n",
             transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
             (long long)st->rejected, (long long)st->dead_lettered, (long long)st->published,
             (long long)st->batches, (long long)st->resets, (long long)st->store_retries,
             (long long)st->ingest.duplicates, (long long)st->ingest.revisions,
             (long long)st->ingest.estimated, (long long)st->ingest.alerts, (long long)st->lag,
-            (long long)st->dropped_ahead, st->busy_s);
+            (long long)st->ahead, (long long)st->dropped_ahead, st->busy_s);
         return;
     }
     if (cli->quiet)

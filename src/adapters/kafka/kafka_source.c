@@ -307,8 +307,9 @@ static int chunk_add(struct ksrc *k, struct chunk *c, rd_kafka_message_t *m)
     return 0;
 }
 
-/* 1 when the chunks decoded ahead hold opts.ahead messages; waits up to ms for room first. */
-static int ahead_full(struct ksrc *k, int ms, int *stop)
+/* 1 when the chunks decoded ahead hold opts.ahead messages; waits up to ms for room first.
+ * *room is how many more may be handed on. */
+static int ahead_full(struct ksrc *k, int ms, int *stop, int64_t *room)
 {
     pthread_mutex_lock(&k->mu);
     if (ms > 0 && k->ahead_msgs >= k->ahead_max && !k->stop) {
@@ -322,6 +323,7 @@ static int ahead_full(struct ksrc *k, int ms, int *stop)
         pthread_cond_timedwait(&k->space_cv, &k->mu, &until);
     }
     int full = k->ahead_msgs >= k->ahead_max;
+    *room = k->ahead_max - k->ahead_msgs;
     *stop = k->stop;
     pthread_mutex_unlock(&k->mu);
     return full;
@@ -340,15 +342,16 @@ static int fill(struct ksrc *k, struct chunk *c)
     int64_t deadline = 0;
     for (;;) {
         int stop, timeout = 100;
-        int full = ahead_full(k, IDLE_POLL_MS, &stop);
+        int64_t room;
+        int full = ahead_full(k, IDLE_POLL_MS, &stop, &room);
         if (stop)
             return 0;
         if (full) {
             if (c->n >= CHUNK_MSGS)
                 continue; /* nowhere to put another message: wait for room */
             timeout = 0;
-        } else if (c->n >= CHUNK_MSGS) {
-            return 0;
+        } else if (c->n >= CHUNK_MSGS || (int64_t)c->n >= room) {
+            return 0; /* full, or as much as may wait decoded */
         } else if (c->n) {
             int64_t left = deadline - mono_ms();
             timeout = left > 0 ? (int)left : 0;
