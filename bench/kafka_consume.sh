@@ -7,8 +7,8 @@
 #   - a raw librdkafka consume loop over the same topic (no decode, no store): the transport's cost;
 #   - `metrify ingest readings` of the same records from an NDJSON file: the pipeline's cost.
 # Also runs the worker with publishing of processed readings on (the default). Prints wall-clock
-# rates and CPU-time rates (user+sys): on a shared machine the store's fsyncs and other tenants
-# make wall time noisy.
+# rates, CPU-time rates (user+sys, all threads: the worker decodes on a second thread) and peak
+# RSS: on a shared machine the store's fsyncs and other tenants make wall time noisy.
 #   bench/kafka_consume.sh [METERS] [INTERVALS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,10 +38,10 @@ t3=$(date +%s.%N)
 
 "$K" produce - "$meters" "$intervals" 0 >"$W/r.ndjson"
 t4=$(date +%s.%N)
-/usr/bin/time -f '%U %S' -o "$W/file.cpu" "$M" -q --db "$W/file.db" ingest readings "$W/r.ndjson" >/dev/null
+/usr/bin/time -f '%U %S %M' -o "$W/file.cpu" "$M" -q --db "$W/file.db" ingest readings "$W/r.ndjson" >/dev/null
 t5=$(date +%s.%N)
 
-/usr/bin/time -f '%U %S' -o "$W/w.cpu" "$M" -q --db "$W/w.db" --json worker ingest --kafka "$B" --group bench-store --no-publish \
+/usr/bin/time -f '%U %S %M' -o "$W/w.cpu" "$M" -q --db "$W/w.db" --json worker ingest --kafka "$B" --group bench-store --no-publish \
   --batch 50000 --batch-ms 1000 --max-messages "$msgs" >"$W/w.json"
 "$M" -q --db "$W/wp.db" --json worker ingest --kafka "$B" --group bench-publish \
   --batch 50000 --batch-ms 1000 --max-messages "$msgs" >"$W/wp.json"
@@ -51,7 +51,8 @@ import json, sys
 w, readings, msgs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 t0, t1, t2, t3, t4, t5 = map(float, sys.argv[4:])
 ws = json.load(open(f"{w}/w.json")); wp = json.load(open(f"{w}/wp.json"))
-cpu = lambda name: sum(map(float, open(f"{w}/{name}.cpu").read().split()))
+cpu = lambda name: sum(map(float, open(f"{w}/{name}.cpu").read().split()[:2]))
+rss = lambda name: int(open(f"{w}/{name}.cpu").read().split()[2]) / 1024
 fcpu, wcpu = cpu("file"), cpu("w")
 assert ws["stored"] == readings and wp["stored"] == readings, (ws, wp)
 raw, file, worker, pub = t3 - t2, t5 - t4, ws["busy_s"], wp["busy_s"]
@@ -63,6 +64,7 @@ print(f"worker ingest --kafka, publishing        {pub:7.2f} s {readings / pub:12
       f" ({wp['published']:,} published)")
 print(f"CPU (user+sys): file ingest {fcpu:.2f} s = {readings / fcpu:,.0f} readings/CPU-s; "
       f"worker {wcpu:.2f} s = {readings / wcpu:,.0f} readings/CPU-s (includes the group join)")
+print(f"peak RSS: file ingest {rss('file'):.0f} MiB, worker {rss('w'):.0f} MiB")
 print(f"ratio worker / file ingest               {file / worker:7.2f}x wall, {fcpu / wcpu:.2f}x CPU")
 print(f"ratio worker / raw consume               {raw / worker:7.2f}x")
 print(f"target 200,000 readings/s per worker:    {'met' if readings / worker >= 200000 else 'NOT met'}"

@@ -125,7 +125,7 @@ void mtr_config_defaults(struct mtr_config *c)
     copy(c->kafka.topic_readings, sizeof c->kafka.topic_readings, "smart_meter_readings");
     copy(c->kafka.topic_grid, sizeof c->kafka.topic_grid, "grid_status_updates");
     copy(c->kafka.topic_weather, sizeof c->kafka.topic_weather, "weather_observations");
-    copy(c->kafka.topic_alerts, sizeof c->kafka.topic_alerts, "alerts");
+    copy(c->kafka.topic_alerts, sizeof c->kafka.topic_alerts, "metrify.alerts");
     copy(c->kafka.security_protocol, sizeof c->kafka.security_protocol, "plaintext");
     copy(c->kafka.sasl_mechanism, sizeof c->kafka.sasl_mechanism, "plain");
     c->mqtt.port = 1883;

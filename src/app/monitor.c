@@ -48,7 +48,7 @@ static int store_publish(void *ctx, const struct mtr_alert *a, struct mtr_errbuf
 
 void mtr_alert_sink_store(struct mtr_alert_sink *out, struct mtr_store *s)
 {
-    *out = (struct mtr_alert_sink){"store", store_publish, s};
+    *out = (struct mtr_alert_sink){.name = "store", .publish = store_publish, .ctx = s};
 }
 
 static void publish(struct mtr_monitor *m, const struct mtr_alert *a)
@@ -324,6 +324,9 @@ int mtr_monitor_pass(struct mtr_monitor *m, struct mtr_errbuf *eb)
     if (rc)
         mtr_err(eb, rc, "monitor pass failed: %s", s->err.msg);
 out:
+    for (int i = 0; i < m->nsinks; i++) /* what was published, also by a failed pass */
+        if (m->sinks[i].flush)
+            m->stats.sink_errors[i] += m->sinks[i].flush(m->sinks[i].ctx);
     free(mp.m);
     free(sp.st);
     if (rc)

@@ -3,7 +3,7 @@
  * rules every monitor.interval: meters gone silent, quality tier drops, high anomaly rates, stale
  * weather stations (rule ids monitor.* in core/vocab.h, thresholds in the `monitor:` section of the
  * configuration). Alerts go to every registered sink: the store (deduplicated by its upsert on
- * (source, entity, type, start)), the log, and Kafka once that adapter is merged.
+ * (source, entity, type, start)), the log, and a Kafka topic when brokers are configured.
  *
  * Alerts are keyed so that re-evaluating the same condition updates one alert instead of adding
  * another: a silent meter's alert starts at the end of its last interval and grows until data
@@ -21,6 +21,9 @@ struct mtr_alert_sink {
     const char *name; /* "store", "log", "kafka": used in metrics */
     int (*publish)(void *ctx, const struct mtr_alert *a, struct mtr_errbuf *eb);
     void *ctx;
+    /* Optional, for a sink that publishes asynchronously: called at the end of every pass, waits
+     * until the pass's alerts are delivered; returns how many were not (counted as errors). */
+    int64_t (*flush)(void *ctx);
 };
 
 #define MTR_MONITOR_SINKS_MAX 4

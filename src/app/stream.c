@@ -25,7 +25,7 @@ struct run {
     /* the last rejection reported by the session, for the dead-letter metadata */
     enum mtr_rule_id rej_rule;
     char rej_msg[256];
-    char json[1024];
+    char json[2048];
 };
 
 static int64_t now_ms(void)
@@ -55,10 +55,30 @@ static void num(char *buf, size_t cap, double x)
         snprintf(buf, cap, "%.17g", x);
 }
 
+/* s as the inside of a JSON string (quotes, backslashes and control bytes escaped), cut to fit
+ * cap; ids and details come from the data. */
+static const char *esc(char *dst, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            dst[o++] = '\\';
+            dst[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o] = 0;
+    return dst;
+}
+
 size_t mtr_stream_reading_json(char *buf, size_t cap, const char *meter_id,
                                const struct mtr_stored_reading *r)
 {
-    char ts[24], raw[32], kwh[32], score[32];
+    char ts[24], raw[32], kwh[32], score[32], id[2 * MTR_ID_MAX + 8];
     mtr_time_format(r->ts, ts);
     num(raw, sizeof raw, r->raw_kwh);
     num(kwh, sizeof kwh, r->kwh);
@@ -66,23 +86,26 @@ size_t mtr_stream_reading_json(char *buf, size_t cap, const char *meter_id,
     int n = snprintf(buf, cap,
                      "{\"meter_id\":\"%s\",\"timestamp\":\"%s\",\"interval_s\":%d,"
                      "\"raw_kwh\":%s,\"kwh\":%s,\"quality\":\"%s\",\"flags\":%llu,\"score\":%s}",
-                     meter_id, ts, (int)r->interval_s, raw, kwh,
+                     esc(id, sizeof id, meter_id), ts, (int)r->interval_s, raw, kwh,
                      mtr_quality_code_name(r->quality_code), (unsigned long long)r->flags, score);
     return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
 size_t mtr_stream_alert_json(char *buf, size_t cap, const struct mtr_alert *a)
 {
-    char from[24], to[24], score[32], value[32];
+    char from[24], to[24], score[32], value[32], id[2 * MTR_ID_MAX + 8];
+    char detail[2 * sizeof a->detail + 8];
     mtr_time_format(a->start_ts, from);
     mtr_time_format(a->end_ts, to);
     num(score, sizeof score, a->score);
     num(value, sizeof value, a->value);
     int n = snprintf(buf, cap,
                      "{\"source\":\"%s\",\"entity_id\":\"%s\",\"type\":\"%s\",\"level\":\"%s\","
-                     "\"score\":%s,\"start\":\"%s\",\"end\":\"%s\",\"count\":%d,\"value\":%s}",
-                     mtr_kind_name(a->source), a->entity_id, mtr_rule(a->type)->name,
-                     mtr_level_name(a->level), score, from, to, (int)a->count, value);
+                     "\"score\":%s,\"start\":\"%s\",\"end\":\"%s\",\"count\":%d,\"value\":%s,"
+                     "\"detail\":\"%s\"}",
+                     mtr_kind_name(a->source), esc(id, sizeof id, a->entity_id),
+                     mtr_rule(a->type)->name, mtr_level_name(a->level), score, from, to,
+                     (int)a->count, value, esc(detail, sizeof detail, a->detail));
     return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
@@ -206,11 +229,19 @@ static void sleep_ms(int64_t ms)
 static int run_batch(struct run *r, const struct mtr_stream_msg *msgs, size_t n,
                      struct mtr_errbuf *eb)
 {
-    int rc;
+    int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        r->cur = &msgs[i];
-        if ((rc = r->o->decode(r->o->decode_ctx, &msgs[i], emit, r)) < 0)
-            return mtr_err(eb, rc, "%s: %s", msgs[i].source,
+        const struct mtr_stream_msg *m = r->cur = &msgs[i];
+        if (m->items) { /* decoded ahead by the source */
+            for (size_t j = 0; j < m->n_items && rc >= 0; j++) {
+                const struct mtr_stream_item *it = &m->items[j];
+                rc = emit(r, it->err ? NULL : &it->rec, it->err, it->raw, it->raw_len);
+            }
+        } else {
+            rc = r->o->decode(r->o->decode_ctx, m, emit, r);
+        }
+        if (rc < 0)
+            return mtr_err(eb, rc, "%s: %s", m->source,
                            r->store->err.msg[0] ? r->store->err.msg : mtr_strerror(rc));
     }
     if ((rc = mtr_ingest_commit(r->ing)) < 0)
@@ -221,6 +252,8 @@ static int run_batch(struct run *r, const struct mtr_stream_msg *msgs, size_t n,
 static void tick(struct run *r)
 {
     r->st->lag = r->src->ops->lag(r->src);
+    if (r->src->ops->ahead)
+        r->st->ahead = r->src->ops->ahead(r->src, &r->st->dropped_ahead);
     refresh_ingest_stats(r);
     if (r->o->tick)
         r->o->tick(r->o->tick_ctx, r->st);
@@ -284,8 +317,22 @@ int mtr_stream_run(struct mtr_store *store, struct mtr_msg_source *src,
                     goto out;
             }
             st->messages += (int64_t)n;
-            if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches)
+            if (o->pause_ms > 0)
+                sleep_ms(o->pause_ms);
+            if (o->crash_after_batches && st->batches + 1 >= o->crash_after_batches) {
+                /* die with batches decoded ahead when the source decodes ahead (up to 2 s) */
+                int64_t dropped = 0, ahead = 0;
+                for (int i = 0;
+                     i < 200 && src->ops->ahead && (ahead = src->ops->ahead(src, &dropped)) == 0;
+                     i++)
+                    sleep_ms(10);
+                fprintf(stderr,
+                        "metrify: test seam: SIGKILL after batch %lld, %lld messages decoded "
+                        "ahead (%lld dropped at rebalances, %lld resets)\n",
+                        (long long)(st->batches + 1), (long long)ahead, (long long)dropped,
+                        (long long)st->resets);
                 raise(SIGKILL);
+            }
             if ((rc = src->ops->commit(src, eb)) < 0)
                 goto out;
             st->batches++;

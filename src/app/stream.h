@@ -22,6 +22,14 @@
 
 /* ======================= message-source port ======================= */
 
+/* A record of a message decoded ahead by the source, or an undecodable one. */
+struct mtr_stream_item {
+    struct mtr_record rec;              /* when err is NULL */
+    const struct mtr_record_error *err; /* why the record could not be decoded, or NULL */
+    const char *raw;                    /* the record's JSON text (never NULL) */
+    size_t raw_len;
+};
+
 /* One message as received; every pointer is borrowed from the source until its next poll. */
 struct mtr_stream_msg {
     const char *payload;
@@ -30,6 +38,10 @@ struct mtr_stream_msg {
     const char *source;    /* where it came from, for quarantine and dead-letter headers:
                               "metrify.readings/1/42" (topic/partition/offset), MQTT topic */
     const char *entity_id; /* id implied by the channel (meter id of an MQTT topic), or NULL */
+    /* Set by a source that decodes on its own thread (Kafka): the message's records and errors
+     * in order, as the decoder emitted them. NULL: the use case decodes it (opts.decode). */
+    const struct mtr_stream_item *items;
+    size_t n_items;
 };
 
 /* Outputs a worker publishes to (Kafka topics; MQTT workers do not publish). */
@@ -65,18 +77,22 @@ struct mtr_msg_source_ops {
     int64_t (*lag)(struct mtr_msg_source *s);
     /* Leaves the group / disconnects and frees the source. */
     void (*close)(struct mtr_msg_source *s);
+    /* Optional (NULL for a source that does not decode ahead): messages fetched and decoded but
+     * not yet returned by poll, and in *dropped the total of such messages dropped at
+     * rebalances (they are fetched again from the committed offsets). */
+    int64_t (*ahead)(struct mtr_msg_source *s, int64_t *dropped);
 };
 struct mtr_msg_source {
     const struct mtr_msg_source_ops *ops;
 };
 
 /*
- * Decodes one message into records, calling emit once per record (err NULL) or per undecodable
- * record (rec NULL, err filled); raw/raw_len is the record's JSON text (the whole payload for a
- * single-record message, the element for a batch). To save rendering every element of a batch,
- * raw may be NULL for a decoded record: if emit then returns MTR_STREAM_WANT_RAW (it rejected
- * the record), the decoder calls emit once more with rec and err NULL and the element's text.
- * Returns 0, the first other non-zero return of emit, or a negative MTR_E* (ENOMEM).
+ * Decodes one message into records (mtr_decode_message), calling emit once per record (err NULL) or
+ * per undecodable record (rec NULL, err filled); raw/raw_len is the record's JSON text (the whole
+ * payload for a single-record message, the element for a batch). To save rendering every element of
+ * a batch, raw may be NULL for a decoded record: if emit then returns MTR_STREAM_WANT_RAW (it
+ * rejected the record), the decoder calls emit once more with rec and err NULL and the element's
+ * text. Returns 0, the first other non-zero return of emit, or a negative MTR_E* (ENOMEM).
  */
 #define MTR_STREAM_WANT_RAW 2
 typedef int (*mtr_stream_emit_fn)(void *ctx, const struct mtr_record *rec,
@@ -98,6 +114,8 @@ struct mtr_stream_stats {
     int64_t resets;                 /* rebalances / reconnects seen */
     int64_t store_retries;          /* batches rolled back and run again after a store failure */
     int64_t lag;                    /* last known source lag, -1 unknown */
+    int64_t ahead;                  /* messages decoded ahead by the source (last tick) */
+    int64_t dropped_ahead;          /* decoded-ahead messages dropped at rebalances */
     int64_t last_commit;            /* Unix time of the last committed batch (liveness), 0 = none */
     double busy_s;                  /* seconds from the first message received to the last commit */
     struct mtr_ingest_stats ingest; /* totals of the pipeline across sessions */
@@ -117,9 +135,14 @@ struct mtr_stream_opts {
     /* Called about once per second and after the last batch with the running totals. */
     void (*tick)(void *ctx, const struct mtr_stream_stats *st);
     void *tick_ctx;
-    /* Fault-injection seam for tests: after this many batches are committed to the store, raise
-     * SIGKILL before acknowledging the batch to the source (the worst moment to die). 0 = off. */
+    /* Fault-injection seams for tests: after this many batches are committed to the store, raise
+     * SIGKILL before acknowledging the batch to the source (the worst moment to die; with a
+     * source that decodes ahead, once it is ahead - waiting up to 2 s - and the messages decoded
+     * ahead are reported on stderr first). 0 = off. */
     int64_t crash_after_batches;
+    /* Sleep this long after each store commit, before the acknowledgement (a slow store, so
+     * that the source decodes ahead and rebalances meet a batch in flight). 0 = off. */
+    int pause_ms;
 };
 
 /*

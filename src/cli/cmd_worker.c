@@ -103,7 +103,9 @@ static void write_metrics(const struct view *v, const struct mtr_stream_stats *s
     C("resets_total", st->resets);
     C("store_retries_total", st->store_retries);
     C("duplicates_total", st->ingest.duplicates);
+    C("dropped_ahead_total", st->dropped_ahead);
     C("lag", st->lag);
+    C("decoded_ahead", st->ahead);
     C("last_commit_timestamp_seconds", st->last_commit);
     C("heartbeat_timestamp_seconds", time(NULL));
 #undef C
@@ -135,14 +137,14 @@ static void print_summary(const struct mtr_cli *cli, const char *transport,
             "{\"transport\": \"%s\", \"messages\": %lld, \"records\": %lld, \"stored\": %lld, "
             "\"rejected\": %lld, \"dead_lettered\": %lld, \"published\": %lld, "
             "\"batches\": %lld, \"resets\": %lld, \"store_retries\": %lld, \"duplicates\": %lld, "
-            "\"revisions\": %lld, "
-            "\"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, \"busy_s\": %.3f}\n",
+            "\"revisions\": %lld, \"estimated\": %lld, \"alerts\": %lld, \"lag\": %lld, "
+            "\"ahead\": %lld, \"dropped_ahead\": %lld, \"busy_s\": %.3f}\n",
             transport, (long long)st->messages, (long long)st->records, (long long)st->stored,
             (long long)st->rejected, (long long)st->dead_lettered, (long long)st->published,
             (long long)st->batches, (long long)st->resets, (long long)st->store_retries,
             (long long)st->ingest.duplicates, (long long)st->ingest.revisions,
             (long long)st->ingest.estimated, (long long)st->ingest.alerts, (long long)st->lag,
-            st->busy_s);
+            (long long)st->ahead, (long long)st->dropped_ahead, st->busy_s);
         return;
     }
     if (cli->quiet)
@@ -227,6 +229,7 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
     struct mtr_mqtt_opts mo;
     struct mtr_stream_opts so;
     struct mtr_format fmt;
+    struct mtr_msg_decoder dec;
     struct mtr_errbuf eb = {{0}};
     struct view view = {.cli = cli};
     char host[256];
@@ -356,6 +359,10 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
         goto usage_err;
     }
     ko.brokers = kafka;
+    mtr_msg_decoder_init(&dec, &fmt);
+    ko.decode = mtr_decode_message; /* Kafka decodes on its fetch thread, a batch ahead */
+    ko.decode_ctx = &dec;
+    ko.ahead = so.batch_max ? so.batch_max : 5000;
 
     struct mtr_store *store = NULL;
     struct mtr_msg_source *src = NULL;
@@ -371,11 +378,14 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
         return rc == MTR_EINVAL ? MTR_EXIT_USAGE : MTR_EXIT_IO;
     }
     view.transport = kafka ? "kafka" : "mqtt";
-    /* test seam (docs/streaming.md): die between the store commit and the acknowledgement */
+    /* test seams (docs/streaming.md): die between the store commit and the acknowledgement;
+     * a slow store */
     const char *crash = getenv("METRIFY_WORKER_CRASH_AFTER");
     so.crash_after_batches = crash ? strtoll(crash, NULL, 10) : 0;
+    const char *pause = getenv("METRIFY_WORKER_PAUSE_MS");
+    so.pause_ms = pause ? (int)strtol(pause, NULL, 10) : 0;
     so.decode = mtr_decode_message;
-    so.decode_ctx = &fmt;
+    so.decode_ctx = &dec;
     so.stop = &stop_flag;
     so.tick = on_tick;
     so.tick_ctx = &view;

@@ -4,6 +4,7 @@
  * store and the log; handles SIGTERM/SIGINT (finish the current job or batch, exit 0) and writes
  * liveness counters in the Prometheus text format (--metrics-file).
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "adapters/kafka/kafka_alerts.h"
 #include "adapters/worker/host.h"
 #include "app/config.h"
 #include "app/monitor.h"
@@ -45,6 +47,10 @@ struct opts {
     int64_t now;
     const char *metrics_file;
     const char *run_job;
+    /* monitor: the Kafka alert sink (flags win over the configuration's kafka section) */
+    const char *kafka, *topic_alerts;
+    const char *props[MTR_KAFKA_PROPS_MAX];
+    int nprops;
 };
 
 enum { OPTS_CONTINUE = -1, OPTS_HELP = 100 };
@@ -52,7 +58,7 @@ enum { OPTS_CONTINUE = -1, OPTS_HELP = 100 };
 /* Parses the worker options into *o. Returns OPTS_CONTINUE, OPTS_HELP (usage printed, exit 0)
  * or an exit code (usage error, message printed). */
 static int parse_opts(const char *worker, int argc, char **argv, struct opts *o, int allow_run,
-                      void (*usage)(FILE *))
+                      int allow_kafka, void (*usage)(FILE *))
 {
     memset(o, 0, sizeof *o);
     for (int i = 1; i < argc; i++) {
@@ -74,6 +80,18 @@ static int parse_opts(const char *worker, int argc, char **argv, struct opts *o,
             o->metrics_file = argv[++i];
         } else if (allow_run && strcmp(a, "--run") == 0 && i + 1 < argc) {
             o->run_job = argv[++i];
+        } else if (allow_kafka && strcmp(a, "--kafka") == 0 && i + 1 < argc) {
+            o->kafka = argv[++i];
+        } else if (allow_kafka && strcmp(a, "--topic-alerts") == 0 && i + 1 < argc) {
+            o->topic_alerts = argv[++i];
+        } else if (allow_kafka && strcmp(a, "-X") == 0 && i + 1 < argc) {
+            a = argv[++i];
+            if (o->nprops >= MTR_KAFKA_PROPS_MAX || !strchr(a, '=')) {
+                mtr_cli_error("worker %s: -X: expected KEY=VALUE (at most %d): '%s'", worker,
+                              MTR_KAFKA_PROPS_MAX, a);
+                return MTR_EXIT_USAGE;
+            }
+            o->props[o->nprops++] = a;
         } else {
             mtr_cli_error("worker %s: unexpected argument '%s'", worker, a);
             usage(stderr);
@@ -266,7 +284,7 @@ static void on_job(void *ctx, const struct mtr_job_event *e)
 int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv)
 {
     struct opts o;
-    int ec = parse_opts("process", argc, argv, &o, 1, process_usage);
+    int ec = parse_opts("process", argc, argv, &o, 1, 0, process_usage);
     if (ec != OPTS_CONTINUE)
         return ec == OPTS_HELP ? MTR_EXIT_OK : ec;
     const struct mtr_config *c = cli->config;
@@ -334,14 +352,23 @@ int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv)
 
 static void monitor_usage(FILE *f)
 {
-    fprintf(f, "usage: metrify worker monitor [--once] [--now TIME] [--metrics-file F]\n\n"
-               "Every monitor.interval: checks the store, then raises monitor.meter_silent,\n"
-               "monitor.tier_drop, monitor.anomaly_rate and monitor.weather_stale alerts (see\n"
-               "`metrify rules`) into the store and the log, until SIGTERM/SIGINT (exit 0).\n\n"
-               "  --once            one evaluation, then exit (4 if the store is unhealthy)\n"
-               "  --now TIME        pretend the time is TIME (ISO-8601; with --once)\n"
-               "  --metrics-file F  write Prometheus counters to F after every pass (- = stdout,\n"
-               "                    at exit)\n");
+    fprintf(
+        f,
+        "usage: metrify worker monitor [--once] [--now TIME] [--metrics-file F]\n"
+        "                              [--kafka BROKERS [--topic-alerts T] [-X K=V]...]\n\n"
+        "Every monitor.interval: checks the store, then raises monitor.meter_silent,\n"
+        "monitor.tier_drop, monitor.anomaly_rate and monitor.weather_stale alerts (see\n"
+        "`metrify rules`) into the store, the log and - when Kafka brokers are configured\n"
+        "(kafka.brokers or --kafka) - a Kafka topic, until SIGTERM/SIGINT (exit 0).\n\n"
+        "  --once            one evaluation, then exit (4 if the store is unhealthy)\n"
+        "  --now TIME        pretend the time is TIME (ISO-8601; with --once)\n"
+        "  --metrics-file F  write Prometheus counters to F after every pass (- = stdout,\n"
+        "                    at exit)\n"
+        "  --kafka BROKERS   publish alerts to Kafka (default: kafka.brokers)\n"
+        "  --topic-alerts T  the alerts topic (default: kafka.topic_alerts, " MTR_KAFKA_TOPIC_ALERTS
+        ");\n"
+        "                    key = meter or station id, value = the alert as JSON\n"
+        "  -X KEY=VALUE      a librdkafka property for the alert producer (repeatable)\n");
 }
 
 struct log_sink_ctx {
@@ -419,10 +446,47 @@ static void on_monitor_error(void *ctx, const char *msg)
               json_pack("{s:s,s:s}", "worker", "monitor", "error", msg));
 }
 
+/* librdkafka properties of the alert producer from the configuration's kafka section, then the
+ * user's -X list (which wins, being applied last). */
+struct kafka_props {
+    char kv[5][320];
+};
+
+static int kafka_alert_opts(const struct mtr_config *c, const struct opts *o,
+                            struct mtr_kafka_alerts_opts *ko, struct kafka_props *kp)
+{
+    memset(ko, 0, sizeof *ko);
+    ko->brokers = o->kafka ? o->kafka : c->kafka.brokers;
+    ko->topic = o->topic_alerts ? o->topic_alerts : c->kafka.topic_alerts;
+    int n = 0;
+    snprintf(kp->kv[n], sizeof kp->kv[n], "client.id=%s", c->kafka.client_id);
+    ko->props[ko->nprops++] = kp->kv[n++];
+    snprintf(kp->kv[n], sizeof kp->kv[n], "security.protocol=%s", c->kafka.security_protocol);
+    ko->props[ko->nprops++] = kp->kv[n++];
+    if (strncmp(c->kafka.security_protocol, "sasl", 4) == 0) {
+        char mech[32];
+        size_t i = 0;
+        for (; c->kafka.sasl_mechanism[i] && i + 1 < sizeof mech; i++) /* PLAIN, SCRAM-SHA-256 */
+            mech[i] = (char)toupper((unsigned char)c->kafka.sasl_mechanism[i]);
+        mech[i] = 0;
+        snprintf(kp->kv[n], sizeof kp->kv[n], "sasl.mechanism=%s", mech);
+        ko->props[ko->nprops++] = kp->kv[n++];
+        snprintf(kp->kv[n], sizeof kp->kv[n], "sasl.username=%s", c->kafka.sasl_username);
+        ko->props[ko->nprops++] = kp->kv[n++];
+        snprintf(kp->kv[n], sizeof kp->kv[n], "sasl.password=%s", c->secrets.kafka_sasl_password);
+        ko->props[ko->nprops++] = kp->kv[n++];
+    }
+    if (ko->nprops + o->nprops > MTR_KAFKA_PROPS_MAX)
+        return MTR_EINVAL;
+    for (int i = 0; i < o->nprops; i++)
+        ko->props[ko->nprops++] = o->props[i];
+    return 0;
+}
+
 int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv)
 {
     struct opts o;
-    int ec = parse_opts("monitor", argc, argv, &o, 0, monitor_usage);
+    int ec = parse_opts("monitor", argc, argv, &o, 0, 1, monitor_usage);
     if (ec != OPTS_CONTINUE)
         return ec == OPTS_HELP ? MTR_EXIT_OK : ec;
     const struct mtr_config *c = cli->config;
@@ -439,14 +503,34 @@ int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv)
     struct mtr_alert_sink store_sink;
     mtr_alert_sink_store(&store_sink, st);
     struct log_sink_ctx lc = {cli, &m};
-    struct mtr_alert_sink log_sink = {"log", log_publish, &lc};
+    struct mtr_alert_sink log_sink = {.name = "log", .publish = log_publish, .ctx = &lc};
     mtr_monitor_add_sink(&m, &store_sink);
     mtr_monitor_add_sink(&m, &log_sink);
-    /* Kafka (kafka.topic_alerts) is added here once the Kafka adapter is merged */
+    struct mtr_kafka_alerts *ka = NULL;
+    struct mtr_kafka_alerts_opts ko;
+    static struct kafka_props kp; /* the properties' text, borrowed by ko */
+    struct mtr_alert_sink kafka_sink;
+    if (kafka_alert_opts(c, &o, &ko, &kp) < 0) {
+        mtr_cli_error("worker monitor: too many -X properties");
+        st->ops->close(st);
+        return MTR_EXIT_USAGE;
+    }
+    if (ko.brokers && *ko.brokers) {
+        struct mtr_errbuf keb = {{0}};
+        int krc = mtr_kafka_alerts_open(&ko, &ka, &keb);
+        if (krc < 0) {
+            mtr_cli_error("worker monitor: %s", keb.msg);
+            st->ops->close(st);
+            return krc == MTR_EINVAL ? MTR_EXIT_USAGE : MTR_EXIT_IO;
+        }
+        mtr_kafka_alerts_sink(&kafka_sink, ka);
+        mtr_monitor_add_sink(&m, &kafka_sink);
+    }
     install_signals();
-    log_event(
-        cli, clock.now(clock.ctx), "info", "worker started",
-        json_pack("{s:s,s:I}", "worker", "monitor", "interval_s", (json_int_t)c->monitor.interval));
+    log_event(cli, clock.now(clock.ctx), "info", "worker started",
+              json_pack("{s:s,s:I,s:s?}", "worker", "monitor", "interval_s",
+                        (json_int_t)c->monitor.interval, "kafka_topic",
+                        ka ? (ko.topic && *ko.topic ? ko.topic : MTR_KAFKA_TOPIC_ALERTS) : NULL));
     int rc = 0;
     struct mtr_errbuf eb = {{0}};
     if (o.once) {
@@ -478,6 +562,7 @@ int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv)
     if (text)
         write_metrics(o.metrics_file, text);
     free(text);
+    mtr_kafka_alerts_close(ka);
     st->ops->close(st);
     return rc ? mtr_cli_exit_code(rc) == MTR_EXIT_USAGE ? MTR_EXIT_STORE : mtr_cli_exit_code(rc)
               : MTR_EXIT_OK;

@@ -6,7 +6,11 @@
 #      before committing their offsets; the next worker gets them again and the store absorbs the
 #      duplicates (counted as duplicates, nothing stored twice, rollups counted once);
 #   2. rebalance and SIGKILL mid-stream: worker A runs while a paced producer writes, B joins
-#      (rebalance), A is killed with SIGKILL and restarted; both stop on SIGTERM with exit 0.
+#      (rebalance), A is killed with SIGKILL and restarted; both stop on SIGTERM with exit 0;
+#   3. decode-ahead: a slow worker C (its fetch thread a batch ahead) meets two rebalances (D
+#      joins and leaves: C waits for its batch in flight, drops what it decoded ahead) and then
+#      SIGTERM (finishes the batch in flight only); worker E takes everything over.
+# Phase 1's crash also happens with batches decoded ahead (checked from the seam's message).
 # Asserts: every produced reading stored exactly once (count, and rollup counts == readings),
 # every poison message in the dead-letter topic with the metrify.* headers, rejects quarantined.
 source "$(dirname "$0")/../harness/lib.sh"
@@ -51,6 +55,9 @@ set +e
 rc=$?
 set -e
 expect_eq "$rc" 137 "injected crash exit status (SIGKILL)"
+# the fetch thread had decoded batches ahead when the worker died: they were never acknowledged
+ahead=$(sed -n 's/.*SIGKILL after batch 3, \([0-9]*\) messages decoded ahead.*/\1/p' "$T/crash.err")
+[ "${ahead:-0}" -gt 0 ] || fail "no batch decoded ahead at the crash: $(tail -3 "$T/crash.err")"
 after_crash=$(stored)
 [ "$after_crash" -gt 0 ] || fail "the crashed worker stored nothing before dying"
 timeout 90 "$M" --db "$DB" worker ingest --kafka "$B" "${KX[@]}" --batch 500 --idle-exit 20s \
@@ -91,15 +98,52 @@ wait_exit "$Bw" 30 || fail "worker B did not exit 0 on SIGTERM: $(tail -5 "$T/b.
 [ "$(json "$T/b.json" 'd["messages"]')" -gt 0 ] || fail "worker B (joined mid-stream) consumed nothing"
 [ "$(json "$T/b.json" 'd["resets"]')" -ge 2 ] || fail "worker B saw no rebalance after joining"
 
+# --- 3. rebalances and SIGTERM while batches are decoded ahead ----------------------------
+# Worker C stores slowly (a 250 ms pause after each store commit, before the offset commit), so
+# its fetch thread is nearly always a batch ahead: D joining and leaving must make C wait for its
+# batch in flight and drop what it decoded ahead; SIGTERM must finish C's current batch only;
+# E then drains the topic.
+metric() { # FILE NAME: the counter's value, 0 when not written yet
+  sed -n "s/^metrify_worker_$2{transport=\"kafka\"} \([0-9-]*\)$/\1/p" "$1" 2>/dev/null | grep . || echo 0
+}
+wait_metric() { # FILE NAME MIN SECONDS
+  for _ in $(seq $(($4 * 5))); do [ "$(metric "$1" "$2")" -ge "$3" ] && return 0; sleep 0.2; done
+  fail "timed out waiting for $2 >= $3 in $1 (have $(metric "$1" "$2"))"
+}
+timeout 60 "$K" produce "$B" 40 200 5 200 25 >"$T/p3.json" || fail "produce phase 3"
+(export METRIFY_WORKER_PAUSE_MS=250; W --batch 100 --batch-ms 200 --json --metrics-file "$T/c.prom" >"$T/c.json" 2>"$T/c.err") &
+C=$!; pids+=($C)
+wait_metric "$T/c.prom" batches_total 2 60
+wait_metric "$T/c.prom" decoded_ahead 1 30
+W --batch 100 --batch-ms 200 --json --metrics-file "$T/d.prom" >"$T/d.json" 2>"$T/d.err" &
+D=$!; pids+=($D)
+wait_metric "$T/d.prom" messages_total 1 60
+kill -TERM "$D" # D leaves: a second rebalance for C, which gets every partition again
+wait_exit "$D" 30 || fail "worker D did not exit 0 on SIGTERM: $(tail -5 "$T/d.err")"
+# C's pipeline was a batch behind at these rebalances: it dropped what it had decoded ahead
+wait_metric "$T/c.prom" dropped_ahead_total 1 30
+# once C runs on every partition again (two more batches), stop it while it is a batch ahead
+wait_metric "$T/c.prom" messages_total $(($(metric "$T/c.prom" messages_total) + 200)) 60
+wait_metric "$T/c.prom" decoded_ahead 1 30
+kill -TERM "$C"
+wait_exit "$C" 30 || fail "worker C did not exit 0 on SIGTERM: $(tail -5 "$T/c.err")"
+# it finished the batch in flight and left what it had decoded ahead unacknowledged
+[ "$(json "$T/c.json" 'd["ahead"]')" -ge 1 ] || fail "worker C stopped with nothing decoded ahead"
+[ "$(json "$T/c.json" 'd["resets"]')" -ge 3 ] || fail "worker C saw fewer than two rebalances"
+# E takes over everything C and D left
+timeout 120 "$M" --db "$DB" worker ingest --kafka "$B" "${KX[@]}" --batch 500 --idle-exit 15s \
+  --json >"$T/e.json" 2>"$T/e.err" || fail "worker E: $(tail -5 "$T/e.err")"
+expect_eq "$(json "$T/p3.json" 'd["readings"]')" 8000 "phase 3 readings produced"
+
 # --- assertions over everything ----------------------------------------------------------
-expect_eq "$(stored)" 8000 "every produced reading stored"
-expect_eq "$("$METRIFY_BIN" -q --db "$DB" sql 'select count(*) from readings')" 8000 "no estimates or extra rows"
+expect_eq "$(stored)" 16000 "every produced reading stored"
+expect_eq "$("$METRIFY_BIN" -q --db "$DB" sql 'select count(*) from readings')" 16000 "no estimates or extra rows"
 expect_eq "$("$METRIFY_BIN" -q --db "$DB" sql 'select count(*) from (select meter_key, ts from readings group by 1, 2 having count(*) > 1)')" 0 "no (meter, ts) twice"
-expect_eq "$(sqlite3 "$DB" 'select sum(n_valid + n_flagged + n_estimated) from rollup_daily')" 8000 \
+expect_eq "$(sqlite3 "$DB" 'select sum(n_valid + n_flagged + n_estimated) from rollup_daily')" 16000 \
   "daily rollups count every reading once (no double counting after re-delivery)"
 expect_eq "$(sqlite3 "$DB" 'select count(distinct meter_id) from meters')" 41 "40 meters + the poison meter"
 "$K" dead-letters "$B" >"$T/dlq.json"
-expect_eq "$(json "$T/dlq.json" 'd["distinct_poison"]')" 25 "every poison message dead-lettered"
+expect_eq "$(json "$T/dlq.json" 'd["distinct_poison"]')" 30 "every poison message dead-lettered"
 expect_eq "$(json "$T/dlq.json" 'd["missing_headers"]')" 0 "dead letters carry metrify.rule/error/source"
 for rule in parse.json required number time.ancient; do
   n=$(sqlite3 "$DB" "select count(*) from quarantine where rule = '$rule'")
@@ -108,5 +152,5 @@ done
 n=$(sqlite3 "$DB" "select count(*) from quarantine where source like 'metrify.readings/%/%'")
 [ "$n" -gt 0 ] || fail "quarantine source is not topic/partition/offset"
 processed=$("$K" count "$B" metrify.readings.processed)
-[ "$processed" -ge 8000 ] || fail "processed-readings topic has $processed < 8000 messages"
-echo "ok: 8000 readings stored once across crash, rebalance and SIGKILL; 25 poison messages dead-lettered; $dups duplicates absorbed"
+[ "$processed" -ge 16000 ] || fail "processed-readings topic has $processed < 16000 messages"
+echo "ok: 16000 readings stored once across crash, rebalances, SIGKILL and SIGTERM with batches decoded ahead; 30 poison messages dead-lettered; $dups duplicates absorbed"

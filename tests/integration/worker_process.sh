@@ -2,7 +2,8 @@
 # worker_process.sh - `metrify worker process` and `worker monitor` end to end on a simulated
 # fleet: jobs run when due (`--once --now`), leave their effects (quality report file, command
 # output, state file, counters), are not re-run after a restart, catch up after downtime; a failed
-# command gives exit 1; monitor alerts land in the store; SIGTERM makes both workers exit 0.
+# command gives exit 1; monitor alerts land in the store and, with Kafka brokers configured, in
+# the alerts topic of librdkafka's mock cluster; SIGTERM makes both workers exit 0.
 source "$(dirname "$0")/../harness/lib.sh"
 set +e # exit codes are checked one by one
 cd "$T"
@@ -85,6 +86,55 @@ expect_eq "$stored" "$n" "stale alerts stored"
 W monitor --once --now 2024-03-07T06:00:00Z 2>/dev/null
 "$M" --db t.db --json anomalies >b.json 2>/dev/null
 cmp -s a.json b.json || fail "a second pass added alerts instead of updating them"
+
+# monitor -> Kafka (librdkafka's mock cluster): selected by the configuration (kafka.brokers,
+# default topic metrify.alerts), then by flags (--kafka, --topic-alerts); the topic is read back
+# and must hold exactly the alerts the monitor logged, keyed by entity id, as JSON
+K=$TOP/build/asan/tools/kafka_mock
+make -s -C "$TOP" build/asan/tools/kafka_mock >/dev/null || fail "cannot build $K"
+"$K" serve "$T/bootstrap" 4 >kserve.log 2>&1 &
+kpid=$!
+trap 'kill $kpid 2>/dev/null; wait $kpid 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 50); do [ -s "$T/bootstrap" ] && break; sleep 0.1; done
+B=$(cat "$T/bootstrap") || fail "mock cluster did not start"
+{ cat c.yaml; printf 'kafka:\n  brokers: %s\n' "$B"; } >ck.yaml
+"$M" --config ck.yaml worker monitor --once --now 2024-03-07T06:00:00Z --metrics-file kmon.prom 2>klog.txt
+expect_eq "$?" 0 "monitor with Kafka exit"
+grep -q '"kafka_topic":"metrify.alerts"' klog.txt || fail "Kafka sink not selected by kafka.brokers: $(head -2 klog.txt)"
+grep -q '^metrify_monitor_sink_errors_total{sink="kafka"} 0$' kmon.prom || fail "kafka sink errors: $(grep sink_errors kmon.prom)"
+"$K" dump "$B" metrify.alerts >alerts.ndjson || fail "read metrify.alerts"
+check_alerts() { # LOG DUMP: the topic holds exactly the logged alerts, keyed and shaped
+  python3 - "$1" "$2" <<'PY' || fail "alerts on Kafka differ from the logged ones"
+import json, sys
+logged = [json.loads(l) for l in open(sys.argv[1]) if '"msg":"alert"' in l]
+sent = [json.loads(l) for l in open(sys.argv[2])]
+assert logged, "no alert logged"
+def key(a):
+    return (a["entity_id"], a["rule" if "rule" in a else "type"], a["source"], a["start"], a["end"],
+            a["alert_level" if "alert_level" in a else "level"], a["count"], a["detail"])
+got = []
+for m in sent:
+    v = json.loads(m["value"])
+    assert m["key"] == v["entity_id"], (m["key"], v)
+    assert set(v) == {"source", "entity_id", "type", "level", "score", "start", "end", "count",
+                      "value", "detail"}, v
+    assert v["type"].startswith("monitor.") and v["detail"], v
+    got.append(key(v))
+want = sorted(key(a) for a in logged)
+assert sorted(got) == want, (len(got), len(want), sorted(got)[:3], want[:3])
+assert any(k[1] == "monitor.weather_stale" and k[2] == "weather" for k in got), "no stale station"
+print(f"{len(got)} alerts on Kafka match the log")
+PY
+}
+check_alerts klog.txt alerts.ndjson
+# flags: another broker list / topic than the configuration's
+"$M" --config c.yaml worker monitor --once --now 2024-03-07T06:00:00Z --kafka "$B" \
+  --topic-alerts fleet.alerts -X client.id=monitor-test 2>klog2.txt
+expect_eq "$?" 0 "monitor --kafka exit"
+"$K" dump "$B" fleet.alerts >alerts2.ndjson || fail "read fleet.alerts"
+check_alerts klog2.txt alerts2.ndjson
+"$M" --config c.yaml worker monitor --once --kafka "$B" -X no.such.property=1 2>/dev/null
+expect_eq "$?" 2 "a bad Kafka property is a usage error"
 
 # SIGTERM: both workers stop cleanly with exit 0 and say so in their counters
 sed -i 's|command: exit 3|command: sleep 1|' c.yaml

@@ -16,7 +16,10 @@
  *                                        number of messages, of distinct poison markers, and of
  *                                        messages missing a metrify.* header, as JSON
  *   kafka_mock count BOOTSTRAP TOPIC     number of messages in TOPIC (all partitions)
+ *   kafka_mock dump BOOTSTRAP TOPIC      every message of TOPIC as a JSON line
+ *                                        {"partition", "key", "value"} (key and value as text)
  */
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -306,6 +309,19 @@ static void on_dead_letter(void *ctx, const rd_kafka_message_t *m)
     }
 }
 
+static void on_dump(void *ctx, const rd_kafka_message_t *m)
+{
+    (void)ctx;
+    json_t *line = json_pack("{s:i,s:s%,s:s%}", "partition", (int)m->partition, "key",
+                             m->key ? (const char *)m->key : "", m->key ? m->key_len : 0, "value",
+                             m->payload ? (const char *)m->payload : "", m->payload ? m->len : 0);
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(line);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "serve") == 0)
@@ -321,12 +337,16 @@ int main(int argc, char **argv)
                d.distinct, d.missing_headers);
         return 0;
     }
+    if (argc == 4 && strcmp(argv[1], "dump") == 0) {
+        read_all(argv[2], argv[3], on_dump, NULL);
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "count") == 0) {
         printf("%lld\n", read_all(argv[2], argv[3], NULL, NULL));
         return 0;
     }
     fprintf(stderr, "usage: kafka_mock serve FILE [PARTITIONS] | produce BOOTSTRAP METERS "
                     "INTERVALS POISON [FIRST [POISON0 [PACE_MS]]] | dead-letters BOOTSTRAP | count "
-                    "BOOTSTRAP TOPIC\n");
+                    "BOOTSTRAP TOPIC | dump BOOTSTRAP TOPIC\n");
     return 2;
 }

@@ -157,6 +157,13 @@ static int count_alert(void *ctx, const struct mtr_alert *a)
     return 0;
 }
 
+/* An asynchronous sink: flush reports how many alerts of the pass were not delivered. */
+static int64_t undelivered_flush(void *ctx)
+{
+    struct seen *sn = ctx;
+    return sn->n > 0 ? 2 : 0;
+}
+
 static void test_rules_and_dedup(void)
 {
     static struct mtr_config cfg;
@@ -168,7 +175,7 @@ static void test_rules_and_dedup(void)
     struct mtr_clock_ops clock = {fx_now, fx_sleep, NULL};
     volatile int stop = 0;
     struct mtr_monitor m;
-    struct mtr_alert_sink store_sink, mem = {"memory", remember, NULL};
+    struct mtr_alert_sink store_sink, mem = {.name = "memory", .publish = remember};
     struct seen seen = {0};
     struct mtr_errbuf eb;
     mem.ctx = &seen;
@@ -193,6 +200,7 @@ static void test_rules_and_dedup(void)
     T_EQ_INT(has(&seen, "monitor.weather_stale W-OK"), 0);
     T_EQ_INT(m.stats.alerts[0], 1);
     T_EQ_INT(m.stats.sink_errors[0], 0);
+    T_EQ_INT(m.stats.sink_errors[1], 0);
 
     struct mtr_query q = {.kind = -1, .type = -1, .min_level = -1};
     struct rows r1 = {0}, r2 = {0};
@@ -213,6 +221,16 @@ static void test_rules_and_dedup(void)
     seen.n = 0;
     T_EQ_INT(mtr_monitor_pass(&m, &eb), 0);
     T_EQ_INT(has(&seen, "monitor.meter_silent"), 0);
+
+    /* a sink's flush runs after every pass; what it could not deliver counts as its errors */
+    m.sinks[1].flush = undelivered_flush;
+    seen.n = 0;
+    cfg.monitor.silent_hours = 6;
+    T_EQ_INT(mtr_monitor_pass(&m, &eb), 0);
+    T_CHECK(seen.n > 0);
+    T_EQ_INT(m.stats.sink_errors[1], 2);
+    T_EQ_INT(m.stats.sink_errors[0], 0);
+    m.sinks[1].flush = NULL;
 
     /* run() stops when asked (the fixed clock's sleep sets stop) after one pass */
     stop = 0;

@@ -5,6 +5,7 @@
  * rollups unchanged), acknowledgement only after the store committed, SIGTERM-style stop, and
  * the processed-reading JSON.
  */
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -133,8 +134,12 @@ static void f_close(struct mtr_msg_source *s)
     (void)s;
 }
 
-static const struct mtr_msg_source_ops fake_ops = {f_poll,   f_dead_letter, f_publish,
-                                                   f_commit, f_lag,         f_close};
+static const struct mtr_msg_source_ops fake_ops = {.poll = f_poll,
+                                                   .dead_letter = f_dead_letter,
+                                                   .publish = f_publish,
+                                                   .commit = f_commit,
+                                                   .lag = f_lag,
+                                                   .close = f_close};
 
 static const char *tmp_db(char *buf, size_t cap, const char *name)
 {
@@ -148,13 +153,16 @@ static const char *tmp_db(char *buf, size_t cap, const char *name)
     return buf;
 }
 
+static struct mtr_msg_decoder dec; /* the tests run one at a time */
+
 static void opts_init(struct mtr_stream_opts *o, struct mtr_format *fmt)
 {
     memset(o, 0, sizeof *o);
     mtr_params_default(&o->ingest.params);
     mtr_format_init(fmt);
+    mtr_msg_decoder_init(&dec, fmt);
     o->decode = mtr_decode_message;
-    o->decode_ctx = fmt;
+    o->decode_ctx = &dec;
     o->batch_max = 100;
     o->batch_ms = 1;
     o->idle_exit_ms = 1;
@@ -330,19 +338,21 @@ static void test_entity_id_from_message(void)
                                .entity_id = "SM9"};
     m.len = strlen(m.payload);
     struct captured c = {0};
-    T_EQ_INT(mtr_decode_message(&fmt, &m, capture, &c), 0);
+    struct mtr_msg_decoder d;
+    mtr_msg_decoder_init(&d, &fmt);
+    T_EQ_INT(mtr_decode_message(&d, &m, capture, &c), 0);
     T_EQ_INT(c.records, 1);
     T_EQ_STR(c.id, "SM9");
     /* an id in the payload wins over the topic's */
     m.payload = "{\"meter_id\":\"SM7\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"kwh\":0.1}";
     m.len = strlen(m.payload);
-    T_EQ_INT(mtr_decode_message(&fmt, &m, capture, &c), 0);
+    T_EQ_INT(mtr_decode_message(&d, &m, capture, &c), 0);
     T_EQ_STR(c.id, "SM7");
     /* without a channel id the record lacks one */
     m.entity_id = NULL;
     m.payload = "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"kwh\":0.1}";
     m.len = strlen(m.payload);
-    T_EQ_INT(mtr_decode_message(&fmt, &m, capture, &c), 0);
+    T_EQ_INT(mtr_decode_message(&d, &m, capture, &c), 0);
     T_EQ_INT(c.errors, 1);
     T_EQ_STR(fmt.meter_id, ""); /* the caller's format is not modified */
 }
@@ -369,6 +379,30 @@ static void test_reading_json(void)
     char small[16];
     n = mtr_stream_reading_json(small, sizeof small, "SM1", &r);
     T_EQ_INT(n, sizeof small - 1);
+    /* ids and details come from the data: escaped, so the document stays JSON */
+    n = mtr_stream_reading_json(buf, sizeof buf, "S\"M\\1", &r);
+    T_CHECK(strstr(buf, "\"meter_id\":\"S\\\"M\\\\1\"") != NULL);
+    struct mtr_alert a;
+    memset(&a, 0, sizeof a);
+    a.source = MTR_KIND_WEATHER;
+    a.type = MTR_R_MONITOR_WEATHER_STALE;
+    a.level = MTR_LEVEL_HIGH;
+    a.start_ts = 1767225600;
+    a.end_ts = 1767229200;
+    a.score = 0.8;
+    a.value = 7.5;
+    snprintf(a.entity_id, sizeof a.entity_id, "ST\"1");
+    snprintf(a.detail, sizeof a.detail, "no observation for 7.5 h\n");
+    n = mtr_stream_alert_json(buf, sizeof buf, &a);
+    json_error_t jerr;
+    json_t *v = json_loadb(buf, n, 0, &jerr);
+    T_CHECK(v != NULL);
+    T_EQ_STR(json_string_value(json_object_get(v, "entity_id")), "ST\"1");
+    T_EQ_STR(json_string_value(json_object_get(v, "type")), "monitor.weather_stale");
+    T_EQ_STR(json_string_value(json_object_get(v, "source")), "weather");
+    T_EQ_STR(json_string_value(json_object_get(v, "start")), "2026-01-01T00:00:00Z");
+    T_EQ_STR(json_string_value(json_object_get(v, "detail")), "no observation for 7.5 h\n");
+    json_decref(v);
 }
 
 static void test_grid_and_weather(void)

@@ -3,10 +3,15 @@
  * librdkafka: a consumer-group member with manual offset commits, plus a producer for the
  * dead-letter topic (reason in headers) and the processed-readings and alerts topics.
  *
+ * A fetch thread polls the consumer and decodes chunks of messages ahead (up to opts.ahead
+ * messages) while the caller's thread runs the pipeline on the batch poll handed out last.
+ *
  * Delivery: offsets of a batch are committed synchronously only after the store committed it and
- * every dead letter / publication of the batch was acknowledged by the brokers; a rebalance drops
- * the messages polled but not yet processed (they are fetched again from the committed offsets,
- * by this worker or another). Only the eager assignment protocols are supported (range,
+ * every dead letter / publication of the batch was acknowledged by the brokers. A rebalance drops
+ * the messages fetched or decoded ahead but not yet handed out (they are fetched again from the
+ * committed offsets, by this worker or another); before partitions are given up, it waits until
+ * the batch in flight is committed, so a worker never processes messages it no longer owns
+ * without finishing them first. Only the eager assignment protocols are supported (range,
  * roundrobin): the cooperative one would keep fetch positions past dropped messages.
  */
 #ifndef MTR_KAFKA_SOURCE_H
@@ -34,16 +39,22 @@ struct mtr_kafka_opts {
     /* extra librdkafka properties "key=value" for both clients (session.timeout.ms, ...) */
     const char *props[MTR_KAFKA_PROPS_MAX];
     int nprops;
+    /* the message decoder (required), run on the fetch thread only; decode_ctx is borrowed and
+     * must outlive the source */
+    mtr_stream_decode_fn decode;
+    void *decode_ctx;
+    size_t ahead; /* messages decoded ahead at most (besides the batch in flight); 0 = 5000 */
 };
 
-/* Fills o with the defaults above (brokers NULL, no extra properties). */
+/* Fills o with the defaults above (brokers NULL, no extra properties, no decoder). */
 void mtr_kafka_opts_default(struct mtr_kafka_opts *o);
 
 /*
- * Creates the consumer (subscribed to the non-empty topics) and the producer. Strings of o are
- * copied. On success *out is new; free it with (*out)->ops->close(*out), which commits nothing
- * and leaves the group. Returns MTR_EINVAL for a bad property or no topic (eb filled), MTR_EIO
- * when a client cannot be created.
+ * Creates the consumer (subscribed to the non-empty topics), the producer and the fetch thread.
+ * Strings of o are copied. On success *out is new; free it with (*out)->ops->close(*out), which
+ * stops the fetch thread, commits nothing and leaves the group. Returns MTR_EINVAL for a bad
+ * property, no topic or no decoder (eb filled), MTR_EIO when a client or the thread cannot be
+ * created.
  */
 int mtr_kafka_source_open(const struct mtr_kafka_opts *o, struct mtr_msg_source **out,
                           struct mtr_errbuf *eb);
