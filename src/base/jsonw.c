@@ -263,6 +263,11 @@ static size_t fmt_int(char *p, int64_t v)
     return len + sizeof tmp - n;
 }
 
+char *mtr_jw_put_int(char *p, int64_t v)
+{
+    return p + fmt_int(p, v);
+}
+
 void mtr_jw_int(struct mtr_jw *w, int64_t v)
 {
     char b[24];
@@ -270,22 +275,17 @@ void mtr_jw_int(struct mtr_jw *w, int64_t v)
     put(w, b, fmt_int(b, v));
 }
 
-void mtr_jw_num(struct mtr_jw *w, double v)
+char *mtr_jw_put_num(char *b, double v)
 {
-    char b[40];
-    size_t n;
-    if (!isfinite(v)) {
-        mtr_jw_null(w);
-        return;
-    }
-    sep(w);
+    if (!isfinite(v))
+        return (char *)memcpy(b, "null", 4) + 4;
     /* fast path: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
     if (fabs(v) < 1e12) {
         double sc = v * 1e6;
         int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
         if ((double)m / 1e6 == v) {
             uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
-            n = 0;
+            size_t n = 0;
             if (m < 0)
                 b[n++] = '-';
             n += fmt_int(b + n, (int64_t)(u / 1000000));
@@ -307,14 +307,24 @@ void mtr_jw_num(struct mtr_jw *w, double v)
                 memcpy(b + n, d, (size_t)nd);
                 n += (size_t)nd;
             }
-            put(w, b, n);
-            return;
+            return b + n;
         }
     }
-    n = (size_t)snprintf(b, sizeof b, "%.15g", v);
+    int n = snprintf(b, MTR_JW_NUM_MAX, "%.15g", v);
     if (strtod(b, NULL) != v)
-        n = (size_t)snprintf(b, sizeof b, "%.17g", v);
-    put(w, b, n);
+        n = snprintf(b, MTR_JW_NUM_MAX, "%.17g", v);
+    return b + n;
+}
+
+void mtr_jw_num(struct mtr_jw *w, double v)
+{
+    char b[MTR_JW_NUM_MAX];
+    if (!isfinite(v)) {
+        mtr_jw_null(w);
+        return;
+    }
+    sep(w);
+    put(w, b, (size_t)(mtr_jw_put_num(b, v) - b));
 }
 
 void mtr_jw_bool(struct mtr_jw *w, int v)
@@ -338,10 +348,8 @@ static void two(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-void mtr_jw_time(struct mtr_jw *w, int64_t t)
+char *mtr_jw_put_time(char *b, int64_t t)
 {
-    char b[32];
-    size_t n;
     int64_t days = t / 86400, sod = t % 86400;
     if (sod < 0) {
         sod += 86400;
@@ -358,14 +366,34 @@ void mtr_jw_time(struct mtr_jw *w, int64_t t)
         two(b + 12, (int)(sod / 3600));
         two(b + 15, (int)(sod / 60 % 60));
         two(b + 18, (int)(sod % 60));
-        n = 22;
-    } else {
-        b[0] = '"';
-        n = 1 + mtr_time_format(t, b + 1);
-        b[n++] = '"';
+        return b + 22;
     }
+    b[0] = '"';
+    size_t n = 1 + mtr_time_format(t, b + 1);
+    b[n++] = '"';
+    return b + n;
+}
+
+void mtr_jw_time(struct mtr_jw *w, int64_t t)
+{
+    char b[MTR_JW_TIME_MAX];
+    size_t n = (size_t)(mtr_jw_put_time(b, t) - b);
     sep(w);
     put(w, b, n);
+}
+
+char *mtr_jw_value_begin(struct mtr_jw *w, size_t max)
+{
+    sep(w);
+    if (reserve(w, max) < 0)
+        return NULL;
+    return w->buf + w->len;
+}
+
+void mtr_jw_value_end(struct mtr_jw *w, char *end)
+{
+    w->len = (size_t)(end - w->buf);
+    w->buf[w->len] = 0;
 }
 
 void mtr_jw_raw(struct mtr_jw *w, const char *json, size_t n)
