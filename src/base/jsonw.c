@@ -239,28 +239,27 @@ static const char digits2[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+/* Writes v in decimal at p (at most 20 bytes) and returns the length; digits are written from
+ * the end, two per division, straight into place. */
 static size_t fmt_int(char *p, int64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof tmp, len = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    while (u >= 100) { /* two digits per division */
-        unsigned d = (unsigned)(u % 100) * 2;
-        u /= 100;
-        tmp[--n] = digits2[d + 1];
-        tmp[--n] = digits2[d];
-    }
-    if (u >= 10) {
-        unsigned d = (unsigned)u * 2;
-        tmp[--n] = digits2[d + 1];
-        tmp[--n] = digits2[d];
-    } else {
-        tmp[--n] = (char)('0' + u);
-    }
+    size_t len = v < 0, nd = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        nd++;
     if (v < 0)
-        p[len++] = '-';
-    memcpy(p + len, tmp + n, sizeof tmp - n);
-    return len + sizeof tmp - n;
+        *p = '-';
+    char *e = p + len + nd;
+    while (u >= 100) {
+        e -= 2;
+        memcpy(e, digits2 + u % 100 * 2, 2);
+        u /= 100;
+    }
+    if (u >= 10)
+        memcpy(e - 2, digits2 + u * 2, 2);
+    else
+        e[-1] = (char)('0' + u);
+    return len + nd;
 }
 
 char *mtr_jw_put_int(char *p, int64_t v)
@@ -275,6 +274,34 @@ void mtr_jw_int(struct mtr_jw *w, int64_t v)
     put(w, b, fmt_int(b, v));
 }
 
+/* 1 when the decimal m / 10^6 reads back as v, i.e. v is the double nearest to it; decided in
+ * integer arithmetic (a division was the largest cost of a readings page). With v = M * 2^E, the
+ * gap to the next double up is 2^E (down: 2^(E-1) when M is a power of two), so v is nearest iff
+ * |m * 2^-E - M * 10^6| < 10^6 / 2 (resp. / 4 below). A tie falls back to the division, which
+ * rounds half to even as strtod does. */
+static int dec6_reads_back(double v, int64_t m)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int ex = (int)(bits >> 52 & 0x7ff);
+    uint64_t mant = bits & (((uint64_t)1 << 52) - 1);
+    if (m == 0 || ex == 0)
+        return m == 0 && ex == 0 && mant == 0; /* 0 itself; no subnormal is a 6-decimal value */
+    mant |= (uint64_t)1 << 52;
+    int shift = 1075 - ex; /* -E */
+    uint64_t um = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+    if (shift <= 0 || shift > 80) /* |v| >= 2^52 or < 2^-28: not on the fast path's scale */
+        return (double)m / 1e6 == v;
+    /* um ~ |v| * 10^6 and 2^shift = M / |v|, so um << shift ~ M * 10^6 < 2^73: no overflow */
+    __int128 d = (__int128)((unsigned __int128)um << shift) - (__int128)mant * 1000000;
+    __int128 lim_up = 500000, lim_down = mant == (uint64_t)1 << 52 ? 250000 : 500000;
+    if (d < lim_up && -d < lim_down)
+        return 1;
+    if (d > lim_up || -d > lim_down)
+        return 0;
+    return (double)m / 1e6 == v;
+}
+
 char *mtr_jw_put_num(char *b, double v)
 {
     if (!isfinite(v))
@@ -283,31 +310,35 @@ char *mtr_jw_put_num(char *b, double v)
     if (fabs(v) < 1e12) {
         double sc = v * 1e6;
         int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
-        if ((double)m / 1e6 == v) {
+        if (dec6_reads_back(v, m)) {
             uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
-            size_t n = 0;
+            uint64_t ip = u / 1000000;
+            unsigned frac = (unsigned)(u % 1000000);
+            char *p = b;
             if (m < 0)
-                b[n++] = '-';
-            n += fmt_int(b + n, (int64_t)(u / 1000000));
-            uint64_t frac = u % 1000000;
-            if (frac) {
-                char d[6];
-                int nd = 6;
-                unsigned a = (unsigned)(frac / 10000) * 2, bb = (unsigned)(frac / 100 % 100) * 2,
-                         c = (unsigned)(frac % 100) * 2;
-                d[0] = digits2[a];
-                d[1] = digits2[a + 1];
-                d[2] = digits2[bb];
-                d[3] = digits2[bb + 1];
-                d[4] = digits2[c];
-                d[5] = digits2[c + 1];
-                while (nd > 0 && d[nd - 1] == '0')
-                    nd--;
-                b[n++] = '.';
-                memcpy(b + n, d, (size_t)nd);
-                n += (size_t)nd;
+                *p++ = '-';
+            if (ip < 10) { /* the usual integer parts by hand: fmt_int's loop costs more */
+                *p++ = (char)('0' + ip);
+            } else if (ip < 100) {
+                memcpy(p, digits2 + ip * 2, 2);
+                p += 2;
+            } else if (ip < 1000) {
+                *p++ = (char)('0' + ip / 100);
+                memcpy(p, digits2 + ip % 100 * 2, 2);
+                p += 2;
+            } else {
+                p += fmt_int(p, (int64_t)ip);
             }
-            return b + n;
+            if (frac) { /* six digits, then the trailing zeros taken back */
+                *p = '.';
+                memcpy(p + 1, digits2 + frac / 10000 * 2, 2);
+                memcpy(p + 3, digits2 + frac / 100 % 100 * 2, 2);
+                memcpy(p + 5, digits2 + frac % 100 * 2, 2);
+                p += 7;
+                while (p[-1] == '0')
+                    p--;
+            }
+            return p;
         }
     }
     int n = snprintf(b, MTR_JW_NUM_MAX, "%.15g", v);
