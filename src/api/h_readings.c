@@ -156,23 +156,30 @@ int mtr_api_ingest(struct mtr_api_req *r, enum mtr_kind kind, const char *entity
     mtr_jw_arr(&rj.w);
     char source[96];
     snprintf(source, sizeof source, "http:%s", r->request_id);
-    pthread_mutex_lock(&srv->write_mu);
+    /* the deadline is checked after decoding, while queueing for the write lock, every 1024
+     * records and before the commit - never after it: a committed batch is always answered */
+    if (mtr_api_over_now(r) || mtr_api_write_lock(r) < 0)
+        goto out;
     locked = 1;
     if ((rc = mtr_ingest_create(r->store, &io, &ing, &eb)) < 0)
         goto fail;
     for (size_t i = 0; i < b.n; i++) {
         struct mtr_api_item *it = &b.items[i];
+        if ((i & 1023) == 1023 && mtr_api_over_now(r))
+            goto out; /* destroying the session rolls the batch back */
         rc = it->err >= 0 ? mtr_ingest_reject(ing, it->rec.kind, source, &b.errs[it->err])
                           : mtr_ingest_record(ing, &it->rec, source);
         if (rc < 0)
             goto fail;
     }
+    if (mtr_api_over_now(r))
+        goto out;
     if ((rc = mtr_ingest_commit(ing)) < 0)
         goto fail;
     struct mtr_ingest_stats st = *mtr_ingest_get_stats(ing);
     mtr_ingest_destroy(ing);
     ing = NULL;
-    pthread_mutex_unlock(&srv->write_mu);
+    mtr_api_write_unlock(r);
     locked = 0;
     mtr_api_metrics_ingest(&srv->metrics, kind, &st);
     mtr_jw_end_arr(&rj.w);
@@ -203,7 +210,7 @@ oom:
 out:
     mtr_ingest_destroy(ing); /* rolls back anything uncommitted */
     if (locked)
-        pthread_mutex_unlock(&srv->write_mu);
+        mtr_api_write_unlock(r);
     json_decref(doc);
     mtr_api_batch_free(&b);
     mtr_jw_free(&rj.w);
@@ -322,7 +329,7 @@ static int on_raw(void *ctx, const struct mtr_stored_reading *rd)
     }
     *p++ = '}';
     mtr_jw_value_end(o->w, p);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 struct hour_acc {
@@ -375,7 +382,7 @@ static int on_hourly(void *ctx, const struct mtr_stored_reading *rd)
         h->min = rd->kwh;
     if (isnan(h->max) || rd->kwh > h->max)
         h->max = rd->kwh;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 struct day_out {
@@ -388,7 +395,7 @@ static int on_day(void *ctx, const struct mtr_day_report *d)
     struct day_out *o = ctx;
     mtr_api_write_day(o->w, d);
     o->n++;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_readings_get(struct mtr_api_req *r)

@@ -30,6 +30,8 @@ void mtr_api_config_default(struct mtr_api_config *c)
     c->threads = 4;
     c->max_body = 16 << 20;
     c->timeout_s = 30;
+    c->request_timeout_ms = 30000;
+    c->metrics_cache_s = 10;
 }
 
 int64_t mtr_api_now_ns(void)
@@ -40,8 +42,9 @@ int64_t mtr_api_now_ns(void)
 }
 
 /* libmicrohttpd's per-connection memory pool (headers, read buffer). It is cleared between
- * requests, so a large pool costs a memset per request: at 256 KiB that was 16 % of a GET's CPU,
- * at 32 KiB 3 %. 32 KiB holds any sane header block; bodies stream through it. */
+ * requests (libmicrohttpd zeroes all of it), so a large pool costs a memset per request: at
+ * 256 KiB that was 16 % of a GET's CPU, at 32 KiB 3 %. 16 KiB holds any sane header block (a
+ * larger one is refused by libmicrohttpd); bodies stream through it. */
 #define MHD_POOL_BYTES ((size_t)16 * 1024)
 
 /* One request in flight (MHD's per-request context). */
@@ -76,6 +79,46 @@ static struct mtr_store *thread_store(struct mtr_api_server *srv, struct mtr_err
         pthread_setspecific(srv->store_key, tls_store);
     }
     return tls_store;
+}
+
+/* ---------------- the processing deadline ---------------- */
+
+static __thread struct mtr_api_req *tls_req; /* the request this worker thread is handling */
+
+int mtr_api_over_now(struct mtr_api_req *r)
+{
+    if (!r->timed_out && mtr_api_now_ns() >= r->deadline_ns)
+        r->timed_out = 1;
+    return r->timed_out;
+}
+
+int mtr_api_over(void)
+{
+    struct mtr_api_req *r = tls_req;
+    if (!r)
+        return 0;
+    if (r->timed_out)
+        return 1;
+    if (++r->ticks & 63)
+        return 0;
+    return mtr_api_over_now(r);
+}
+
+int mtr_api_write_lock(struct mtr_api_req *r)
+{
+    struct timespec ts = {.tv_sec = (time_t)(r->deadline_ns / 1000000000),
+                          .tv_nsec = (long)(r->deadline_ns % 1000000000)};
+    /* CLOCK_MONOTONIC, as mtr_api_now_ns: a wall-clock step moves no deadline */
+    int e = pthread_mutex_clocklock(&r->srv->write_mu, CLOCK_MONOTONIC, &ts);
+    if (e == 0)
+        return 0;
+    r->timed_out = 1;
+    return -1;
+}
+
+void mtr_api_write_unlock(struct mtr_api_req *r)
+{
+    pthread_mutex_unlock(&r->srv->write_mu);
 }
 
 /* ---------------- response buffers ---------------- */
@@ -698,8 +741,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     q->r.body = q->body ? q->body : "";
     q->r.body_len = q->len;
     q->r.status = q->r.route->status;
-    if (q->r.route->fn(&q->r) < 0 && q->r.status < 400)
+    /* the deadline counts from the complete request: a slow upload is the idle timeout's */
+    q->r.deadline_ns = mtr_api_now_ns() + srv->cfg.request_timeout_ms * 1000000;
+    tls_req = &q->r;
+    int hrc = q->r.route->fn(&q->r);
+    tls_req = NULL;
+    if (q->r.timed_out) {
+        q->r.retry_after = 1;
+        mtr_api_error(&q->r, 503, "request_timeout", NULL,
+                      "the request was stopped at the server's processing limit of %lld ms; "
+                      "nothing of it was stored or changed; retry later or ask for less",
+                      (long long)srv->cfg.request_timeout_ms);
+    } else if (hrc < 0 && q->r.status < 400) {
         mtr_api_error(&q->r, 500, "internal", NULL, "the handler failed");
+    }
     return respond(srv, c, q);
 }
 
@@ -739,6 +794,10 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
         srv->cfg.max_body = 16 << 20;
     if (srv->cfg.timeout_s <= 0)
         srv->cfg.timeout_s = 30;
+    if (srv->cfg.request_timeout_ms <= 0)
+        srv->cfg.request_timeout_ms = 30000;
+    if (!(srv->cfg.metrics_cache_s >= 0))
+        srv->cfg.metrics_cache_s = 10;
     mtr_params_default(&srv->params);
     srv->params.strict_meters = cfg->strict_meters;
     srv->started_at = (int64_t)time(NULL);
@@ -752,6 +811,7 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
                        cfg->rate_burst > 0 ? cfg->rate_burst : cfg->rate_limit);
     pthread_mutex_init(&srv->write_mu, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
+    pthread_mutex_init(&srv->fig_mu, NULL);
     pthread_key_create(&srv->store_key, close_thread_store);
     mu = 1;
     if (cfg->access_log && strcmp(cfg->access_log, "-") == 0) {
@@ -833,6 +893,7 @@ out:
         pthread_key_delete(srv->store_key);
         pthread_mutex_destroy(&srv->write_mu);
         pthread_mutex_destroy(&srv->log_mu);
+        pthread_mutex_destroy(&srv->fig_mu);
         mtr_ratelimit_destroy(&srv->rl);
     }
     free(srv);
