@@ -15,6 +15,11 @@ api_start --max-body 64k --cors https://ui.example --jwt-secret-env JWT_SECRET
 # ---- system ----
 expect 200 GET /health "$VIEWER"
 [ "$(jf 'd["store"]["status"]')" = ok ] || fail "health does not report the store"
+case "$DB" in # the store under test (api_pg.sh runs this file on PostgreSQL)
+  postgres*) want=postgresql ;;
+  *) want=sqlite ;;
+esac
+[ "$(jf 'd["store"]["adapter"]')" = "$want" ] || fail "health: adapter $(jf 'd["store"]["adapter"]'), not $want"
 expect 401 GET /health ""
 [ "$(jf 'd["error"]["code"]')" = unauthorized ] || fail "401 body"
 grep -qi '^www-authenticate: Bearer' "$T/hdr" || fail "401 without WWW-Authenticate"
