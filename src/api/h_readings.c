@@ -300,9 +300,16 @@ static int on_raw(void *ctx, const struct mtr_stored_reading *rd)
     MTR_JW_LIT(p, ",\"interval_s\":");
     p = mtr_jw_put_int(p, rd->interval_s);
     MTR_JW_LIT(p, ",\"kwh\":");
+    char *kwh = p;
     p = mtr_jw_put_num(p, rd->kwh);
+    size_t kwh_len = (size_t)(p - kwh);
     MTR_JW_LIT(p, ",\"raw_kwh\":");
-    p = mtr_jw_put_num(p, rd->raw_kwh);
+    if (rd->raw_kwh == rd->kwh) { /* as delivered, the usual case: the same text again */
+        memmove(p, kwh, kwh_len);
+        p += kwh_len;
+    } else {
+        p = mtr_jw_put_num(p, rd->raw_kwh);
+    }
     MTR_JW_LIT(p, ",\"quality_code\":");
     p = mtr_jw_put_int(p, rd->quality_code);
     MTR_JW_LIT(p, ",\"quality\":");

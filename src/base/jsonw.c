@@ -234,6 +234,13 @@ void mtr_jw_str(struct mtr_jw *w, const char *s)
     mtr_jw_strn(w, s, strlen(s));
 }
 
+/* trailing decimal zeros of 0..99 written as two digits (0 -> 2) */
+static const unsigned char tz2[100] = {2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
 static const char digits2[] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
@@ -304,10 +311,11 @@ static int dec6_reads_back(double v, int64_t m)
 
 char *mtr_jw_put_num(char *b, double v)
 {
-    if (!isfinite(v))
-        return (char *)memcpy(b, "null", 4) + 4;
-    /* fast path: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
-    if (fabs(v) < 1e12) {
+    /* fast paths: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
+    if (fabs(v) < 1e12) { /* false for NaN and infinities */
+        int64_t i = (int64_t)v;
+        if ((double)i == v) /* an integer (a score of 1, a count): what the path below writes */
+            return b + fmt_int(b, i);
         double sc = v * 1e6;
         int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
         if (dec6_reads_back(v, m)) {
@@ -330,17 +338,21 @@ char *mtr_jw_put_num(char *b, double v)
                 p += fmt_int(p, (int64_t)ip);
             }
             if (frac) { /* six digits, then the trailing zeros taken back */
+                unsigned hi = frac / 10000, mid = frac / 100 % 100, lo = frac % 100;
                 *p = '.';
-                memcpy(p + 1, digits2 + frac / 10000 * 2, 2);
-                memcpy(p + 3, digits2 + frac / 100 % 100 * 2, 2);
-                memcpy(p + 5, digits2 + frac % 100 * 2, 2);
-                p += 7;
-                while (p[-1] == '0')
-                    p--;
+                memcpy(p + 1, digits2 + hi * 2, 2);
+                memcpy(p + 3, digits2 + mid * 2, 2);
+                memcpy(p + 5, digits2 + lo * 2, 2);
+                /* counted per digit pair, without a loop (its exit was mispredicted on every
+                 * other number); hi is not 0 when mid and lo are */
+                unsigned tz = lo ? tz2[lo] : mid ? 2u + tz2[mid] : 4u + tz2[hi];
+                p += 7 - tz;
             }
             return p;
         }
     }
+    if (!isfinite(v))
+        return (char *)memcpy(b, "null", 4) + 4;
     int n = snprintf(b, MTR_JW_NUM_MAX, "%.15g", v);
     if (strtod(b, NULL) != v)
         n = snprintf(b, MTR_JW_NUM_MAX, "%.17g", v);
