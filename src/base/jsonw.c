@@ -250,6 +250,19 @@ static const char digits2[] =
  * the end, two per division, straight into place. */
 static size_t fmt_int(char *p, int64_t v)
 {
+    if ((uint64_t)v < 1000) { /* 0..999 (intervals, codes, counts): no digit counting loop */
+        if (v < 10) {
+            p[0] = (char)('0' + v);
+            return 1;
+        }
+        if (v < 100) {
+            memcpy(p, digits2 + v * 2, 2);
+            return 2;
+        }
+        p[0] = (char)('0' + v / 100);
+        memcpy(p + 1, digits2 + v % 100 * 2, 2);
+        return 3;
+    }
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     size_t len = v < 0, nd = 1;
     for (uint64_t t = u; t >= 10; t /= 10)
