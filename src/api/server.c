@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -506,10 +507,14 @@ static enum MHD_Result respond(struct mtr_api_server *srv, struct MHD_Connection
     return ret;
 }
 
-/* Per-thread cache of recently verified keys, so a busy client costs one hash, not a query. */
-#define KEY_CACHE 16
+/* Per-thread cache of recently verified keys, so a busy client costs a compare, not a hash and a
+ * query. It holds the key itself (the store keeps only its hash) for at most 1 s, in memory,
+ * compared in constant time and wiped when replaced; longer tokens are not cached. */
+#define KEY_CACHE     16
+#define KEY_CACHE_TOK 96
 static __thread struct {
-    char hash[65];
+    char tok[KEY_CACHE_TOK];
+    size_t len;
     enum mtr_role role;
     char id[32];
     int64_t at_ns;
@@ -550,19 +555,20 @@ static int authenticate(struct mtr_api_server *srv, struct MHD_Connection *c, st
         }
         snprintf(r->key_id, sizeof r->key_id, "jwt:%s", sub);
     } else {
-        char hash[65];
-        mtr_api_sha256_hex(tok, strlen(tok), hash);
+        size_t tl = strlen(tok);
         int64_t now = mtr_api_now_ns();
         int found = 0;
-        for (int i = 0; i < KEY_CACHE; i++)
+        for (int i = 0; i < KEY_CACHE && tl < KEY_CACHE_TOK; i++)
             if (key_cache[i].at_ns && now - key_cache[i].at_ns < KEY_CACHE_TTL_NS &&
-                strcmp(key_cache[i].hash, hash) == 0) {
+                key_cache[i].len == tl && CRYPTO_memcmp(key_cache[i].tok, tok, tl) == 0) {
                 r->role = key_cache[i].role;
                 copy_str(r->key_id, sizeof r->key_id, key_cache[i].id);
                 found = 1;
                 break;
             }
         if (!found) {
+            char hash[65];
+            mtr_api_sha256_hex(tok, tl, hash);
             struct mtr_apikey k;
             int rc = r->store->ops->apikey_find(r->store, hash, &k);
             if (rc == MTR_ENOTFOUND || (rc == 0 && k.revoked_at)) {
@@ -576,11 +582,15 @@ static int authenticate(struct mtr_api_server *srv, struct MHD_Connection *c, st
             }
             r->role = k.role;
             snprintf(r->key_id, sizeof r->key_id, "%s", k.id);
-            unsigned i = key_cache_next++ % KEY_CACHE;
-            memcpy(key_cache[i].hash, hash, sizeof hash);
-            key_cache[i].role = k.role;
-            snprintf(key_cache[i].id, sizeof key_cache[i].id, "%s", k.id);
-            key_cache[i].at_ns = now;
+            if (tl < KEY_CACHE_TOK) {
+                unsigned i = key_cache_next++ % KEY_CACHE;
+                OPENSSL_cleanse(key_cache[i].tok, sizeof key_cache[i].tok);
+                memcpy(key_cache[i].tok, tok, tl);
+                key_cache[i].len = tl;
+                key_cache[i].role = k.role;
+                copy_str(key_cache[i].id, sizeof key_cache[i].id, k.id);
+                key_cache[i].at_ns = now;
+            }
         }
     }
     if (r->role < r->route->role) {
