@@ -294,34 +294,6 @@ void mtr_jw_int(struct mtr_jw *w, int64_t v)
     put(w, b, fmt_int(b, v));
 }
 
-/* 1 when the decimal m / 10^6 reads back as v, i.e. v is the double nearest to it; decided in
- * integer arithmetic (a division was the largest cost of a readings page). With v = M * 2^E, the
- * gap to the next double up is 2^E (down: 2^(E-1) when M is a power of two), so v is nearest iff
- * |m * 2^-E - M * 10^6| < 10^6 / 2 (resp. / 4 below). A tie falls back to the division, which
- * rounds half to even as strtod does. */
-static int dec6_reads_back(double v, int64_t m)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int ex = (int)(bits >> 52 & 0x7ff);
-    uint64_t mant = bits & (((uint64_t)1 << 52) - 1);
-    if (m == 0 || ex == 0)
-        return m == 0 && ex == 0 && mant == 0; /* 0 itself; no subnormal is a 6-decimal value */
-    mant |= (uint64_t)1 << 52;
-    int shift = 1075 - ex; /* -E */
-    uint64_t um = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
-    if (shift <= 0 || shift > 80) /* |v| >= 2^52 or < 2^-28: not on the fast path's scale */
-        return (double)m / 1e6 == v;
-    /* um ~ |v| * 10^6 and 2^shift = M / |v|, so um << shift ~ M * 10^6 < 2^73: no overflow */
-    __int128 d = (__int128)((unsigned __int128)um << shift) - (__int128)mant * 1000000;
-    __int128 lim_up = 500000, lim_down = mant == (uint64_t)1 << 52 ? 250000 : 500000;
-    if (d < lim_up && -d < lim_down)
-        return 1;
-    if (d > lim_up || -d > lim_down)
-        return 0;
-    return (double)m / 1e6 == v;
-}
-
 char *mtr_jw_put_num(char *b, double v)
 {
     /* fast paths: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
@@ -331,7 +303,7 @@ char *mtr_jw_put_num(char *b, double v)
             return b + fmt_int(b, i);
         double sc = v * 1e6;
         int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
-        if (dec6_reads_back(v, m)) {
+        if ((double)m / 1e6 == v) {                          /* m / 10^6 reads back as v */
             uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
             uint64_t ip = u / 1000000;
             unsigned frac = (unsigned)(u % 1000000);
