@@ -21,7 +21,7 @@ json.dump(rows, open(sys.argv[1], "w"))
 PY
 
 # ---- the processing deadline ----
-api_start --request-timeout 5ms
+api_start --request-timeout 1ms
 expect 200 GET /health "$VIEWER" # small requests are far inside the limit
 expect 503 POST /api/v1/readings "$OPERATOR" "@$T/big.json"
 [ "$(jf 'd["error"]["code"]')" = request_timeout ] || fail "503 code: $(cat "$T/out")"
