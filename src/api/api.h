@@ -12,20 +12,22 @@
 #include "base/err.h"
 
 struct mtr_api_config {
-    const char *db;          /* store location (borrowed), as for the CLI's --db */
-    const char *listen_host; /* "127.0.0.1" */
-    int port;                /* 0 = any free port (the bound one is printed) */
-    int threads;             /* worker threads of the pool; 0 = 4 */
-    int64_t max_body;        /* request body limit in bytes; 0 = 16 MiB */
-    double rate_limit;       /* requests per second per key; 0 = unlimited */
-    double rate_burst;       /* requests a key may burst; 0 = rate_limit */
-    int timeout_s;           /* idle connection timeout; 0 = 30 */
-    const char *cors_origin; /* allowed origins, comma separated, "*" = any; NULL = no CORS */
-    int public_health;       /* /health, /ready and /metrics need no key */
-    const char *jwt_secret;  /* HS256 secret for JWT bearer tokens, NULL = JWT off */
-    const char *access_log;  /* file path, "-" = stdout, NULL = none */
-    int strict_meters;       /* quarantine readings of unregistered meters */
-    FILE *announce;          /* where "listening on http://HOST:PORT" goes (borrowed) */
+    const char *db;             /* store location (borrowed), as for the CLI's --db */
+    const char *listen_host;    /* "127.0.0.1" */
+    int port;                   /* 0 = any free port (the bound one is printed) */
+    int threads;                /* worker threads of the pool; 0 = 4 */
+    int64_t max_body;           /* request body limit in bytes; 0 = 16 MiB */
+    double rate_limit;          /* requests per second per key; 0 = unlimited */
+    double rate_burst;          /* requests a key may burst; 0 = rate_limit */
+    int timeout_s;              /* idle connection timeout; 0 = 30 */
+    int64_t request_timeout_ms; /* processing deadline of one request; 0 = 30 s */
+    double metrics_cache_s;     /* max age of the store figures of /metrics; default 10, 0 = none */
+    const char *cors_origin;    /* allowed origins, comma separated, "*" = any; NULL = no CORS */
+    int public_health;          /* /health, /ready and /metrics need no key */
+    const char *jwt_secret;     /* HS256 secret for JWT bearer tokens, NULL = JWT off */
+    const char *access_log;     /* file path, "-" = stdout, NULL = none */
+    int strict_meters;          /* quarantine readings of unregistered meters */
+    FILE *announce;             /* where "listening on http://HOST:PORT" goes (borrowed) */
 };
 
 /* Fills c with the defaults above (db and announce NULL). */

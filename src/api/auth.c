@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,11 +36,22 @@ int mtr_api_key_generate(char key[MTR_API_KEY_LEN], char id[16])
     return 0;
 }
 
+/* SHA-256 fetched from the provider once: EVP_sha256() makes every EVP_Digest fetch it again,
+ * under a lock, and every authenticated request hashes its key. Kept for the process. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void mtr_api_sha256_hex(const char *s, size_t len, char hex[65])
 {
     unsigned char md[32];
     unsigned int n = 0;
-    EVP_Digest(s, len, md, &n, EVP_sha256(), NULL);
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_Digest(s, len, md, &n, sha256_md ? sha256_md : EVP_sha256(), NULL);
     to_hex(md, 32, hex);
 }
 

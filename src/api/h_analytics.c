@@ -54,7 +54,7 @@ static int on_alert(void *ctx, const struct mtr_alert *a)
         x->by_source[a->source]++;
     if (x->n_recent_max)
         x->recent[x->seen++ % x->n_recent_max] = *a; /* ring: keeps the latest by start */
-    return 0;
+    return mtr_api_over();                           /* stops the scan past the deadline */
 }
 
 static void write_alert(struct mtr_jw *w, const struct mtr_alert *a)
@@ -151,7 +151,7 @@ static int on_meter_total(void *ctx, const char *id, const struct mtr_quality_to
 {
     struct fleet_tiers *f = ctx;
     f->by_tier[mtr_tier_from_score(mtr_quality_total_score(t))]++;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int fleet_quality(struct mtr_api_req *r, int64_t from, int64_t to, int with_meters)
@@ -193,7 +193,7 @@ static int on_quar(void *ctx, const struct mtr_quarantine *q)
     c->n++;
     if ((unsigned)q->rule < MTR_RULE_COUNT)
         c->by_rule[q->rule]++;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_an_quality(struct mtr_api_req *r)
@@ -329,7 +329,7 @@ static int on_daily_day(void *ctx, const struct mtr_day_report *d)
     x->meters++;
     if (!isnan(d->kwh))
         x->kwh += d->kwh;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_an_daily(struct mtr_api_req *r)
@@ -417,7 +417,7 @@ static int on_op_meter(void *ctx, const struct mtr_meter *m)
     snprintf(e->map[e->n].meter, MTR_ID_MAX, "%s", m->id);
     snprintf(e->map[e->n].op, MTR_ID_MAX, "%s", m->operator_id);
     e->n++;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static const char *op_of(struct energy *e, const char *meter)
@@ -486,7 +486,7 @@ static int on_energy_day(void *ctx, const struct mtr_day_report *d)
         snprintf(g->last_meter, sizeof g->last_meter, "%s", d->meter_id);
     }
     e->total += d->kwh;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int cmp_group(const void *a, const void *b)

@@ -97,8 +97,8 @@ static void write_meter_tiered(struct mtr_api_req *r, const struct mtr_meter *m)
 /* Runs fn under the server's write lock inside one store transaction. */
 static int locked_tx(struct mtr_api_req *r, int (*fn)(struct mtr_api_req *r, void *ctx), void *ctx)
 {
-    struct mtr_api_server *srv = r->srv;
-    pthread_mutex_lock(&srv->write_mu);
+    if (mtr_api_write_lock(r) < 0)
+        return 1; /* timed out queueing: the server answers 503 */
     int rc = r->store->ops->begin(r->store);
     if (rc == 0) {
         rc = fn(r, ctx);
@@ -107,7 +107,7 @@ static int locked_tx(struct mtr_api_req *r, int (*fn)(struct mtr_api_req *r, voi
         if (rc != 0)
             r->store->ops->rollback(r->store);
     }
-    pthread_mutex_unlock(&srv->write_mu);
+    mtr_api_write_unlock(r);
     return rc;
 }
 
@@ -261,7 +261,7 @@ static int on_row(void *ctx, const struct mtr_meter *m, enum mtr_tier tier, doub
     if (!isnan(dist))
         mtr_jw_knum(w, "distance_km", round(dist * 1000) / 1000);
     mtr_jw_end_obj(w);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_meter_list(struct mtr_api_req *r)
@@ -391,7 +391,7 @@ static int on_quality_day(void *ctx, const struct mtr_day_report *d)
 {
     struct mtr_jw *w = ctx;
     mtr_api_write_day(w, d);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 void mtr_api_write_day(struct mtr_jw *w, const struct mtr_day_report *d)

@@ -121,7 +121,10 @@ static int operator_write(struct mtr_api_req *r, const char *path_id)
     memset(&o, 0, sizeof o);
     o.capacity_mw = o.voltage_kv = o.latitude = o.longitude = NAN;
     struct mtr_store *s = r->store;
-    pthread_mutex_lock(&r->srv->write_mu);
+    if (mtr_api_write_lock(r) < 0) { /* timed out queueing: the server answers 503 */
+        json_decref(b);
+        return 0;
+    }
     int rc = s->ops->begin(s);
     if (rc)
         goto fail;
@@ -138,7 +141,7 @@ static int operator_write(struct mtr_api_req *r, const char *path_id)
     }
     if ((rc = s->ops->operator_put(s, &o)) < 0 || (rc = s->ops->commit(s)) < 0)
         goto fail;
-    pthread_mutex_unlock(&r->srv->write_mu);
+    mtr_api_write_unlock(r);
     r->status = path_id ? 200 : 201;
     mtr_api_write_operator(&r->out, &o);
     json_decref(b);
@@ -148,7 +151,7 @@ fail:
         mtr_api_fail(r, rc, "grid operator");
 done:
     s->ops->rollback(s);
-    pthread_mutex_unlock(&r->srv->write_mu);
+    mtr_api_write_unlock(r);
     json_decref(b);
     return 0;
 }
@@ -162,7 +165,10 @@ static int station_write(struct mtr_api_req *r, const char *path_id)
     memset(&w, 0, sizeof w);
     w.latitude = w.longitude = w.elevation_m = NAN;
     struct mtr_store *s = r->store;
-    pthread_mutex_lock(&r->srv->write_mu);
+    if (mtr_api_write_lock(r) < 0) { /* timed out queueing: the server answers 503 */
+        json_decref(b);
+        return 0;
+    }
     int rc = s->ops->begin(s);
     if (rc)
         goto fail;
@@ -179,7 +185,7 @@ static int station_write(struct mtr_api_req *r, const char *path_id)
     }
     if ((rc = s->ops->station_put(s, &w)) < 0 || (rc = s->ops->commit(s)) < 0)
         goto fail;
-    pthread_mutex_unlock(&r->srv->write_mu);
+    mtr_api_write_unlock(r);
     r->status = path_id ? 200 : 201;
     mtr_api_write_station(&r->out, &w);
     json_decref(b);
@@ -189,7 +195,7 @@ fail:
         mtr_api_fail(r, rc, "weather station");
 done:
     s->ops->rollback(s);
-    pthread_mutex_unlock(&r->srv->write_mu);
+    mtr_api_write_unlock(r);
     json_decref(b);
     return 0;
 }
@@ -269,7 +275,7 @@ static int on_op(void *ctx, const struct mtr_operator *o)
     int64_t i = l->matched++;
     if (i >= l->first && i < l->last)
         mtr_api_write_operator(l->w, o);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int on_station(void *ctx, const struct mtr_station *s)
@@ -280,7 +286,7 @@ static int on_station(void *ctx, const struct mtr_station *s)
     int64_t i = l->matched++;
     if (i >= l->first && i < l->last)
         mtr_api_write_station(l->w, s);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int site_list(struct mtr_api_req *r, int op)
@@ -345,7 +351,7 @@ static int on_grid_row(void *ctx, const struct mtr_grid_row *g)
     mtr_jw_knum(w, "score", g->score);
     write_flags(w, g->flags);
     mtr_jw_end_obj(w);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int on_weather_row(void *ctx, const struct mtr_weather_row *o)
@@ -363,7 +369,7 @@ static int on_weather_row(void *ctx, const struct mtr_weather_row *o)
     mtr_jw_knum(w, "score", o->score);
     write_flags(w, o->flags);
     mtr_jw_end_obj(w);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int series(struct mtr_api_req *r, int grid)
@@ -476,7 +482,7 @@ static int on_grid_an(void *ctx, const struct mtr_grid_row *g)
     stat_add(&x->b, g->g.voltage_kv, g->g.ts);
     stat_add(&x->c, g->g.load_mw, g->g.ts);
     stat_add(&x->d, g->g.stability, g->g.ts);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int on_weather_an(void *ctx, const struct mtr_weather_row *o)
@@ -494,13 +500,13 @@ static int on_weather_an(void *ctx, const struct mtr_weather_row *o)
     stat_add(&x->d, o->w.wind_speed_ms, o->w.ts);
     stat_add(&x->e, o->w.cloud_cover_pct, o->w.ts);
     stat_add(&x->f, o->w.precipitation_mm, o->w.ts);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int count_alerts(void *ctx, const struct mtr_alert *a)
 {
     ++*(int64_t *)ctx;
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 static int site_analytics(struct mtr_api_req *r, int grid)

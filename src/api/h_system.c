@@ -67,18 +67,42 @@ static int count_alert(void *ctx, const struct mtr_alert *a)
     return 0;
 }
 
+/* Computes the store figures of /metrics: row counts, size, anomalies by type (whole-table scans,
+ * hence cached by the caller). */
+static void store_figures(struct mtr_api_req *r, struct mtr_api_store_fig *f)
+{
+    struct mtr_query q;
+    memset(f, 0, sizeof *f);
+    memset(&q, 0, sizeof q);
+    q.kind = q.type = q.min_level = -1;
+    f->have_stats = r->store->ops->stats(r->store, &f->st) == 0;
+    f->have_alerts = r->store->ops->alert_rows(r->store, &q, count_alert, f->alerts_by_type) == 0;
+    f->at_ns = mtr_api_now_ns();
+}
+
 int mtr_h_metrics(struct mtr_api_req *r)
 {
-    struct mtr_store_stats st;
-    uint64_t by_type[MTR_RULE_COUNT];
-    struct mtr_query q;
-    memset(&q, 0, sizeof q);
-    memset(by_type, 0, sizeof by_type);
-    q.kind = q.type = q.min_level = -1;
-    int have = r->store->ops->stats(r->store, &st) == 0;
-    int have_alerts = r->store->ops->alert_rows(r->store, &q, count_alert, by_type) == 0;
-    mtr_api_metrics_text(&r->srv->metrics, have ? &st : NULL, have_alerts ? by_type : NULL,
-                         &r->out);
+    struct mtr_api_server *srv = r->srv;
+    struct mtr_api_store_fig f;
+    int64_t now = mtr_api_now_ns(), max_age = (int64_t)(srv->cfg.metrics_cache_s * 1e9);
+    pthread_mutex_lock(&srv->fig_mu);
+    f = srv->fig;
+    /* stale figures are recomputed by one request; the others serve the last ones meanwhile */
+    int compute = !f.at_ns || (now - f.at_ns >= max_age && !srv->fig_busy);
+    if (compute)
+        srv->fig_busy++;
+    pthread_mutex_unlock(&srv->fig_mu);
+    if (compute) {
+        store_figures(r, &f);
+        pthread_mutex_lock(&srv->fig_mu);
+        if (f.at_ns > srv->fig.at_ns)
+            srv->fig = f;
+        srv->fig_busy--;
+        pthread_mutex_unlock(&srv->fig_mu);
+    }
+    mtr_api_metrics_text(&srv->metrics, f.have_stats ? &f.st : NULL,
+                         f.have_alerts ? f.alerts_by_type : NULL,
+                         (double)(mtr_api_now_ns() - f.at_ns) / 1e9, &r->out);
     r->resp_type = "text/plain; version=0.0.4; charset=utf-8";
     return 0;
 }
@@ -125,7 +149,7 @@ static void write_key(struct mtr_jw *w, const struct mtr_apikey *k)
 static int on_key(void *ctx, const struct mtr_apikey *k)
 {
     write_key(ctx, k);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_keys_list(struct mtr_api_req *r)
@@ -170,9 +194,10 @@ int mtr_h_keys_create(struct mtr_api_req *r)
     mtr_api_sha256_hex(key, strlen(key), k.hash);
     k.role = (enum mtr_role)role;
     k.created_at = (int64_t)time(NULL);
-    pthread_mutex_lock(&r->srv->write_mu);
+    if (mtr_api_write_lock(r) < 0)
+        goto out; /* timed out queueing: the server answers 503 */
     int rc = r->store->ops->apikey_put(r->store, &k);
-    pthread_mutex_unlock(&r->srv->write_mu);
+    mtr_api_write_unlock(r);
     if (rc) {
         mtr_api_fail(r, rc, "create key");
         goto out;
@@ -191,9 +216,10 @@ out:
 
 int mtr_h_keys_revoke(struct mtr_api_req *r)
 {
-    pthread_mutex_lock(&r->srv->write_mu);
+    if (mtr_api_write_lock(r) < 0)
+        return 0; /* timed out queueing: the server answers 503 */
     int rc = r->store->ops->apikey_revoke(r->store, r->pv[0], (int64_t)time(NULL));
-    pthread_mutex_unlock(&r->srv->write_mu);
+    mtr_api_write_unlock(r);
     if (rc)
         return mtr_api_fail(r, rc, "revoke key");
     r->status = 204;
@@ -204,7 +230,7 @@ static int on_problem(void *ctx, const char *problem)
 {
     struct mtr_jw *w = ctx;
     mtr_jw_str(w, problem);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_maint_check(struct mtr_api_req *r)
@@ -237,7 +263,7 @@ static int on_quarantined(void *ctx, const struct mtr_quarantine *q)
     mtr_jw_kstr(w, "raw", q->raw);
     mtr_jw_ktime(w, "at", q->at);
     mtr_jw_end_obj(w);
-    return 0;
+    return mtr_api_over(); /* stops the scan past the deadline */
 }
 
 int mtr_h_quarantine(struct mtr_api_req *r)

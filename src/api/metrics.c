@@ -53,7 +53,7 @@ static uint64_t ld(const uint64_t *p)
 }
 
 void mtr_api_metrics_text(const struct mtr_api_metrics *m, const struct mtr_store_stats *st,
-                          const uint64_t *alerts_by_type, struct mtr_jw *w)
+                          const uint64_t *alerts_by_type, double figures_age_s, struct mtr_jw *w)
 {
     line(w, "# HELP metrify_http_requests_total HTTP requests by route, method and status.\n"
             "# TYPE metrify_http_requests_total counter\n");
@@ -146,6 +146,12 @@ void mtr_api_metrics_text(const struct mtr_api_metrics *m, const struct mtr_stor
                                               : "info",
              (unsigned long long)ld(&m->by_rule[i]));
     }
+    line(w,
+         "# HELP metrify_store_figures_age_seconds Age of the store figures below (anomalies, "
+         "store size and rows): they are computed at most every --metrics-cache seconds.\n"
+         "# TYPE metrify_store_figures_age_seconds gauge\n"
+         "metrify_store_figures_age_seconds %.3f\n",
+         figures_age_s);
     if (alerts_by_type) {
         line(w, "# HELP metrify_anomalies Anomaly alerts in the store, by type.\n"
                 "# TYPE metrify_anomalies gauge\n");

@@ -32,8 +32,9 @@ void mtr_api_metrics_ingest(struct mtr_api_metrics *m, enum mtr_kind kind,
                             const struct mtr_ingest_stats *st);
 
 /* Writes the Prometheus text exposition (version 0.0.4) of m into w (raw text), plus the store
- * figures given by the caller (st may be NULL when the store could not be read). */
+ * figures given by the caller (st, alerts_by_type may be NULL when the store could not be read)
+ * and their age in seconds (they are cached). */
 void mtr_api_metrics_text(const struct mtr_api_metrics *m, const struct mtr_store_stats *st,
-                          const uint64_t *alerts_by_type, struct mtr_jw *w);
+                          const uint64_t *alerts_by_type, double figures_age_s, struct mtr_jw *w);
 
 #endif

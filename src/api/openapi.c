@@ -267,7 +267,9 @@ static const struct {
               {415, "unsupported media type"},
               {422, "invalid body"},
               {429, "rate limited (see Retry-After)"},
-              {500, "internal error"}};
+              {500, "internal error"},
+              {503, "stopped at the server's processing limit (request_timeout, see Retry-After; "
+                    "nothing stored) or the store is unavailable"}};
 
 /* Which error statuses a route can answer. */
 static int route_can(const struct mtr_api_route *rt, int status)
@@ -281,6 +283,8 @@ static int route_can(const struct mtr_api_route *rt, int status)
         return rt->role != MTR_ROLE_NONE;
     case 404:
         return has_path;
+    case 503: /* the health routes have their own 503 */
+        return rt->role != MTR_ROLE_NONE && !(rt->flags & MTR_API_HEALTH);
     case 409:
         return strcmp(rt->method, "GET") != 0 && rt->tag && strcmp(rt->tag, "readings") != 0;
     case 413:

@@ -85,7 +85,26 @@ struct mtr_api_req {
     const char *resp_type; /* NULL = application/json */
     int retry_after;       /* > 0: a Retry-After header */
     char allow[64];        /* 405: the Allow header */
+    /* processing deadline (--request-timeout), monotonic ns; see mtr_api_over() */
+    int64_t deadline_ns;
+    unsigned ticks;
+    int timed_out;
 };
+
+/*
+ * The processing deadline. Handlers call mtr_api_over() in every loop over stored rows (it reads
+ * the clock on every 64th call only) and stop when it returns 1; mtr_api_over_now() reads the
+ * clock every time (between stages of a write). Once either returned 1 the server replaces
+ * whatever the handler wrote with 503 request_timeout (+ Retry-After), so a handler only stops:
+ * it must not have committed anything (an ingest checks before its commit, never after).
+ * mtr_api_over() needs no argument: it applies to the request the calling worker thread serves.
+ */
+int mtr_api_over(void);
+int mtr_api_over_now(struct mtr_api_req *r);
+/* Takes the server's write lock, waiting at most until r's deadline: 0 when taken, -1 when the
+ * deadline passed first (r has timed out; nothing was done). */
+int mtr_api_write_lock(struct mtr_api_req *r);
+void mtr_api_write_unlock(struct mtr_api_req *r);
 
 /* A query parameter's value (NULL when absent). */
 const char *mtr_api_query(struct mtr_api_req *r, const char *name);

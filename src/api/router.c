@@ -8,14 +8,12 @@
 
 #include "api/route.h"
 
-/* Matches path against pattern; fills vals with the captures. 1 = match. */
-static int match(const char *pat, const char *path,
+/* Matches path (plen bytes, a trailing slash already cut) against pattern; fills vals with the
+ * captures. 1 = match. */
+static int match(const char *pat, const char *path, size_t plen,
                  char vals[MTR_API_MAX_PARAMS][MTR_API_PARAM_MAX])
 {
     int nv = 0;
-    size_t plen = strlen(path);
-    if (plen > 1 && path[plen - 1] == '/')
-        plen--;
     const char *p = path, *end = path + plen;
     while (*pat) {
         if (*pat != '/' || p >= end || *p != '/')
@@ -51,15 +49,21 @@ int mtr_api_route_match(const char *method, const char *path,
     unsigned seen = 0;
     if (allow && allow_cap)
         allow[0] = 0;
+    const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    size_t plen = strlen(path);
+    if (plen > 1 && path[plen - 1] == '/')
+        plen--;
+    /* the routes of this method first (the common case: one cheap compare per other route) */
     for (size_t i = 0; i < mtr_api_route_count; i++) {
         const struct mtr_api_route *rt = &mtr_api_routes[i];
-        if (!match(rt->pattern, path, tmp))
-            continue;
-        if (strcmp(rt->method, method) == 0 ||
-            (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
-            memcpy(vals, tmp, sizeof tmp);
+        if (strcmp(rt->method, want) == 0 && match(rt->pattern, path, plen, vals))
             return (int)i;
-        }
+    }
+    /* none: which methods the path has (405 with Allow) or none at all (404) */
+    for (size_t i = 0; i < mtr_api_route_count; i++) {
+        const struct mtr_api_route *rt = &mtr_api_routes[i];
+        if (!match(rt->pattern, path, plen, tmp))
+            continue;
         for (unsigned m = 0; m < 4; m++)
             if (strcmp(rt->method, order[m]) == 0)
                 seen |= 1u << m;

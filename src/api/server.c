@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ void mtr_api_config_default(struct mtr_api_config *c)
     c->threads = 4;
     c->max_body = 16 << 20;
     c->timeout_s = 30;
+    c->request_timeout_ms = 30000;
+    c->metrics_cache_s = 10;
 }
 
 int64_t mtr_api_now_ns(void)
@@ -40,9 +43,10 @@ int64_t mtr_api_now_ns(void)
 }
 
 /* libmicrohttpd's per-connection memory pool (headers, read buffer). It is cleared between
- * requests, so a large pool costs a memset per request: at 256 KiB that was 16 % of a GET's CPU,
- * at 32 KiB 3 %. 32 KiB holds any sane header block; bodies stream through it. */
-#define MHD_POOL_BYTES ((size_t)32 * 1024)
+ * requests (libmicrohttpd zeroes all of it), so a large pool costs a memset per request: at
+ * 256 KiB that was 16 % of a GET's CPU, at 32 KiB 3 %. 16 KiB holds any sane header block (a
+ * larger one is refused by libmicrohttpd); bodies stream through it. */
+#define MHD_POOL_BYTES ((size_t)16 * 1024)
 
 /* One request in flight (MHD's per-request context). */
 struct creq {
@@ -76,6 +80,46 @@ static struct mtr_store *thread_store(struct mtr_api_server *srv, struct mtr_err
         pthread_setspecific(srv->store_key, tls_store);
     }
     return tls_store;
+}
+
+/* ---------------- the processing deadline ---------------- */
+
+static __thread struct mtr_api_req *tls_req; /* the request this worker thread is handling */
+
+int mtr_api_over_now(struct mtr_api_req *r)
+{
+    if (!r->timed_out && mtr_api_now_ns() >= r->deadline_ns)
+        r->timed_out = 1;
+    return r->timed_out;
+}
+
+int mtr_api_over(void)
+{
+    struct mtr_api_req *r = tls_req;
+    if (!r)
+        return 0;
+    if (r->timed_out)
+        return 1;
+    if (++r->ticks & 63)
+        return 0;
+    return mtr_api_over_now(r);
+}
+
+int mtr_api_write_lock(struct mtr_api_req *r)
+{
+    struct timespec ts = {.tv_sec = (time_t)(r->deadline_ns / 1000000000),
+                          .tv_nsec = (long)(r->deadline_ns % 1000000000)};
+    /* CLOCK_MONOTONIC, as mtr_api_now_ns: a wall-clock step moves no deadline */
+    int e = pthread_mutex_clocklock(&r->srv->write_mu, CLOCK_MONOTONIC, &ts);
+    if (e == 0)
+        return 0;
+    r->timed_out = 1;
+    return -1;
+}
+
+void mtr_api_write_unlock(struct mtr_api_req *r)
+{
+    pthread_mutex_unlock(&r->srv->write_mu);
 }
 
 /* ---------------- response buffers ---------------- */
@@ -302,15 +346,20 @@ static void log_request(struct mtr_api_server *srv, struct creq *q, int64_t dur_
         return;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    char ts[24];
-    mtr_time_format((int64_t)now.tv_sec, ts);
-    ts[19] = 0;
+    char tq[MTR_JW_TIME_MAX], ts[32];
+    mtr_jw_put_time(tq, (int64_t)now.tv_sec); /* "\"YYYY-MM-DDTHH:MM:SSZ\"" */
+    int ms = (int)(now.tv_nsec / 1000000);
+    memcpy(ts, tq + 1, 19);
+    ts[19] = '.';
+    ts[20] = (char)('0' + ms / 100);
+    ts[21] = (char)('0' + ms / 10 % 10);
+    ts[22] = (char)('0' + ms % 10);
+    ts[23] = 'Z';
+    ts[24] = 0;
     struct mtr_jw w;
-    mtr_jw_init(&w);
+    pool_take(&w); /* a recycled buffer: no allocation per line */
     mtr_jw_obj(&w);
-    char tbuf[40];
-    snprintf(tbuf, sizeof tbuf, "%s.%03ldZ", ts, now.tv_nsec / 1000000);
-    mtr_jw_kstr(&w, "time", tbuf);
+    mtr_jw_kstr(&w, "time", ts);
     mtr_jw_kstr(&w, "method", q->r.method);
     mtr_jw_kstr(&w, "path", q->path);
     mtr_jw_kint(&w, "status", q->r.status);
@@ -331,10 +380,38 @@ static void log_request(struct mtr_api_server *srv, struct creq *q, int64_t dur_
         }
         pthread_mutex_unlock(&srv->log_mu);
     }
-    mtr_jw_free(&w);
+    pool_give(mtr_jw_take(&w, NULL));
+}
+
+/* Copies the string s into dst (cap bytes), cut to fit; the per-request copies of ids and paths
+ * without printf's format parsing. */
+static void copy_str(char *dst, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = 0;
 }
 
 /* ---------------- request life cycle ---------------- */
+
+/* A generated request id: "%08llx-%08llx" of the start time and the request's sequence number
+ * (the sequence at least 8 hex digits, more once it outgrows them). */
+static void gen_request_id(char out[72], uint64_t started, uint64_t seq)
+{
+    static const char hx[] = "0123456789abcdef";
+    int n = 0;
+    for (int i = 7; i >= 0; i--)
+        out[n++] = hx[started >> (4 * i) & 15];
+    out[n++] = '-';
+    int nd = 8;
+    while (nd < 16 && seq >> (4 * nd))
+        nd++;
+    for (int i = nd - 1; i >= 0; i--)
+        out[n++] = hx[seq >> (4 * i) & 15];
+    out[n] = 0;
+}
 
 static int id_ok(const char *s)
 {
@@ -430,10 +507,14 @@ static enum MHD_Result respond(struct mtr_api_server *srv, struct MHD_Connection
     return ret;
 }
 
-/* Per-thread cache of recently verified keys, so a busy client costs one hash, not a query. */
-#define KEY_CACHE 16
+/* Per-thread cache of recently verified keys, so a busy client costs a compare, not a hash and a
+ * query. It holds the key itself (the store keeps only its hash) for at most 1 s, in memory,
+ * compared in constant time and wiped when replaced; longer tokens are not cached. */
+#define KEY_CACHE     16
+#define KEY_CACHE_TOK 96
 static __thread struct {
-    char hash[65];
+    char tok[KEY_CACHE_TOK];
+    size_t len;
     enum mtr_role role;
     char id[32];
     int64_t at_ns;
@@ -474,19 +555,20 @@ static int authenticate(struct mtr_api_server *srv, struct MHD_Connection *c, st
         }
         snprintf(r->key_id, sizeof r->key_id, "jwt:%s", sub);
     } else {
-        char hash[65];
-        mtr_api_sha256_hex(tok, strlen(tok), hash);
+        size_t tl = strlen(tok);
         int64_t now = mtr_api_now_ns();
         int found = 0;
-        for (int i = 0; i < KEY_CACHE; i++)
+        for (int i = 0; i < KEY_CACHE && tl < KEY_CACHE_TOK; i++)
             if (key_cache[i].at_ns && now - key_cache[i].at_ns < KEY_CACHE_TTL_NS &&
-                strcmp(key_cache[i].hash, hash) == 0) {
+                key_cache[i].len == tl && CRYPTO_memcmp(key_cache[i].tok, tok, tl) == 0) {
                 r->role = key_cache[i].role;
-                snprintf(r->key_id, sizeof r->key_id, "%s", key_cache[i].id);
+                copy_str(r->key_id, sizeof r->key_id, key_cache[i].id);
                 found = 1;
                 break;
             }
         if (!found) {
+            char hash[65];
+            mtr_api_sha256_hex(tok, tl, hash);
             struct mtr_apikey k;
             int rc = r->store->ops->apikey_find(r->store, hash, &k);
             if (rc == MTR_ENOTFOUND || (rc == 0 && k.revoked_at)) {
@@ -500,11 +582,15 @@ static int authenticate(struct mtr_api_server *srv, struct MHD_Connection *c, st
             }
             r->role = k.role;
             snprintf(r->key_id, sizeof r->key_id, "%s", k.id);
-            unsigned i = key_cache_next++ % KEY_CACHE;
-            memcpy(key_cache[i].hash, hash, sizeof hash);
-            key_cache[i].role = k.role;
-            snprintf(key_cache[i].id, sizeof key_cache[i].id, "%s", k.id);
-            key_cache[i].at_ns = now;
+            if (tl < KEY_CACHE_TOK) {
+                unsigned i = key_cache_next++ % KEY_CACHE;
+                OPENSSL_cleanse(key_cache[i].tok, sizeof key_cache[i].tok);
+                memcpy(key_cache[i].tok, tok, tl);
+                key_cache[i].len = tl;
+                key_cache[i].role = k.role;
+                copy_str(key_cache[i].id, sizeof key_cache[i].id, k.id);
+                key_cache[i].at_ns = now;
+            }
         }
     }
     if (r->role < r->route->role) {
@@ -605,15 +691,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         q->r.method = method;
         q->r.conn = c;
         q->r.srv = srv;
-        snprintf(q->path, sizeof q->path, "%s", url);
+        copy_str(q->path, sizeof q->path, url);
         q->r.path = q->path;
         const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-ID");
         if (rid && id_ok(rid))
-            snprintf(q->r.request_id, sizeof q->r.request_id, "%s", rid);
+            copy_str(q->r.request_id, sizeof q->r.request_id, rid);
         else
-            snprintf(q->r.request_id, sizeof q->r.request_id, "%08llx-%08llx",
-                     (unsigned long long)(srv->started_at & 0xffffffff),
-                     (unsigned long long)__atomic_add_fetch(&srv->seq, 1, __ATOMIC_RELAXED));
+            gen_request_id(q->r.request_id, (uint64_t)srv->started_at,
+                           (uint64_t)__atomic_add_fetch(&srv->seq, 1, __ATOMIC_RELAXED));
         pool_take(&q->r.out);
         /* Answers wait for MHD's next call: a response queued in this first call makes MHD
          * close the connection (it cannot know whether a body follows), which would cost every
@@ -666,8 +751,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     q->r.body = q->body ? q->body : "";
     q->r.body_len = q->len;
     q->r.status = q->r.route->status;
-    if (q->r.route->fn(&q->r) < 0 && q->r.status < 400)
+    /* the deadline counts from the complete request: a slow upload is the idle timeout's */
+    q->r.deadline_ns = mtr_api_now_ns() + srv->cfg.request_timeout_ms * 1000000;
+    tls_req = &q->r;
+    int hrc = q->r.route->fn(&q->r);
+    tls_req = NULL;
+    if (q->r.timed_out) {
+        q->r.retry_after = 1;
+        mtr_api_error(&q->r, 503, "request_timeout", NULL,
+                      "the request was stopped at the server's processing limit of %lld ms; "
+                      "nothing of it was stored or changed; retry later or ask for less",
+                      (long long)srv->cfg.request_timeout_ms);
+    } else if (hrc < 0 && q->r.status < 400) {
         mtr_api_error(&q->r, 500, "internal", NULL, "the handler failed");
+    }
     return respond(srv, c, q);
 }
 
@@ -707,6 +804,10 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
         srv->cfg.max_body = 16 << 20;
     if (srv->cfg.timeout_s <= 0)
         srv->cfg.timeout_s = 30;
+    if (srv->cfg.request_timeout_ms <= 0)
+        srv->cfg.request_timeout_ms = 30000;
+    if (!(srv->cfg.metrics_cache_s >= 0))
+        srv->cfg.metrics_cache_s = 10;
     mtr_params_default(&srv->params);
     srv->params.strict_meters = cfg->strict_meters;
     srv->started_at = (int64_t)time(NULL);
@@ -720,6 +821,7 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
                        cfg->rate_burst > 0 ? cfg->rate_burst : cfg->rate_limit);
     pthread_mutex_init(&srv->write_mu, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
+    pthread_mutex_init(&srv->fig_mu, NULL);
     pthread_key_create(&srv->store_key, close_thread_store);
     mu = 1;
     if (cfg->access_log && strcmp(cfg->access_log, "-") == 0) {
@@ -801,6 +903,7 @@ out:
         pthread_key_delete(srv->store_key);
         pthread_mutex_destroy(&srv->write_mu);
         pthread_mutex_destroy(&srv->log_mu);
+        pthread_mutex_destroy(&srv->fig_mu);
         mtr_ratelimit_destroy(&srv->rl);
     }
     free(srv);

@@ -30,6 +30,17 @@ struct mtr_api_server {
     int64_t started_at;
     uint64_t seq;
     struct mtr_params params; /* ingest parameters (defaults + --strict-meters) */
+    /* The store figures of /metrics (row counts, size, anomalies by type) cost scans of whole
+     * tables, so they are computed at most every cfg.metrics_cache_s by one request at a time;
+     * meanwhile /metrics serves the last ones with their age. Guarded by fig_mu. */
+    pthread_mutex_t fig_mu;
+    struct mtr_api_store_fig {
+        int64_t at_ns; /* when computed (monotonic); 0 = never */
+        int have_stats, have_alerts;
+        struct mtr_store_stats st;
+        uint64_t alerts_by_type[MTR_RULE_COUNT];
+    } fig;
+    int fig_busy; /* a request is computing new figures */
 };
 
 /* Monotonic clock in nanoseconds. */

@@ -234,33 +234,57 @@ void mtr_jw_str(struct mtr_jw *w, const char *s)
     mtr_jw_strn(w, s, strlen(s));
 }
 
+/* trailing decimal zeros of 0..99 written as two digits (0 -> 2) */
+static const unsigned char tz2[100] = {2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
 static const char digits2[] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+/* Writes v in decimal at p (at most 20 bytes) and returns the length; digits are written from
+ * the end, two per division, straight into place. */
 static size_t fmt_int(char *p, int64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof tmp, len = 0;
+    if ((uint64_t)v < 1000) { /* 0..999 (intervals, codes, counts): no digit counting loop */
+        if (v < 10) {
+            p[0] = (char)('0' + v);
+            return 1;
+        }
+        if (v < 100) {
+            memcpy(p, digits2 + v * 2, 2);
+            return 2;
+        }
+        p[0] = (char)('0' + v / 100);
+        memcpy(p + 1, digits2 + v % 100 * 2, 2);
+        return 3;
+    }
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    while (u >= 100) { /* two digits per division */
-        unsigned d = (unsigned)(u % 100) * 2;
-        u /= 100;
-        tmp[--n] = digits2[d + 1];
-        tmp[--n] = digits2[d];
-    }
-    if (u >= 10) {
-        unsigned d = (unsigned)u * 2;
-        tmp[--n] = digits2[d + 1];
-        tmp[--n] = digits2[d];
-    } else {
-        tmp[--n] = (char)('0' + u);
-    }
+    size_t len = v < 0, nd = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        nd++;
     if (v < 0)
-        p[len++] = '-';
-    memcpy(p + len, tmp + n, sizeof tmp - n);
-    return len + sizeof tmp - n;
+        *p = '-';
+    char *e = p + len + nd;
+    while (u >= 100) {
+        e -= 2;
+        memcpy(e, digits2 + u % 100 * 2, 2);
+        u /= 100;
+    }
+    if (u >= 10)
+        memcpy(e - 2, digits2 + u * 2, 2);
+    else
+        e[-1] = (char)('0' + u);
+    return len + nd;
+}
+
+char *mtr_jw_put_int(char *p, int64_t v)
+{
+    return p + fmt_int(p, v);
 }
 
 void mtr_jw_int(struct mtr_jw *w, int64_t v)
@@ -270,51 +294,65 @@ void mtr_jw_int(struct mtr_jw *w, int64_t v)
     put(w, b, fmt_int(b, v));
 }
 
+char *mtr_jw_put_num(char *b, double v)
+{
+    /* fast paths: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
+    if (fabs(v) < 1e12) { /* false for NaN and infinities */
+        int64_t i = (int64_t)v;
+        if ((double)i == v) /* an integer (a score of 1, a count): what the path below writes */
+            return b + fmt_int(b, i);
+        double sc = v * 1e6;
+        int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
+        if ((double)m / 1e6 == v) {                          /* m / 10^6 reads back as v */
+            uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+            uint64_t ip = u / 1000000;
+            unsigned frac = (unsigned)(u % 1000000);
+            char *p = b;
+            if (m < 0)
+                *p++ = '-';
+            if (ip < 10) { /* the usual integer parts by hand: fmt_int's loop costs more */
+                *p++ = (char)('0' + ip);
+            } else if (ip < 100) {
+                memcpy(p, digits2 + ip * 2, 2);
+                p += 2;
+            } else if (ip < 1000) {
+                *p++ = (char)('0' + ip / 100);
+                memcpy(p, digits2 + ip % 100 * 2, 2);
+                p += 2;
+            } else {
+                p += fmt_int(p, (int64_t)ip);
+            }
+            if (frac) { /* six digits, then the trailing zeros taken back */
+                unsigned hi = frac / 10000, mid = frac / 100 % 100, lo = frac % 100;
+                *p = '.';
+                memcpy(p + 1, digits2 + hi * 2, 2);
+                memcpy(p + 3, digits2 + mid * 2, 2);
+                memcpy(p + 5, digits2 + lo * 2, 2);
+                /* counted per digit pair, without a loop (its exit was mispredicted on every
+                 * other number); hi is not 0 when mid and lo are */
+                unsigned tz = lo ? tz2[lo] : mid ? 2u + tz2[mid] : 4u + tz2[hi];
+                p += 7 - tz;
+            }
+            return p;
+        }
+    }
+    if (!isfinite(v))
+        return (char *)memcpy(b, "null", 4) + 4;
+    int n = snprintf(b, MTR_JW_NUM_MAX, "%.15g", v);
+    if (strtod(b, NULL) != v)
+        n = snprintf(b, MTR_JW_NUM_MAX, "%.17g", v);
+    return b + n;
+}
+
 void mtr_jw_num(struct mtr_jw *w, double v)
 {
-    char b[40];
-    size_t n;
+    char b[MTR_JW_NUM_MAX];
     if (!isfinite(v)) {
         mtr_jw_null(w);
         return;
     }
     sep(w);
-    /* fast path: values with at most 6 decimals (meter data is usually Wh-resolution kWh) */
-    if (fabs(v) < 1e12) {
-        double sc = v * 1e6;
-        int64_t m = (int64_t)(sc < 0 ? sc - 0.5 : sc + 0.5); /* round half away, as llround */
-        if ((double)m / 1e6 == v) {
-            uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
-            n = 0;
-            if (m < 0)
-                b[n++] = '-';
-            n += fmt_int(b + n, (int64_t)(u / 1000000));
-            uint64_t frac = u % 1000000;
-            if (frac) {
-                char d[6];
-                int nd = 6;
-                unsigned a = (unsigned)(frac / 10000) * 2, bb = (unsigned)(frac / 100 % 100) * 2,
-                         c = (unsigned)(frac % 100) * 2;
-                d[0] = digits2[a];
-                d[1] = digits2[a + 1];
-                d[2] = digits2[bb];
-                d[3] = digits2[bb + 1];
-                d[4] = digits2[c];
-                d[5] = digits2[c + 1];
-                while (nd > 0 && d[nd - 1] == '0')
-                    nd--;
-                b[n++] = '.';
-                memcpy(b + n, d, (size_t)nd);
-                n += (size_t)nd;
-            }
-            put(w, b, n);
-            return;
-        }
-    }
-    n = (size_t)snprintf(b, sizeof b, "%.15g", v);
-    if (strtod(b, NULL) != v)
-        n = (size_t)snprintf(b, sizeof b, "%.17g", v);
-    put(w, b, n);
+    put(w, b, (size_t)(mtr_jw_put_num(b, v) - b));
 }
 
 void mtr_jw_bool(struct mtr_jw *w, int v)
@@ -338,10 +376,8 @@ static void two(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-void mtr_jw_time(struct mtr_jw *w, int64_t t)
+char *mtr_jw_put_time(char *b, int64_t t)
 {
-    char b[32];
-    size_t n;
     int64_t days = t / 86400, sod = t % 86400;
     if (sod < 0) {
         sod += 86400;
@@ -358,14 +394,34 @@ void mtr_jw_time(struct mtr_jw *w, int64_t t)
         two(b + 12, (int)(sod / 3600));
         two(b + 15, (int)(sod / 60 % 60));
         two(b + 18, (int)(sod % 60));
-        n = 22;
-    } else {
-        b[0] = '"';
-        n = 1 + mtr_time_format(t, b + 1);
-        b[n++] = '"';
+        return b + 22;
     }
+    b[0] = '"';
+    size_t n = 1 + mtr_time_format(t, b + 1);
+    b[n++] = '"';
+    return b + n;
+}
+
+void mtr_jw_time(struct mtr_jw *w, int64_t t)
+{
+    char b[MTR_JW_TIME_MAX];
+    size_t n = (size_t)(mtr_jw_put_time(b, t) - b);
     sep(w);
     put(w, b, n);
+}
+
+char *mtr_jw_value_begin(struct mtr_jw *w, size_t max)
+{
+    sep(w);
+    if (reserve(w, max) < 0)
+        return NULL;
+    return w->buf + w->len;
+}
+
+void mtr_jw_value_end(struct mtr_jw *w, char *end)
+{
+    w->len = (size_t)(end - w->buf);
+    w->buf[w->len] = 0;
 }
 
 void mtr_jw_raw(struct mtr_jw *w, const char *json, size_t n)

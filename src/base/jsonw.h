@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MTR_JW_DEPTH 32
 
@@ -56,6 +57,22 @@ void mtr_jw_null(struct mtr_jw *w);
 void mtr_jw_time(struct mtr_jw *w, int64_t t); /* "YYYY-MM-DDTHH:MM:SSZ" */
 /* Inserts already-encoded JSON text as one value (trusted: not checked). */
 void mtr_jw_raw(struct mtr_jw *w, const char *json, size_t n);
+
+/* Cursor writing, for loops that write thousands of values (a page of readings): one bounds
+ * check per value instead of one per token. mtr_jw_value_begin() places the comma as before any
+ * value and makes room for max bytes; the caller writes ONE complete JSON value there (literals
+ * with MTR_JW_LIT, numbers with the mtr_jw_put_* formatters) and passes the end to
+ * mtr_jw_value_end(). NULL when out of memory (w has then failed; write nothing). */
+char *mtr_jw_value_begin(struct mtr_jw *w, size_t max);
+void mtr_jw_value_end(struct mtr_jw *w, char *end);
+#define MTR_JW_NUM_MAX  32 /* bytes mtr_jw_put_num or mtr_jw_put_int write at most */
+#define MTR_JW_TIME_MAX 40 /* bytes mtr_jw_put_time writes at most */
+/* Each writes its value at p and returns the end; the same text as mtr_jw_num/int/time. */
+char *mtr_jw_put_num(char *p, double v);
+char *mtr_jw_put_int(char *p, int64_t v);
+char *mtr_jw_put_time(char *p, int64_t t);
+/* Copies a string literal (no escaping) and advances p. */
+#define MTR_JW_LIT(p, lit) ((p) = (char *)memcpy((p), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
 
 /* Appends bytes as they are, outside the JSON structure (for text responses: HTML, metrics). */
 void mtr_jw_append(struct mtr_jw *w, const char *s, size_t n);

@@ -14,31 +14,38 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: metrify serve [--listen HOST:PORT] [--threads N] [--max-body SIZE]\n"
-          "                     [--rate-limit N/s [--rate-burst N]] [--cors ORIGINS]\n"
-          "                     [--public-health | --no-public-health] [--jwt-secret-env VAR]\n"
-          "                     [--access-log FILE|-|none] [--timeout SECS] [--strict-meters]\n\n"
-          "Serves the REST API (docs/api.md; /docs and /openapi.json on the server) until\n"
-          "SIGTERM or SIGINT, then finishes in-flight requests and exits 0. Defaults come from\n"
-          "the configuration (api.* keys, METRIFY_API_* variables; docs/configuration.md).\n\n"
-          "  --listen HOST:PORT    IPv4 address and port (api.listen, 127.0.0.1:8080); port 0 =\n"
-          "                        any free port; the bound one is printed on stderr\n"
-          "  --threads N           worker threads (api.threads, 4)\n"
-          "  --max-body SIZE       request body limit, e.g. 16m, 512k (api.max_body, 16m)\n"
-          "  --rate-limit N/s      requests per second per API key (api.rate_limit, off)\n"
-          "  --rate-burst N        requests a key may burst (api.rate_burst; with --rate-limit\n"
-          "                        and without this option: as many as the rate)\n"
-          "  --cors ORIGINS        allowed origins, comma separated, * = any (api.cors, off)\n"
-          "  --public-health       /health, /ready and /metrics need no key (api.public_health)\n"
-          "  --no-public-health    they need a viewer key\n"
-          "  --jwt-secret-env VAR  accept HS256 JWTs signed with the secret in $VAR (default:\n"
-          "                        $METRIFY_API_JWT_SECRET when set); claims role, exp, sub, nbf\n"
-          "  --access-log FILE|-|none  one JSON line per request (METRIFY_API_ACCESS_LOG;\n"
-          "                        default -: stdout)\n"
-          "  --timeout SECS        idle connection timeout (METRIFY_API_TIMEOUT, 30)\n"
-          "  --strict-meters       quarantine readings of unregistered meters\n"
-          "Keys: metrify apikey create --role viewer|operator|admin\n",
-          f);
+    fputs(
+        "usage: metrify serve [--listen HOST:PORT] [--threads N] [--max-body SIZE]\n"
+        "                     [--rate-limit N/s [--rate-burst N]] [--cors ORIGINS]\n"
+        "                     [--public-health | --no-public-health] [--jwt-secret-env VAR]\n"
+        "                     [--access-log FILE|-|none] [--timeout SECS]\n"
+        "                     [--request-timeout TIME] [--metrics-cache SECS] [--strict-meters]\n\n"
+        "Serves the REST API (docs/api.md; /docs and /openapi.json on the server) until\n"
+        "SIGTERM or SIGINT, then finishes in-flight requests and exits 0. Defaults come from\n"
+        "the configuration (api.* keys, METRIFY_API_* variables; docs/configuration.md).\n\n"
+        "  --listen HOST:PORT    IPv4 address and port (api.listen, 127.0.0.1:8080); port 0 =\n"
+        "                        any free port; the bound one is printed on stderr\n"
+        "  --threads N           worker threads (api.threads, 4)\n"
+        "  --max-body SIZE       request body limit, e.g. 16m, 512k (api.max_body, 16m)\n"
+        "  --rate-limit N/s      requests per second per API key (api.rate_limit, off)\n"
+        "  --rate-burst N        requests a key may burst (api.rate_burst; with --rate-limit\n"
+        "                        and without this option: as many as the rate)\n"
+        "  --cors ORIGINS        allowed origins, comma separated, * = any (api.cors, off)\n"
+        "  --public-health       /health, /ready and /metrics need no key (api.public_health)\n"
+        "  --no-public-health    they need a viewer key\n"
+        "  --jwt-secret-env VAR  accept HS256 JWTs signed with the secret in $VAR (default:\n"
+        "                        $METRIFY_API_JWT_SECRET when set); claims role, exp, sub, nbf\n"
+        "  --access-log FILE|-|none  one JSON line per request (METRIFY_API_ACCESS_LOG;\n"
+        "                        default -: stdout)\n"
+        "  --timeout SECS        idle connection timeout (METRIFY_API_TIMEOUT, 30)\n"
+        "  --request-timeout TIME  processing limit of one request, e.g. 30s, 500ms\n"
+        "                        (METRIFY_API_REQUEST_TIMEOUT, 30s): past it a request is\n"
+        "                        stopped and answered 503 request_timeout, nothing stored\n"
+        "  --metrics-cache SECS  how old the store figures of /metrics may be (anomalies,\n"
+        "                        rows, size; METRIFY_API_METRICS_CACHE, 10)\n"
+        "  --strict-meters       quarantine readings of unregistered meters\n"
+        "Keys: metrify apikey create --role viewer|operator|admin\n",
+        f);
 }
 
 static int parse_size(const char *s, int64_t *out)
@@ -74,6 +81,22 @@ static int parse_listen(const char *s, struct mtr_api_config *c, char *host, siz
     return 0;
 }
 
+/* A duration: a number of seconds, or with the unit s or ms ("30", "30s", "500ms"). */
+static int parse_ms(const char *s, int64_t *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double mul = 1000;
+    if (strcmp(end, "ms") == 0)
+        mul = 1;
+    else if (*end && strcmp(end, "s") != 0)
+        return -1;
+    if (end == s || !(v > 0) || v * mul < 1 || v * mul > 86400e3)
+        return -1;
+    *out = (int64_t)(v * mul);
+    return 0;
+}
+
 static const char *env(const char *name)
 {
     const char *v = getenv(name);
@@ -93,13 +116,17 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
                                          {"jwt-secret-env", required_argument, 0, 'j'},
                                          {"access-log", required_argument, 0, 'a'},
                                          {"timeout", required_argument, 0, 'T'},
+                                         {"request-timeout", required_argument, 0, 'R'},
+                                         {"metrics-cache", required_argument, 0, 'M'},
                                          {"strict-meters", no_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     struct mtr_api_config c;
     char host[64];
     const char *listen = NULL, *threads = NULL, *max_body = NULL, *rate = NULL, *burst = NULL,
-               *jwt_env = NULL, *timeout = env("METRIFY_API_TIMEOUT");
+               *jwt_env = NULL, *timeout = env("METRIFY_API_TIMEOUT"),
+               *req_timeout = env("METRIFY_API_REQUEST_TIMEOUT"),
+               *metrics_cache = env("METRIFY_API_METRICS_CACHE");
     mtr_api_config_default(&c);
     c.db = cli->db;
     c.announce = stderr;
@@ -153,6 +180,12 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
         case 'T':
             timeout = optarg;
             break;
+        case 'R':
+            req_timeout = optarg;
+            break;
+        case 'M':
+            metrics_cache = optarg;
+            break;
         case 's':
             c.strict_meters = 1;
             break;
@@ -197,6 +230,21 @@ int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv)
     if (timeout && ((c.timeout_s = atoi(timeout)) < 1)) {
         mtr_cli_error("serve: --timeout must be a positive number of seconds, got '%s'", timeout);
         return MTR_EXIT_USAGE;
+    }
+    if (req_timeout && parse_ms(req_timeout, &c.request_timeout_ms) < 0) {
+        mtr_cli_error("serve: --request-timeout must be a duration such as 30s or 500ms "
+                      "(1 ms .. 24 h), got '%s'",
+                      req_timeout);
+        return MTR_EXIT_USAGE;
+    }
+    if (metrics_cache) {
+        char *end;
+        c.metrics_cache_s = strtod(metrics_cache, &end);
+        if (end == metrics_cache || *end || !(c.metrics_cache_s >= 0) || c.metrics_cache_s > 3600) {
+            mtr_cli_error("serve: --metrics-cache must be seconds in 0..3600, got '%s'",
+                          metrics_cache);
+            return MTR_EXIT_USAGE;
+        }
     }
     if (jwt_env) {
         c.jwt_secret = env(jwt_env);

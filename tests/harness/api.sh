@@ -5,7 +5,7 @@
 #   expect CODE METHOD PATH KEY [BODY [CT]]     fails unless the status is CODE
 #   jf EXPR                                     python expression over the last JSON body `d`
 SPID=""
-DB="$T/api.db"
+DB=${METRIFY_API_TEST_DB:-$T/api.db} # a PostgreSQL URL runs the same tests on that store
 # the configuration's default is a public /health; these tests start from keys everywhere
 export METRIFY_API_PUBLIC_HEALTH=false
 api_stop() {

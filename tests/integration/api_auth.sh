@@ -13,7 +13,10 @@ REVOKED=$("$M" --db "$DB" -q apikey create --role admin --name revoked)
 "$M" --db "$DB" --json apikey list >"$T/keys.json"
 grep -q '"revoked_at": "' "$T/keys.json" || fail "apikey list does not show the revocation"
 grep -q "$(echo "$ADMIN" | cut -d_ -f3)" "$T/keys.json" && fail "apikey list shows a secret"
-sqlite3 "$DB" "SELECT hash FROM api_keys" | grep -q "$ADMIN" && fail "a key is stored in clear"
+# on either store (a file or a PostgreSQL URL): four SHA-256 hashes, no key in clear
+"$M" --db "$DB" sql "SELECT hash FROM api_keys" >"$T/hashes"
+[ "$(grep -cE '^[0-9a-f]{64}$' "$T/hashes")" = 4 ] || fail "stored key hashes: $(cat "$T/hashes")"
+grep -q "$ADMIN" "$T/hashes" && fail "a key is stored in clear"
 
 matrix() { # $1 = 1 when health routes are public
   python3 - "$BASE" "$VIEWER" "$OPERATOR" "$ADMIN" "$REVOKED" "$1" <<'PY'

@@ -130,13 +130,56 @@ static void test_jsonw(void)
                 {-0.000001, "-0.000001"},
                 {0, "0"},
                 {123456789.5, "123456789.5"},
-                {1e-7, "1e-07"}};
+                {1e-7, "1e-07"},
+                {1, "1"},
+                {-7, "-7"},
+                {-0.0, "0"},
+                {0.1, "0.1"},
+                {0.01, "0.01"},
+                {50.024, "50.024"},
+                {0.123456, "0.123456"},
+                {0.1234567, "0.1234567"},
+                {999999999999.0, "999999999999"},
+                {1e12, "1000000000000"},
+                {0.3, "0.3"},
+                {0.1 + 0.2, "0.30000000000000004"}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         mtr_jw_init(&w);
         mtr_jw_num(&w, nums[i].v);
         T_EQ_STR(w.buf, nums[i].s);
         mtr_jw_free(&w);
     }
+    /* cursor writing gives the text of the token writer, commas included */
+    struct mtr_jw a, b;
+    mtr_jw_init(&a);
+    mtr_jw_init(&b);
+    mtr_jw_arr(&a);
+    mtr_jw_arr(&b);
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        mtr_jw_obj(&a);
+        mtr_jw_knum(&a, "v", nums[i].v);
+        mtr_jw_kint(&a, "i", -(int64_t)i * 1000003);
+        mtr_jw_ktime(&a, "t", 1700000000 + (int64_t)i * 86399);
+        mtr_jw_end_obj(&a);
+        char *p = mtr_jw_value_begin(&b, 3 * MTR_JW_NUM_MAX + MTR_JW_TIME_MAX + 16);
+        T_CHECK(p != NULL);
+        MTR_JW_LIT(p, "{\"v\":");
+        p = mtr_jw_put_num(p, nums[i].v);
+        MTR_JW_LIT(p, ",\"i\":");
+        p = mtr_jw_put_int(p, -(int64_t)i * 1000003);
+        MTR_JW_LIT(p, ",\"t\":");
+        p = mtr_jw_put_time(p, 1700000000 + (int64_t)i * 86399);
+        *p++ = '}';
+        mtr_jw_value_end(&b, p);
+    }
+    mtr_jw_num(&a, NAN);
+    mtr_jw_value_end(&b, mtr_jw_put_num(mtr_jw_value_begin(&b, MTR_JW_NUM_MAX), NAN));
+    mtr_jw_end_arr(&a);
+    mtr_jw_end_arr(&b);
+    T_CHECK(!mtr_jw_failed(&a) && !mtr_jw_failed(&b));
+    T_EQ_STR(b.buf, a.buf);
+    mtr_jw_free(&a);
+    mtr_jw_free(&b);
 }
 
 static void test_openapi(void)
