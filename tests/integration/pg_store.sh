@@ -100,6 +100,9 @@ done
 "$PG_BIN/pg_restore" --no-owner -d "${PG_URL%/postgres}/restored" "$T/backup.dump"
 "$M" --db "${PG_URL%/postgres}/restored" --json analytics daily > "$T/restored.daily"
 cmp -s "$T/pg2.daily" "$T/restored.daily" || fail "the restored backup reports differently"
-n=$("$PG_BIN/psql" -Atq "$PGDB" -c "SELECT count(*) FROM readings_2026_01")
-[ "$n" -gt 40000 ] || fail "readings_2026_01 holds $n rows"
+n=$("$PG_BIN/psql" -Atq "$PGDB" -c "SELECT sum(n) FROM reading_days_2026_01")
+[ "$n" -gt 40000 ] || fail "reading_days_2026_01 holds $n readings"
+v=$("$PG_BIN/psql" -Atq "$PGDB" -c "SELECT count(*) FROM readings WHERE ts >= 1767225600
+  AND ts < 1769904000")
+[ "$v" = "$n" ] || fail "the readings view shows $v January readings, the blocks hold $n"
 echo "ok: $n readings in the January partition; reports identical on both stores"

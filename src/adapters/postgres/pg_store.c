@@ -170,6 +170,82 @@ static const struct migration migrations[] = {
      " created_at bigint NOT NULL, revoked_at bigint);"
      "CREATE INDEX IF NOT EXISTS meters_status ON meters(status);"
      "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);"},
+    /* one row per meter and UTC day instead of one per reading (96x fewer rows and index
+     * entries): the readings as parallel arrays (sec = seconds since the day start; a NULL array
+     * means "absent in every reading", kwh NULL means "equal to raw_kwh"), the hourly rollups
+     * of that day beside them (h_hour = hour of the day). The views readings and rollup_hourly
+     * keep the row shape for every SQL consumer. Partitions by month as before. */
+    {"readings and hourly rollups as meter-day rows of arrays",
+     "CREATE TABLE reading_days("
+     " meter_key bigint NOT NULL, day bigint NOT NULL, seq bigint NOT NULL DEFAULT 0,"
+     " n integer NOT NULL, n_estimated integer NOT NULL,"
+     " sec integer[] NOT NULL, interval_s integer[] NOT NULL, raw_kwh float8[], kwh float8[],"
+     " voltage_v float8[], current_a float8[], power_factor float8[], frequency_hz float8[],"
+     " active_power_kw float8[], reactive_power_kvar float8[], quality_code integer[] NOT NULL,"
+     " flags bigint[] NOT NULL, score float8[] NOT NULL, ingested_at bigint[],"
+     " h_hour integer[] NOT NULL, h_kwh float8[] NOT NULL, h_min_kwh float8[] NOT NULL,"
+     " h_max_kwh float8[] NOT NULL, h_n integer[] NOT NULL, h_n_estimated integer[] NOT NULL,"
+     " PRIMARY KEY (meter_key, day)) PARTITION BY RANGE (day);"
+     "CREATE TABLE reading_days_default PARTITION OF reading_days DEFAULT"
+     " WITH (toast_tuple_target = 8160);"
+     "CREATE INDEX reading_days_day ON reading_days(day);"
+     /* the months that hold readings get their partitions */
+     "DO $$ DECLARE m timestamp; BEGIN"
+     " FOR m IN SELECT DISTINCT date_trunc('month', to_timestamp(ts) AT TIME ZONE 'UTC')"
+     "  FROM (SELECT ts FROM readings UNION ALL SELECT hour FROM rollup_hourly) t"
+     "  WHERE ts >= 0 AND ts < 253402300800 LOOP"
+     "  EXECUTE format('CREATE TABLE %I PARTITION OF reading_days FOR VALUES FROM (%s) TO (%s)"
+     "   WITH (toast_tuple_target = 8160)', 'reading_days_' || to_char(m, 'YYYY_MM'),"
+     "   extract(epoch FROM m)::bigint, extract(epoch FROM m + interval '1 month')::bigint);"
+     " END LOOP; END $$;"
+     "INSERT INTO reading_days SELECT meter_key, day, max(seq), count(*),"
+     " count(*) FILTER (WHERE quality_code IN (8, 9)),"
+     " array_agg((ts - day)::integer ORDER BY ts), array_agg(interval_s ORDER BY ts),"
+     " array_agg(raw_kwh ORDER BY ts),"
+     " CASE WHEN bool_and(kwh IS NOT DISTINCT FROM raw_kwh) THEN NULL"
+     "  ELSE array_agg(kwh ORDER BY ts) END,"
+     " CASE WHEN bool_and(voltage_v IS NULL) THEN NULL ELSE array_agg(voltage_v ORDER BY ts) END,"
+     " CASE WHEN bool_and(current_a IS NULL) THEN NULL ELSE array_agg(current_a ORDER BY ts) END,"
+     " CASE WHEN bool_and(power_factor IS NULL) THEN NULL"
+     "  ELSE array_agg(power_factor ORDER BY ts) END,"
+     " CASE WHEN bool_and(frequency_hz IS NULL) THEN NULL"
+     "  ELSE array_agg(frequency_hz ORDER BY ts) END,"
+     " CASE WHEN bool_and(active_power_kw IS NULL) THEN NULL"
+     "  ELSE array_agg(active_power_kw ORDER BY ts) END,"
+     " CASE WHEN bool_and(reactive_power_kvar IS NULL) THEN NULL"
+     "  ELSE array_agg(reactive_power_kvar ORDER BY ts) END,"
+     " array_agg(quality_code ORDER BY ts), array_agg(flags ORDER BY ts),"
+     " array_agg(score ORDER BY ts),"
+     " CASE WHEN bool_and(ingested_at IS NULL) THEN NULL"
+     "  ELSE array_agg(ingested_at ORDER BY ts) END,"
+     " '{}', '{}', '{}', '{}', '{}', '{}'"
+     " FROM (SELECT *, ts - ((ts % 86400) + 86400) % 86400 AS day FROM readings) r"
+     " GROUP BY meter_key, day;"
+     "INSERT INTO reading_days AS t SELECT meter_key, day, 0, 0, 0, '{}', '{}', '{}', NULL,"
+     " NULL, NULL, NULL, NULL, NULL, NULL, '{}', '{}', '{}', NULL,"
+     " array_agg(((hour - day) / 3600)::integer ORDER BY hour), array_agg(kwh ORDER BY hour),"
+     " array_agg(min_kwh ORDER BY hour), array_agg(max_kwh ORDER BY hour),"
+     " array_agg(n ORDER BY hour), array_agg(n_estimated ORDER BY hour)"
+     " FROM (SELECT *, hour - ((hour % 86400) + 86400) % 86400 AS day FROM rollup_hourly) h"
+     " GROUP BY meter_key, day"
+     " ON CONFLICT (meter_key, day) DO UPDATE SET (h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n,"
+     "  h_n_estimated) = (excluded.h_hour, excluded.h_kwh, excluded.h_min_kwh,"
+     "  excluded.h_max_kwh, excluded.h_n, excluded.h_n_estimated);"
+     "DROP TABLE readings;"
+     "DROP TABLE rollup_hourly;"
+     "CREATE VIEW readings AS SELECT b.meter_key, b.day + u.sec AS ts, u.interval_s, u.raw_kwh,"
+     " CASE WHEN b.kwh IS NULL THEN u.raw_kwh ELSE u.kwh END AS kwh, u.voltage_v, u.current_a,"
+     " u.power_factor, u.frequency_hz, u.active_power_kw, u.reactive_power_kvar, u.quality_code,"
+     " u.flags, u.score, u.ingested_at, b.seq"
+     " FROM reading_days b CROSS JOIN LATERAL unnest(b.sec, b.interval_s, b.raw_kwh, b.kwh,"
+     "  b.voltage_v, b.current_a, b.power_factor, b.frequency_hz, b.active_power_kw,"
+     "  b.reactive_power_kvar, b.quality_code, b.flags, b.score, b.ingested_at)"
+     "  AS u(sec, interval_s, raw_kwh, kwh, voltage_v, current_a, power_factor, frequency_hz,"
+     "  active_power_kw, reactive_power_kvar, quality_code, flags, score, ingested_at);"
+     "CREATE VIEW rollup_hourly AS SELECT b.meter_key, b.day + 3600 * u.h AS hour, u.kwh,"
+     " u.min_kwh, u.max_kwh, u.n, u.n_estimated"
+     " FROM reading_days b CROSS JOIN LATERAL unnest(b.h_hour, b.h_kwh, b.h_min_kwh, b.h_max_kwh,"
+     "  b.h_n, b.h_n_estimated) AS u(h, kwh, min_kwh, max_kwh, n, n_estimated);"},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -180,8 +256,6 @@ static const struct migration migrations[] = {
 /* Per-connection staging tables for the buffered upserts (temporary: no WAL, no catalog churn
  * per flush since they live as long as the connection). */
 static const char stage_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE readings INCLUDING DEFAULTS);"
-    "CREATE TEMP TABLE IF NOT EXISTS hour_stage (LIKE rollup_hourly INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS day_stage (LIKE rollup_daily INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS state_stage (LIKE meter_state INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS alert_stage AS SELECT " ALERT_STAGE_COLS " FROM alerts"
@@ -202,7 +276,13 @@ static const char stage_sql[] =
 #define OP_COLS                                                                                    \
     "operator_id, name, type, region, capacity_mw, voltage_kv, latitude, longitude, status"
 #define STATION_COLS "station_id, name, type, latitude, longitude, elevation_m, status"
-#define HOUR_COLS    "h.meter_key, h.hour, h.kwh, h.min_kwh, h.max_kwh, h.n, h.n_estimated"
+/* a meter-day block as read back: 22 columns from seq (see blk_from_row) */
+#define BLK_COLS                                                                                   \
+    "seq, n, sec, interval_s, raw_kwh, kwh, voltage_v, current_a, power_factor, frequency_hz, "    \
+    "active_power_kw, reactive_power_kvar, quality_code, flags, score, ingested_at, h_hour, "      \
+    "h_kwh, h_min_kwh, h_max_kwh, h_n, h_n_estimated"
+#define HBLK_COLS                                                                                  \
+    "b.meter_key, b.day, b.h_hour, b.h_kwh, b.h_min_kwh, b.h_max_kwh, b.h_n, b.h_n_estimated"
 #define ALERT_COLS                                                                                 \
     "source, entity_id, type, level_rank, score, start_ts, end_ts, count, value, detail"
 /* LEAST/GREATEST ignore NULLs: the SQLite store's coalesce(min(a, b), a, b) */
@@ -218,11 +298,12 @@ enum sid {
     S_STATION_PUT,
     S_STATION_GET,
     S_STATE_GET,
-    S_READ_GET,
+    S_BLK_GET,
+    S_BLK_RANGE,
+    S_BLK_DAYS,
+    S_DIR_DAY,
+    S_BLK_DEL,
     S_READ_REVISE,
-    S_READ_FLAG,
-    S_READ_SCORE,
-    S_READ_RANGE,
     S_RECOMP_DEL,
     S_GRID_MERGE,
     S_GRID_PUT,
@@ -234,22 +315,20 @@ enum sid {
     S_ALERT_ROWS,
     S_QUAR_ROWS,
     S_STATS,
-    S_READ_UPSERT,
-    S_HOUR_UPSERT,
     S_DAY_UPSERT,
     S_STATE_UPSERT,
     S_OP_LIST,
     S_STATION_LIST,
     S_GRID_ROWS,
     S_WEATHER_ROWS,
-    S_HOUR_ROWS_ALL,
-    S_HOUR_ROWS_METER,
+    S_HOURS_ALL,
+    S_HOURS_METER,
     S_GRID_DAY_ROWS,
     S_SEQ_NEXT,
     S_SEQ_GET,
     S_CHG_PUT,
     S_CHG_DAYS,
-    S_READ_CHANGED,
+    S_BLK_CHANGED,
     S_GRID_CHANGED,
     S_WEATHER_CHANGED,
     S_DAY_CHANGED,
@@ -299,23 +378,17 @@ static const char *const stmt_sql[S_COUNT] = {
                       " status = excluded.status, updated_at = excluded.updated_at",
     [S_STATION_GET] = "SELECT " STATION_COLS " FROM weather_stations WHERE station_id = $1",
     [S_STATE_GET] = "SELECT state FROM meter_state WHERE meter_key = $1",
-    [S_READ_GET] = "SELECT " READING_COLS " FROM readings WHERE meter_key = $1 AND ts = $2",
+    [S_BLK_GET] = "SELECT " BLK_COLS " FROM reading_days WHERE meter_key = $1 AND day = $2",
+    [S_BLK_RANGE] = "SELECT day, " BLK_COLS " FROM reading_days WHERE meter_key = $1"
+                    " AND day >= $2 AND day <= $3 ORDER BY day",
+    [S_BLK_DAYS] = "SELECT day FROM reading_days WHERE meter_key = $1 AND day >= $2"
+                   " AND day <= $3 ORDER BY day",
+    [S_DIR_DAY] = "SELECT meter_key FROM reading_days WHERE day = $1",
+    [S_BLK_DEL] = "DELETE FROM reading_days d USING unnest($1::int8[], $2::int8[]) AS k(m, day)"
+                  " WHERE d.meter_key = k.m AND d.day = k.day",
     [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
                       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
-    /* the score is the C function mtr_reading_score: recomputed client-side (S_READ_SCORE) */
-    [S_READ_FLAG] = "UPDATE readings SET flags = flags | $4, seq = $6,"
-                    " quality_code = CASE WHEN $5 >= 0 AND quality_code IN (0, 7) THEN $5"
-                    "  ELSE quality_code END"
-                    " WHERE meter_key = $1 AND ts >= $2 AND ts <= $3"
-                    " RETURNING ts, quality_code, flags",
-    [S_READ_SCORE] = "UPDATE readings r SET score = u.score"
-                     " FROM unnest($2::bigint[], $3::float8[]) AS u(ts, score)"
-                     " WHERE r.meter_key = $1 AND r.ts = u.ts",
-    [S_READ_RANGE] = "SELECT " READING_COLS " FROM readings WHERE meter_key = $1 AND ts >= $2"
-                     " AND ts < $3 ORDER BY ts",
-    [S_RECOMP_DEL] = "WITH h AS (DELETE FROM rollup_hourly WHERE meter_key = $1 AND hour >= $2"
-                     " AND hour < $2 + 86400)"
-                     " DELETE FROM rollup_daily WHERE meter_key = $1 AND day = $2",
+    [S_RECOMP_DEL] = "DELETE FROM rollup_daily WHERE meter_key = $1 AND day = $2",
     [S_GRID_MERGE] =
         "INSERT INTO rollup_grid_daily AS t(operator_id, day, n, n_flagged, freq_sum, freq_min,"
         " freq_max, voltage_sum, load_sum, load_max, stability_sum, stability_min)"
@@ -395,27 +468,12 @@ static const char *const stmt_sql[S_COUNT] = {
                     " WHERE ($1::text IS NULL OR kind = $1) AND ($2::bigint IS NULL OR at >= $2)"
                     " AND ($3::bigint IS NULL OR at < $3) ORDER BY id LIMIT $4 OFFSET $5",
     [S_STATS] = "SELECT (SELECT count(*) FROM meters), (SELECT count(*) FROM grid_operators),"
-                " (SELECT count(*) FROM weather_stations), (SELECT count(*) FROM readings),"
-                " (SELECT count(*) FROM readings WHERE quality_code IN (8, 9)),"
+                " (SELECT count(*) FROM weather_stations),"
+                " (SELECT coalesce(sum(n), 0) FROM reading_days),"
+                " (SELECT coalesce(sum(n_estimated), 0) FROM reading_days),"
                 " (SELECT count(*) FROM reading_revisions), (SELECT count(*) FROM grid_status),"
                 " (SELECT count(*) FROM weather_observations), (SELECT count(*) FROM alerts),"
                 " (SELECT count(*) FROM quarantine), pg_database_size(current_database())",
-    [S_READ_UPSERT] = "INSERT INTO readings AS t SELECT * FROM readings_stage"
-                      " ON CONFLICT (meter_key, ts) DO UPDATE SET interval_s = excluded.interval_s,"
-                      " raw_kwh = excluded.raw_kwh, kwh = excluded.kwh,"
-                      " voltage_v = excluded.voltage_v, current_a = excluded.current_a,"
-                      " power_factor = excluded.power_factor,"
-                      " frequency_hz = excluded.frequency_hz,"
-                      " active_power_kw = excluded.active_power_kw,"
-                      " reactive_power_kvar = excluded.reactive_power_kvar,"
-                      " quality_code = excluded.quality_code, flags = excluded.flags,"
-                      " score = excluded.score, ingested_at = excluded.ingested_at,"
-                      " seq = excluded.seq",
-    [S_HOUR_UPSERT] = "INSERT INTO rollup_hourly AS t SELECT * FROM hour_stage"
-                      " ON CONFLICT (meter_key, hour) DO UPDATE SET kwh = t.kwh + excluded.kwh,"
-                      " min_kwh = LEAST(t.min_kwh, excluded.min_kwh),"
-                      " max_kwh = GREATEST(t.max_kwh, excluded.max_kwh),"
-                      " n = t.n + excluded.n, n_estimated = t.n_estimated + excluded.n_estimated",
     [S_DAY_UPSERT] = "INSERT INTO rollup_daily AS t SELECT * FROM day_stage"
                      " ON CONFLICT (meter_key, day) DO UPDATE SET"
                      " interval_s = CASE WHEN excluded.interval_s > 0 THEN excluded.interval_s"
@@ -452,18 +510,19 @@ static const char *const stmt_sql[S_COUNT] = {
                        " WHERE ($1::text IS NULL OR station_id = $1)"
                        " AND ($2::bigint IS NULL OR ts >= $2) AND ($3::bigint IS NULL OR ts < $3)"
                        " ORDER BY station_id, ts LIMIT $4 OFFSET $5",
-    /* two variants so that both the fleet scan and the one-meter lookup use the primary key */
-    [S_HOUR_ROWS_ALL] = "SELECT m.meter_id, " HOUR_COLS " FROM rollup_hourly h"
-                        " JOIN meters m ON m.meter_key = h.meter_key"
-                        " WHERE ($2::bigint IS NULL OR h.hour >= $2)"
-                        " AND ($3::bigint IS NULL OR h.hour < $3) AND $1::text IS NULL"
-                        " ORDER BY h.meter_key, h.hour LIMIT $4 OFFSET $5",
-    [S_HOUR_ROWS_METER] = "SELECT m.meter_id, " HOUR_COLS " FROM meters m"
-                          " JOIN rollup_hourly h ON h.meter_key = m.meter_key"
-                          " WHERE m.meter_id = $1"
-                          " AND h.hour >= coalesce($2::bigint, -9223372036854775807)"
-                          " AND h.hour < coalesce($3::bigint, 9223372036854775807)"
-                          " ORDER BY h.hour LIMIT $4 OFFSET $5",
+    /* the blocks holding hours, in meter key order; the hours are expanded (and paged) here */
+    [S_HOURS_ALL] =
+        "SELECT m.meter_id, " HBLK_COLS " FROM reading_days b"
+        " JOIN meters m ON m.meter_key = b.meter_key"
+        " WHERE cardinality(b.h_hour) > 0 AND ($2::bigint IS NULL OR b.day > $2 - 86400)"
+        " AND ($3::bigint IS NULL OR b.day < $3) AND $1::text IS NULL"
+        " ORDER BY b.meter_key, b.day",
+    [S_HOURS_METER] = "SELECT m.meter_id, " HBLK_COLS " FROM meters m"
+                      " JOIN reading_days b ON b.meter_key = m.meter_key"
+                      " WHERE m.meter_id = $1 AND cardinality(b.h_hour) > 0"
+                      " AND ($2::bigint IS NULL OR b.day > $2 - 86400)"
+                      " AND ($3::bigint IS NULL OR b.day < $3)"
+                      " ORDER BY b.day",
     [S_GRID_DAY_ROWS] =
         "SELECT operator_id, day, n, n_flagged, freq_sum, freq_min, freq_max,"
         " voltage_sum, load_sum, load_max, stability_sum, stability_min"
@@ -477,14 +536,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CHG_PUT] = "INSERT INTO export_changes AS t(dataset, day, seq) VALUES ($1, $2, $3)"
                   " ON CONFLICT (dataset, day) DO UPDATE SET seq = GREATEST(t.seq, excluded.seq)",
     [S_CHG_DAYS] = "SELECT day FROM export_changes WHERE dataset = $1 AND seq > $2 ORDER BY day",
-    /* meters in id order, each one's readings of the day by the primary key */
-    [S_READ_CHANGED] = "SELECT m.meter_id, r.meter_key, r.ts, r.interval_s, r.raw_kwh, r.kwh,"
-                       " r.voltage_v, r.current_a, r.power_factor, r.frequency_hz,"
-                       " r.active_power_kw, r.reactive_power_kvar, r.quality_code, r.flags,"
-                       " r.score, r.ingested_at, r.seq FROM meters m CROSS JOIN LATERAL"
-                       " (SELECT * FROM readings x WHERE x.meter_key = m.meter_key"
-                       "  AND x.ts >= $1 AND x.ts < $1 + 86400 AND x.seq > $2 AND x.seq <= $3) r"
-                       " ORDER BY m.meter_id, r.ts",
+    /* the changed blocks of the day, by meter id (decoded here) */
+    [S_BLK_CHANGED] = "SELECT m.meter_id, b.meter_key, " BLK_COLS " FROM reading_days b"
+                      " JOIN meters m ON m.meter_key = b.meter_key"
+                      " WHERE b.day = $1 AND b.seq > $2 AND b.seq <= $3 AND b.n > 0"
+                      " ORDER BY m.meter_id",
     [S_GRID_CHANGED] = "SELECT operator_id, ts, frequency_hz, voltage_kv, load_mw, capacity_mw,"
                        " stability, flags, score, seq FROM grid_status"
                        " WHERE ts >= $1 AND ts < $1 + 86400 AND seq > $2 AND seq <= $3"
@@ -947,8 +1003,6 @@ static const char *r_str(const PGresult *r, int row, int col)
 /* ======================= write buffers ======================= */
 
 /* Bounds of the buffers of one handle (memory: about 9 + 1 + 2 + STATE_ARENA MiB at most). */
-#define RBUF_MAX    65536
-#define HBUF_MAX    16384
 #define DBUF_MAX    16384
 #define SBUF_MAX    16384
 #define ABUF_MAX    8192
@@ -1039,20 +1093,57 @@ static int bb_reserve(struct bbuf *b, size_t more)
 
 /* ======================= the handle ======================= */
 
+#define BLK_HOURS       24
+#define DONE_BATCH      1024 /* complete days written per asynchronous batch */
+#define CACHE_DEFAULT   (192u << 20)
+#define DIR_MAX         (4u << 20) /* known meter-days before the directory starts over */
+#define DIR_LOAD_MISSES 32         /* point lookups of a day before its whole directory is read */
+#define OID_INT4_ARR    1007
+#define OID_INT8_ARR    1016
+
+struct blk_hour {
+    double kwh, min_kwh, max_kwh;
+    int32_t n, n_est;
+};
+
+/* A cached meter-day. */
+struct pblk {
+    int64_t meter_key, day;
+    int64_t seq; /* the stored row's change number (kept when only the hours change) */
+    struct mtr_stored_reading *r;
+    int n, cap, n_est;
+    uint32_t hours; /* bit i: hour i present */
+    struct blk_hour h[BLK_HOURS];
+    unsigned char dirty_r, dirty_h, stored, listed, done;
+    uint64_t used;
+};
+
+/* A growable open-addressing map (a, b) -> non-zero value. */
+struct kset {
+    struct kslot *slots;
+    size_t cap, n;
+};
+
 struct pg_store {
     struct mtr_store base;
     struct pg_conn *c;
     int in_tx;
-    int copy_direct; /* readings may be COPYed straight into the table (no conflict seen) */
-    struct mtr_stored_reading *rb;
-    size_t rb_n;
-    struct kidx rb_idx;
-    struct mtr_rollup_hour *hb;
-    size_t hb_n;
-    struct kidx hb_idx;
-    unsigned char *hb_mark; /* per buffered hour: 1 when its key was in the previous batch */
-    struct kidx hb_prev;    /* the keys of the previous batch */
-    size_t hb_prev_n;
+    int pending; /* an asynchronous COPY's result is still to be collected (drain) */
+    unsigned pump_tick;
+    /* the meter-day block cache (see "meter-day blocks") */
+    struct pblk **bslots;
+    size_t bcap, bn, bbytes, bcap_bytes;
+    uint64_t btick;
+    struct pblk **hint; /* per meter key, its last used block */
+    size_t hint_cap;
+    struct pblk **dirty, **done, **scratch;
+    size_t n_dirty, cap_dirty, n_done, cap_done;
+    int64_t cache_seq; /* the change number of this handle's last unit while the cache is valid */
+    struct kset dir;   /* (meter_key, day) -> 1 stored, 2 not stored */
+    struct kset dir_days; /* (day, 0) -> 1 the day's list is loaded, else 1 + lookups so far */
+    struct mtr_stored_reading *get_tmp, *range_tmp; /* decode scratch of uncached reads */
+    int get_cap, range_cap;
+    struct bbuf keys; /* parameter arrays */
     struct mtr_rollup_day *db;
     size_t db_n;
     struct kidx db_idx;
@@ -1137,11 +1228,16 @@ static int res_ok(const PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+static int drain(struct pg_store *s);
+
 /* Runs SQL without parameters; 0 or MTR_ESTORE with the message. */
 static int exec_sql(struct pg_store *s, const char *sql, const char *what)
 {
+    int rc = drain(s);
+    if (rc < 0)
+        return rc;
     PGresult *r = PQexec(s->c->pc, sql);
-    int rc = res_ok(r) ? 0 : fail_res(s, what, r);
+    rc = res_ok(r) ? 0 : fail_res(s, what, r);
     PQclear(r);
     return rc;
 }
@@ -1152,6 +1248,8 @@ static PGresult *stmt(struct pg_store *s, enum sid id, const struct params *p, c
 {
     char name[16];
     snprintf(name, sizeof name, "mtr%d", (int)id);
+    if (drain(s) < 0)
+        return NULL;
     if (!s->c->prepared[id]) {
         PGresult *r = PQprepare(s->c->pc, name, stmt_sql[id], p->n, p->types);
         if (!res_ok(r)) {
@@ -1187,9 +1285,12 @@ static int run(struct pg_store *s, enum sid id, const struct params *p, const ch
 
 static int copy_begin(struct pg_store *s, const char *sql, const char *what)
 {
+    int rc = drain(s);
+    if (rc < 0)
+        return rc;
     PGresult *r = PQexec(s->c->pc, sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-        int rc = fail_res(s, what, r);
+        rc = fail_res(s, what, r);
         PQclear(r);
         return rc;
     }
@@ -1286,6 +1387,32 @@ static int copy_end(struct pg_store *s, const char *what, char sqlstate[6])
     return rc;
 }
 
+/* Ends a COPY that the client gives up on (the server discards it). */
+static void copy_abort(struct pg_store *s)
+{
+    PQputCopyEnd(s->c->pc, "client error");
+    PGresult *r;
+    while ((r = PQgetResult(s->c->pc)))
+        PQclear(r);
+    s->copy.n = 0;
+}
+
+/* Ends a COPY without waiting for the server: the data goes out as the socket takes it (pump,
+ * drain) and the result is collected by drain before the next command. */
+static int copy_end_async(struct pg_store *s, const char *what)
+{
+    int rc = copy_room(s, 2);
+    if (rc < 0)
+        return rc;
+    cw_i16(s, -1);
+    if (PQputCopyData(s->c->pc, s->copy.p, (int)s->copy.n) != 1 ||
+        PQputCopyEnd(s->c->pc, NULL) != 1)
+        rc = mtr_err(&s->base.err, MTR_ESTORE, "%s: %s", what, PQerrorMessage(s->c->pc));
+    s->copy.n = 0;
+    s->pending = 1;
+    return rc;
+}
+
 /* ======================= partitions ======================= */
 
 static int month_of(int64_t ts)
@@ -1331,15 +1458,19 @@ static int ensure_month(struct pg_store *s, int mi)
         return 0;
     }
     char sql[400];
+    int rc = drain(s);
+    if (rc < 0)
+        return rc;
     snprintf(sql, sizeof sql,
-             "SAVEPOINT mtr_part; CREATE TABLE IF NOT EXISTS readings_%04d_%02d PARTITION OF"
-             " readings FOR VALUES FROM (%lld) TO (%lld); RELEASE mtr_part",
+             "SAVEPOINT mtr_part; CREATE TABLE IF NOT EXISTS reading_days_%04d_%02d PARTITION OF"
+             " reading_days FOR VALUES FROM (%lld) TO (%lld) WITH (toast_tuple_target = 8160);"
+             " RELEASE mtr_part",
              y, m, (long long)month_start(mi), (long long)month_start(mi + 1));
     PGresult *r = PQexec(s->c->pc, sql);
     int ok = res_ok(r);
     PQclear(r);
     if (!ok) {
-        int rc = exec_sql(s, "ROLLBACK TO mtr_part; RELEASE mtr_part", "partition");
+        rc = exec_sql(s, "ROLLBACK TO mtr_part; RELEASE mtr_part", "partition");
         if (rc)
             return rc;
     }
@@ -1371,6 +1502,8 @@ static int64_t day_of(int64_t ts)
     return ts - (r < 0 ? r + 86400 : r);
 }
 
+static void cache_discard(struct pg_store *s);
+
 /* The change number of the running unit (inside a transaction): taken with the first tracked
  * write, which also locks the counter until the unit ends. */
 static int cur_seq(struct pg_store *s, int64_t *seq)
@@ -1387,6 +1520,8 @@ static int cur_seq(struct pg_store *s, int64_t *seq)
         }
         s->txn_seq = r_int(r, 0, 0);
         s->seq_known = 1;
+        if (s->cache_seq != s->txn_seq - 1) /* another handle committed since: drop the cache */
+            cache_discard(s);
         PQclear(r);
     }
     *seq = s->txn_seq;
@@ -1433,221 +1568,916 @@ static void forget_unit(struct pg_store *s)
     s->ntouched = 0;
 }
 
-/* ======================= flushing the buffers ======================= */
+/* ======================= meter-day blocks ======================= */
 
-static int cmp_reading(const void *a, const void *b)
-{
-    const struct mtr_stored_reading *x = a, *y = b;
-    if (x->meter_key != y->meter_key)
-        return x->meter_key < y->meter_key ? -1 : 1;
-    return x->ts < y->ts ? -1 : x->ts > y->ts;
-}
+/* Readings and hourly rollups are stored one row per meter and UTC day (table reading_days):
+ * parallel arrays, written with binary COPY. The handle keeps the meter-days it touches in a
+ * write-back cache (decoded, sorted by ts); a unit of work changes them in memory and writes the
+ * dirty ones once: at commit, when the cache is full, and - the common case while ingesting -
+ * in batches of days that are complete (a later day of the same meter has begun), sent without
+ * waiting for the server, which stores one batch while the client prepares the next.
+ *
+ * The cache is only used inside a transaction holding the change_seq row lock (cur_seq), under
+ * which no other writer can change a block; it stays valid across units as long as nobody else
+ * committed a tracked write in between (change_seq is then one above the number of this
+ * handle's last unit), else it is dropped. Which meter-days exist is asked per day (one query
+ * for the whole fleet once a day sees many misses), so a new day of 10,000 meters costs one
+ * round trip, not 10,000. */
 
-/* 16 fields, READING_COLS order and seq; at most 2 + 16 * 4 + 10 * 8 + 2 * 4 + 4 * 8 bytes. */
-#define READING_ROW_MAX 200
-static void cw_reading(struct pg_store *s, const struct mtr_stored_reading *r)
+static uint32_t kset_get(const struct kset *x, int64_t a, int64_t b)
 {
-    cw_i16(s, 16);
-    cw_i8(s, r->meter_key);
-    cw_i8(s, r->ts);
-    cw_i4(s, r->interval_s);
-    cw_f8(s, r->raw_kwh);
-    cw_f8(s, r->kwh);
-    cw_f8(s, r->voltage_v);
-    cw_f8(s, r->current_a);
-    cw_f8(s, r->power_factor);
-    cw_f8(s, r->frequency_hz);
-    cw_f8(s, r->active_power_kw);
-    cw_f8(s, r->reactive_power_kvar);
-    cw_i4(s, r->quality_code);
-    cw_i8(s, (int64_t)r->flags);
-    cw_f8(s, r->score);
-    cw_time(s, r->ingested_at);
-    cw_i8(s, s->txn_seq);
-}
-
-/* Ends a COPY that the client gives up on (the server discards it). */
-static void copy_abort(struct pg_store *s)
-{
-    PQputCopyEnd(s->c->pc, "client error");
-    PGresult *r;
-    while ((r = PQgetResult(s->c->pc)))
-        PQclear(r);
-    s->copy.n = 0;
-}
-
-static int copy_readings(struct pg_store *s, const char *table, char sqlstate[6])
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, "COPY %s (" READING_COLS ", seq) FROM STDIN (FORMAT binary)", table);
-    if (sqlstate)
-        sqlstate[0] = 0;
-    int rc = copy_begin(s, sql, "COPY readings");
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < s->rb_n && !rc; i++)
-        if (!(rc = copy_room(s, READING_ROW_MAX)))
-            cw_reading(s, &s->rb[i]);
-    if (rc) {
-        copy_abort(s);
-        return rc;
-    }
-    return copy_end(s, "COPY readings", sqlstate);
-}
-
-/* Writes the buffered readings (inside a transaction): sorted by key, their months' partitions
- * made sure of, then COPYed straight into readings under a savepoint; when a key already exists
- * (unique violation) the batch goes again through readings_stage and one INSERT ... ON CONFLICT,
- * and so do the following batches of this unit of work. */
-static int flush_readings(struct pg_store *s)
-{
-    int rc = 0;
-    if (!s->rb_n)
+    if (!x->cap)
         return 0;
-    qsort(s->rb, s->rb_n, sizeof *s->rb, cmp_reading);
-    int64_t seq;
-    if ((rc = cur_seq(s, &seq)) < 0)
-        return rc;
-    int64_t last_day = INT64_MIN;
-    for (size_t i = 0; i < s->rb_n; i++) {
-        int64_t d = day_of(s->rb[i].ts);
-        if (d != last_day && (rc = track(s, MTR_DS_READINGS, d)) < 0)
-            return rc;
-        last_day = d;
+    for (size_t i = kidx_hash(a, b) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+        const struct kslot *s = &x->slots[i];
+        if (!s->pos1)
+            return 0;
+        if (s->a == a && s->b == b)
+            return s->pos1;
     }
-    int last = -1;
-    for (size_t i = 0; i < s->rb_n; i++) {
-        int mi = month_of(s->rb[i].ts);
-        if (mi != last && (rc = ensure_month(s, mi)) < 0)
-            return rc;
-        last = mi;
+}
+
+static int kset_put(struct kset *x, int64_t a, int64_t b, uint32_t v)
+{
+    if ((x->n + 1) * 2 > x->cap) {
+        struct kidx nx;
+        if (kidx_init(&nx, x->cap ? x->cap : 512) < 0)
+            return MTR_ENOMEM;
+        for (size_t i = 0; i < x->cap; i++)
+            if (x->slots[i].pos1)
+                *kidx_slot(&nx, x->slots[i].a, x->slots[i].b) = x->slots[i];
+        free(x->slots);
+        x->slots = nx.slots;
+        x->cap = nx.cap;
     }
-    if (s->copy_direct) {
-        char state[6];
-        if ((rc = exec_sql(s, "SAVEPOINT mtr_copy", "flush readings")) < 0)
-            return rc;
-        rc = copy_readings(s, "readings", state);
-        if (!rc) {
-            if ((rc = exec_sql(s, "RELEASE mtr_copy", "flush readings")) < 0)
-                return rc;
-            goto done;
+    struct kidx view = {x->slots, x->cap};
+    struct kslot *s = kidx_slot(&view, a, b);
+    if (!s->pos1)
+        x->n++;
+    s->a = a;
+    s->b = b;
+    s->pos1 = v;
+    return 0;
+}
+
+static void kset_free(struct kset *x)
+{
+    free(x->slots);
+    x->slots = NULL;
+    x->cap = x->n = 0;
+}
+
+static size_t pblk_bytes(const struct pblk *b)
+{
+    return sizeof *b + (size_t)b->cap * sizeof *b->r;
+}
+
+static void pblk_free(struct pblk *b)
+{
+    if (b) {
+        free(b->r);
+        free(b);
+    }
+}
+
+static size_t pblk_home(const struct pblk *b, size_t cap)
+{
+    return kidx_hash(b->meter_key, b->day) & (cap - 1);
+}
+
+static struct pblk *blk_find(const struct pg_store *s, int64_t m, int64_t day)
+{
+    if (!s->bcap)
+        return NULL;
+    for (size_t i = kidx_hash(m, day) & (s->bcap - 1);; i = (i + 1) & (s->bcap - 1)) {
+        struct pblk *b = s->bslots[i];
+        if (!b || (b->meter_key == m && b->day == day))
+            return b;
+    }
+}
+
+static void bslots_put(struct pblk **slots, size_t cap, struct pblk *b)
+{
+    size_t i = pblk_home(b, cap);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = b;
+}
+
+static int blk_add(struct pg_store *s, struct pblk *b)
+{
+    if ((s->bn + 1) * 10 > s->bcap * 7) {
+        size_t ncap = s->bcap ? s->bcap * 2 : 4096;
+        struct pblk **ns = calloc(ncap, sizeof *ns);
+        if (!ns)
+            return MTR_ENOMEM;
+        for (size_t i = 0; i < s->bcap; i++)
+            if (s->bslots[i])
+                bslots_put(ns, ncap, s->bslots[i]);
+        free(s->bslots);
+        s->bslots = ns;
+        s->bcap = ncap;
+    }
+    bslots_put(s->bslots, s->bcap, b);
+    s->bn++;
+    s->bbytes += pblk_bytes(b);
+    return 0;
+}
+
+/* Takes b out of the table (backward-shift deletion) and the hints; the caller frees it. */
+static void blk_del(struct pg_store *s, struct pblk *b)
+{
+    size_t mask = s->bcap - 1, i = pblk_home(b, s->bcap);
+    while (s->bslots[i] != b)
+        i = (i + 1) & mask;
+    s->bslots[i] = NULL;
+    for (size_t j = (i + 1) & mask; s->bslots[j]; j = (j + 1) & mask) {
+        size_t k = pblk_home(s->bslots[j], s->bcap);
+        /* move j back into the hole at i unless its home lies cyclically in (i, j] */
+        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+            s->bslots[i] = s->bslots[j];
+            s->bslots[j] = NULL;
+            i = j;
         }
-        if (strcmp(state, "23505") != 0)
-            return rc;
-        if ((rc = exec_sql(s, "ROLLBACK TO mtr_copy; RELEASE mtr_copy", "flush readings")) < 0)
-            return rc;
-        s->copy_direct = 0;
+    }
+    s->bn--;
+    s->bbytes -= pblk_bytes(b);
+    if ((size_t)b->meter_key < s->hint_cap && s->hint[b->meter_key] == b)
+        s->hint[b->meter_key] = NULL;
+}
+
+/* Forgets every cached block and what is known about stored meter-days. */
+static void cache_discard(struct pg_store *s)
+{
+    for (size_t i = 0; i < s->bcap; i++) {
+        pblk_free(s->bslots[i]);
+        s->bslots[i] = NULL;
+    }
+    s->bn = 0;
+    s->bbytes = 0;
+    s->n_dirty = s->n_done = 0;
+    if (s->hint)
+        memset(s->hint, 0, s->hint_cap * sizeof *s->hint);
+    kset_free(&s->dir);
+    kset_free(&s->dir_days);
+    s->cache_seq = -1;
+}
+
+static int mark_dirty(struct pg_store *s, struct pblk *b)
+{
+    if (b->listed)
+        return 0;
+    if (s->n_dirty == s->cap_dirty) {
+        size_t ncap = s->cap_dirty ? s->cap_dirty * 2 : 1024;
+        struct pblk **nd = realloc(s->dirty, ncap * sizeof *nd);
+        if (!nd)
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
+        s->dirty = nd;
+        s->cap_dirty = ncap;
+    }
+    s->dirty[s->n_dirty++] = b;
+    b->listed = 1;
+    return 0;
+}
+
+static void hint_put(struct pg_store *s, struct pblk *b)
+{
+    size_t k = (size_t)b->meter_key;
+    if (k >= s->hint_cap && k < ((size_t)1 << 22)) {
+        size_t ncap = s->hint_cap ? s->hint_cap : 1024;
+        while (ncap <= k)
+            ncap *= 2;
+        struct pblk **nh = realloc(s->hint, ncap * sizeof *nh);
+        if (!nh)
+            return; /* best effort: the table stays the truth */
+        memset(nh + s->hint_cap, 0, (ncap - s->hint_cap) * sizeof *nh);
+        s->hint = nh;
+        s->hint_cap = ncap;
+    }
+    if (k < s->hint_cap)
+        s->hint[k] = b;
+}
+
+/* ---- binary arrays (COPY and results) ---- */
+
+/* Starts a one-dimensional array field of n elements of type elem; returns where its length
+ * goes (arr_close patches it and the has-nulls flag). */
+static size_t arr_open(struct pg_store *s, int n, Oid elem)
+{
+    size_t at = s->copy.n;
+    char *p = s->copy.p + at + 4;
+    put_be32(p, n ? 1 : 0);
+    put_be32(p + 4, 0);
+    put_be32(p + 8, elem);
+    s->copy.n += 16;
+    if (n) {
+        put_be32(p + 12, (uint32_t)n);
+        put_be32(p + 16, 1);
+        s->copy.n += 8;
+    }
+    return at;
+}
+static void arr_close(struct pg_store *s, size_t at, int hasnull)
+{
+    put_be32(s->copy.p + at, (uint32_t)(s->copy.n - at - 4));
+    put_be32(s->copy.p + at + 8, hasnull ? 1 : 0);
+}
+static int ae_f8(struct pg_store *s, double v)
+{
+    cw_f8(s, v);
+    return isnan(v);
+}
+
+/* The reading fields a block stores as arrays (BLK_COLS order after seq and n). */
+enum bfield {
+    BF_SEC,
+    BF_INTERVAL,
+    BF_RAW,
+    BF_KWH,
+    BF_V,
+    BF_I,
+    BF_PF,
+    BF_F,
+    BF_P,
+    BF_Q,
+    BF_CODE,
+    BF_FLAGS,
+    BF_SCORE,
+    BF_INGESTED,
+    BF_COUNT
+};
+static const size_t bf_off[BF_COUNT] = {
+    [BF_RAW] = offsetof(struct mtr_stored_reading, raw_kwh),
+    [BF_KWH] = offsetof(struct mtr_stored_reading, kwh),
+    [BF_V] = offsetof(struct mtr_stored_reading, voltage_v),
+    [BF_I] = offsetof(struct mtr_stored_reading, current_a),
+    [BF_PF] = offsetof(struct mtr_stored_reading, power_factor),
+    [BF_F] = offsetof(struct mtr_stored_reading, frequency_hz),
+    [BF_P] = offsetof(struct mtr_stored_reading, active_power_kw),
+    [BF_Q] = offsetof(struct mtr_stored_reading, reactive_power_kvar),
+    [BF_SCORE] = offsetof(struct mtr_stored_reading, score),
+};
+
+static double rd_f8(const struct mtr_stored_reading *r, enum bfield f)
+{
+    double v;
+    memcpy(&v, (const char *)r + bf_off[f], sizeof v);
+    return v;
+}
+
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Upper bound of the COPY bytes of one block row. */
+static size_t blk_row_max(const struct pblk *b)
+{
+    return 200 + 20 * 28 + (size_t)b->n * BF_COUNT * 12 + BLK_HOURS * 6 * 12;
+}
+
+#define BLK_COPY_COLS                                                                              \
+    "meter_key, day, seq, n, n_estimated, sec, interval_s, raw_kwh, kwh, voltage_v, current_a, "   \
+    "power_factor, frequency_hz, active_power_kw, reactive_power_kvar, quality_code, flags, "      \
+    "score, ingested_at, h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n, h_n_estimated"
+
+/* One block as a COPY row (25 fields), with change number seq. Room reserved by the caller. */
+static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
+{
+    const struct mtr_stored_reading *r = b->r;
+    int n = b->n, any[BF_COUNT] = {0}, kwh_same = 1;
+    for (int i = 0; i < n; i++) {
+        for (int f = BF_RAW; f <= BF_Q; f++)
+            any[f] |= !isnan(rd_f8(&r[i], (enum bfield)f));
+        kwh_same &= same_bits(r[i].raw_kwh, r[i].kwh);
+        any[BF_INGESTED] |= r[i].ingested_at != 0;
+    }
+    cw_i16(s, 25);
+    cw_i8(s, b->meter_key);
+    cw_i8(s, b->day);
+    cw_i8(s, seq);
+    cw_i4(s, n);
+    cw_i4(s, b->n_est);
+    size_t at = arr_open(s, n, OID_INT4);
+    for (int i = 0; i < n; i++)
+        cw_i4(s, (int32_t)(r[i].ts - b->day));
+    arr_close(s, at, 0);
+    at = arr_open(s, n, OID_INT4);
+    for (int i = 0; i < n; i++)
+        cw_i4(s, r[i].interval_s);
+    arr_close(s, at, 0);
+    for (int f = BF_RAW; f <= BF_Q; f++) {
+        if (!any[f] || (f == BF_KWH && kwh_same)) {
+            cw_len(s, -1); /* absent everywhere; kwh: equal to raw_kwh */
+            continue;
+        }
+        int nulls = 0;
+        at = arr_open(s, n, OID_FLOAT8);
+        for (int i = 0; i < n; i++)
+            nulls |= ae_f8(s, rd_f8(&r[i], (enum bfield)f));
+        arr_close(s, at, nulls);
+    }
+    at = arr_open(s, n, OID_INT4);
+    for (int i = 0; i < n; i++)
+        cw_i4(s, r[i].quality_code);
+    arr_close(s, at, 0);
+    at = arr_open(s, n, OID_INT8);
+    for (int i = 0; i < n; i++)
+        cw_i8(s, (int64_t)r[i].flags);
+    arr_close(s, at, 0);
+    int nulls = 0;
+    at = arr_open(s, n, OID_FLOAT8);
+    for (int i = 0; i < n; i++)
+        nulls |= ae_f8(s, r[i].score);
+    arr_close(s, at, nulls);
+    if (!any[BF_INGESTED]) {
+        cw_len(s, -1);
+    } else {
+        nulls = 0;
+        at = arr_open(s, n, OID_INT8);
+        for (int i = 0; i < n; i++) {
+            cw_time(s, r[i].ingested_at);
+            nulls |= !r[i].ingested_at;
+        }
+        arr_close(s, at, nulls);
+    }
+    int nh = __builtin_popcount(b->hours);
+    at = arr_open(s, nh, OID_INT4);
+    for (int i = 0; i < BLK_HOURS; i++)
+        if (b->hours & (1u << i))
+            cw_i4(s, i);
+    arr_close(s, at, 0);
+    for (int k = 0; k < 3; k++) {
+        nulls = 0;
+        at = arr_open(s, nh, OID_FLOAT8);
+        for (int i = 0; i < BLK_HOURS; i++)
+            if (b->hours & (1u << i))
+                nulls |= ae_f8(s, k == 0   ? b->h[i].kwh
+                                  : k == 1 ? b->h[i].min_kwh
+                                           : b->h[i].max_kwh);
+        arr_close(s, at, nulls);
+    }
+    for (int k = 0; k < 2; k++) {
+        at = arr_open(s, nh, OID_INT4);
+        for (int i = 0; i < BLK_HOURS; i++)
+            if (b->hours & (1u << i))
+                cw_i4(s, k == 0 ? b->h[i].n : b->h[i].n_est);
+        arr_close(s, at, 0);
+    }
+}
+
+/* A binary array value of a result: *n elements (-1 for NULL) starting at *p. */
+static int arr_parse(const PGresult *res, int row, int col, const char **p, const char **end,
+                     int *n)
+{
+    *n = -1;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *v = PQgetvalue(res, row, col);
+    int len = PQgetlength(res, row, col);
+    if (len < 12)
+        return -1;
+    *end = v + len;
+    if (get_be32(v) == 0) {
+        *n = 0;
+        *p = v + 12;
+        return 0;
+    }
+    if (get_be32(v) != 1 || len < 20)
+        return -1;
+    *n = (int)get_be32(v + 12);
+    *p = v + 20;
+    return 0;
+}
+
+/* The next element of a size-byte type: 1 present (*val), 0 NULL, -1 malformed. */
+static int arr_next(const char **p, const char *end, int size, uint64_t *val)
+{
+    if (end - *p < 4)
+        return -1;
+    int32_t len = (int32_t)get_be32(*p);
+    *p += 4;
+    if (len == -1)
+        return 0;
+    if (len != size || end - *p < size)
+        return -1;
+    *val = size == 8 ? get_be64(*p) : get_be32(*p);
+    *p += size;
+    return 1;
+}
+
+static double bits_dbl(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static int corrupt(struct pg_store *s, int64_t m, int64_t day)
+{
+    return mtr_err(&s->base.err, MTR_ESTORE, "readings of meter %lld on day %lld: corrupt block",
+                   (long long)m, (long long)day);
+}
+
+/* The hours of the blocks of one result row (columns from c: h_hour .. h_n_estimated). */
+static int hours_from_row(struct pg_store *s, const PGresult *res, int row, int c, int64_t m,
+                          int64_t day, struct blk_hour h[BLK_HOURS], uint32_t *hours)
+{
+    const char *p[6] = {0}, *end[6] = {0};
+    int nh = 0;
+    for (int k = 0; k < 6; k++) {
+        int kn;
+        if (arr_parse(res, row, c + k, &p[k], &end[k], &kn) < 0 ||
+            (k == 0 ? (nh = kn) < 0 || nh > BLK_HOURS : kn != nh))
+            return corrupt(s, m, day);
+    }
+    *hours = 0;
+    for (int i = 0; i < nh; i++) {
+        uint64_t u[6] = {0};
+        int got[6];
+        for (int k = 0; k < 6; k++)
+            if ((got[k] = arr_next(&p[k], end[k], k == 0 || k >= 4 ? 4 : 8, &u[k])) < 0)
+                return corrupt(s, m, day);
+        int hr = (int32_t)u[0];
+        if (!got[0] || hr < 0 || hr >= BLK_HOURS)
+            return corrupt(s, m, day);
+        struct blk_hour *t = &h[hr];
+        t->kwh = got[1] ? bits_dbl(u[1]) : 0;
+        t->min_kwh = got[2] ? bits_dbl(u[2]) : NAN;
+        t->max_kwh = got[3] ? bits_dbl(u[3]) : NAN;
+        t->n = (int32_t)u[4];
+        t->n_est = (int32_t)u[5];
+        *hours |= 1u << hr;
+    }
+    return 0;
+}
+
+/* Decodes the block in row `row` of res, BLK_COLS starting at column c, into *out (grown;
+ * caller-owned) and *n readings, and hours h / *hours when h is not NULL; *seq gets its change
+ * number. */
+static int blk_from_row(struct pg_store *s, const PGresult *res, int row, int c, int64_t m,
+                        int64_t day, struct mtr_stored_reading **out, int *cap, int *n,
+                        struct blk_hour *h, uint32_t *hours, int64_t *seq)
+{
+    *seq = r_int(res, row, c);
+    int cnt = (int)r_int(res, row, c + 1);
+    if (cnt < 0 || cnt > 86400)
+        return corrupt(s, m, day);
+    if (cnt > *cap) {
+        struct mtr_stored_reading *nr = realloc(*out, (size_t)cnt * sizeof *nr);
+        if (!nr)
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory reading a block");
+        *out = nr;
+        *cap = cnt;
+    }
+    struct mtr_stored_reading *r = *out;
+    for (int i = 0; i < cnt; i++) {
+        r[i].meter_key = m;
+        r[i].ingested_at = 0;
+    }
+    for (int f = 0; f < BF_COUNT; f++) {
+        const char *p = NULL, *end = NULL;
+        int k;
+        if (arr_parse(res, row, c + 2 + f, &p, &end, &k) < 0 || (k >= 0 && k != cnt))
+            return corrupt(s, m, day);
+        for (int i = 0; i < cnt; i++) {
+            uint64_t u = 0;
+            int got = 0;
+            if (k >= 0 &&
+                (got = arr_next(&p, end, f == BF_SEC || f == BF_INTERVAL || f == BF_CODE ? 4 : 8,
+                                &u)) < 0)
+                return corrupt(s, m, day);
+            struct mtr_stored_reading *x = &r[i];
+            switch (f) {
+            case BF_SEC:
+                x->ts = day + (int32_t)u;
+                if (!got || (i && x->ts <= r[i - 1].ts))
+                    return corrupt(s, m, day);
+                break;
+            case BF_INTERVAL:
+                x->interval_s = (int32_t)u;
+                break;
+            case BF_CODE:
+                x->quality_code = (int32_t)u;
+                break;
+            case BF_FLAGS:
+                x->flags = u;
+                break;
+            case BF_INGESTED:
+                x->ingested_at = got ? (int64_t)u : 0;
+                break;
+            case BF_KWH:
+                x->kwh = k < 0 ? x->raw_kwh : got ? bits_dbl(u) : NAN;
+                break;
+            default: {
+                double v = got ? bits_dbl(u) : NAN;
+                memcpy((char *)x + bf_off[f], &v, sizeof v);
+            }
+            }
+        }
+    }
+    *n = cnt;
+    return h ? hours_from_row(s, res, row, c + 2 + BF_COUNT, m, day, h, hours) : 0;
+}
+
+/* ---- asynchronous results ---- */
+
+/* Collects the result of the command sent without waiting (an asynchronous COPY), if any;
+ * its failure is returned here, to whatever runs next on the connection. */
+static int drain(struct pg_store *s)
+{
+    if (!s->pending)
+        return 0;
+    s->pending = 0;
+    int rc = 0;
+    PGresult *r;
+    while ((r = PQgetResult(s->c->pc))) {
+        if (!rc && !res_ok(r))
+            rc = fail_res(s, "writing readings", r);
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* ---- loading ---- */
+
+/* Loads the stored row of b (meter_key, day set) if any. */
+static int blk_load(struct pg_store *s, struct pblk *b)
+{
+    struct params p;
+    p_init(&p);
+    p_i8(&p, b->meter_key);
+    p_i8(&p, b->day);
+    PGresult *r = stmt(s, S_BLK_GET, &p, "reading_get");
+    if (!r)
+        return MTR_ESTORE;
+    int rc = 0;
+    if (PQntuples(r)) {
+        b->stored = 1;
+        rc = blk_from_row(s, r, 0, 0, b->meter_key, b->day, &b->r, &b->cap, &b->n, b->h, &b->hours,
+                          &b->seq);
+        for (int i = 0; i < b->n; i++)
+            b->n_est += mtr_quality_code_is_estimate(b->r[i].quality_code);
+    }
+    PQclear(r);
+    if (!rc)
+        rc = kset_put(&s->dir, b->meter_key, b->day, b->stored ? 1 : 2);
+    return rc;
+}
+
+/* Whether meter-day (m, day) has a stored row: known, or asked (the whole day's list once the
+ * day has seen DIR_LOAD_MISSES lookups). *present = -1: unknown, load it. */
+static int dir_present(struct pg_store *s, int64_t m, int64_t day, int *present)
+{
+    uint32_t v = kset_get(&s->dir, m, day);
+    if (v) {
+        *present = v == 1;
+        return 0;
+    }
+    uint32_t dv = kset_get(&s->dir_days, day, 0);
+    if (dv == 1) {
+        *present = 0;
+        return 0;
+    }
+    *present = -1;
+    if (fresh_has(s, m)) { /* registered in this unit: nothing stored yet */
+        *present = 0;
+        return 0;
+    }
+    int rc = 0;
+    if (dv < DIR_LOAD_MISSES + 1)
+        return kset_put(&s->dir_days, day, 0, dv ? dv + 1 : 2);
+    if (s->dir.n > DIR_MAX) {
+        kset_free(&s->dir);
+        kset_free(&s->dir_days);
     }
     struct params p;
     p_init(&p);
-    if ((rc = copy_readings(s, "readings_stage", NULL)) < 0 ||
-        (rc = run(s, S_READ_UPSERT, &p, "flush readings")) < 0 ||
-        (rc = exec_sql(s, "TRUNCATE readings_stage", "flush readings")) < 0)
-        return rc;
-done:
-    s->rb_n = 0;
-    kidx_clear(&s->rb_idx);
+    p_i8(&p, day);
+    PGresult *r = stmt(s, S_DIR_DAY, &p, "reading days");
+    if (!r)
+        return MTR_ESTORE;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if ((rc = kset_put(&s->dir, r_int(r, i, 0), day, 1)) < 0)
+            break;
+    PQclear(r);
+    if (rc == 0)
+        rc = kset_put(&s->dir_days, day, 0, 1);
+    if (rc < 0)
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+    *present = kset_get(&s->dir, m, day) == 1;
     return 0;
 }
 
-static int cmp_hour(const void *a, const void *b)
+/* ---- writing ---- */
+
+static int cmp_pblk(const void *a, const void *b)
 {
-    const struct mtr_rollup_hour *x = a, *y = b;
+    const struct pblk *x = *(struct pblk *const *)a, *y = *(struct pblk *const *)b;
     if (x->meter_key != y->meter_key)
         return x->meter_key < y->meter_key ? -1 : 1;
-    return x->hour < y->hour ? -1 : x->hour > y->hour;
+    return x->day < y->day ? -1 : x->day > y->day;
 }
 
-/* COPYs the buffered hours whose mark equals `which` (all when which < 0) into table. */
-static int copy_hours(struct pg_store *s, const char *table, int which, char sqlstate[6])
+/* An int8[] parameter in binary format, built in bb. */
+static void p_i8_array(struct params *p, struct bbuf *bb, size_t off, size_t n)
 {
-    char sql[160];
-    snprintf(sql, sizeof sql,
-             "COPY %s (meter_key, hour, kwh, min_kwh, max_kwh, n, n_estimated) FROM STDIN"
-             " (FORMAT binary)",
-             table);
-    if (sqlstate)
-        sqlstate[0] = 0;
-    int rc = copy_begin(s, sql, "flush hours");
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < s->hb_n; i++) {
-        const struct mtr_rollup_hour *h = &s->hb[i];
-        if (h->n == DEAD || (which >= 0 && s->hb_mark[i] != which))
-            continue;
-        if ((rc = copy_room(s, 100)) < 0) {
-            copy_abort(s);
-            return rc;
-        }
-        cw_i16(s, 7);
-        cw_i8(s, h->meter_key);
-        cw_i8(s, h->hour);
-        cw_sum(s, h->kwh);
-        cw_f8(s, h->min_kwh);
-        cw_f8(s, h->max_kwh);
-        cw_i4(s, h->n);
-        cw_i4(s, h->n_estimated);
-    }
-    return copy_end(s, "flush hours", sqlstate);
+    int i = p->n++;
+    p->types[i] = OID_INT8_ARR;
+    p->vals[i] = bb->p + off;
+    p->lens[i] = (int)(20 + n * 12);
+    p->fmts[i] = 1;
 }
 
-/* Hours of the previous batch may get more merges (the hour still open when it was written, a
- * recomputed day): those go through hour_stage and the merging upsert; the others, new in most
- * batches, straight into rollup_hourly under a savepoint (on a unique violation the whole batch
- * takes the upsert path). */
-static int flush_hours(struct pg_store *s)
+/* Writes the blocks v[0..n) (reordered): rows that are stored go first (one DELETE), then every
+ * non-empty block is COPYed into reading_days. With async, the COPY's result is left for the
+ * next command on the connection (drain). */
+static int blocks_write(struct pg_store *s, struct pblk **v, size_t n, int async)
 {
     int rc;
-    size_t n_prev = 0;
-    if (!s->hb_n)
+    int64_t seq;
+    if (!n)
         return 0;
-    qsort(s->hb, s->hb_n, sizeof *s->hb, cmp_hour);
-    for (size_t i = 0; i < s->hb_n; i++) {
-        s->hb_mark[i] =
-            s->hb_prev_n && kidx_slot(&s->hb_prev, s->hb[i].meter_key, s->hb[i].hour)->pos1;
-        n_prev += s->hb_mark[i];
-    }
-    if (n_prev < s->hb_n) {
-        char state[6];
-        if ((rc = exec_sql(s, "SAVEPOINT mtr_copy", "flush hours")) < 0)
+    qsort(v, n, sizeof *v, cmp_pblk);
+    if ((rc = cur_seq(s, &seq)) < 0)
+        return rc;
+    size_t n_del = 0, n_copy = 0;
+    int last = -1;
+    for (size_t i = 0; i < n; i++) {
+        struct pblk *b = v[i];
+        if (b->dirty_r && (rc = track(s, MTR_DS_READINGS, b->day)) < 0)
             return rc;
-        rc = copy_hours(s, "rollup_hourly", 0, state);
-        if (!rc) {
-            if ((rc = exec_sql(s, "RELEASE mtr_copy", "flush hours")) < 0)
+        n_del += b->stored;
+        if (b->n || b->hours) {
+            int mi = month_of(b->day);
+            if (mi != last && (rc = ensure_month(s, mi)) < 0)
                 return rc;
-        } else {
-            if (strcmp(state, "23505") != 0)
-                return rc;
-            if ((rc = exec_sql(s, "ROLLBACK TO mtr_copy; RELEASE mtr_copy", "flush hours")) < 0)
-                return rc;
-            memset(s->hb_mark, 1, s->hb_n);
-            n_prev = s->hb_n;
+            last = mi;
+            n_copy++;
         }
     }
-    if (n_prev) {
+    if (n_del) {
+        struct bbuf *k = &s->keys;
+        k->n = 0;
+        if (bb_reserve(k, 2 * (20 + n_del * 12)) < 0)
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+        for (int pass = 0; pass < 2; pass++) {
+            char *h = k->p + k->n;
+            put_be32(h, 1);
+            put_be32(h + 4, 0);
+            put_be32(h + 8, OID_INT8);
+            put_be32(h + 12, (uint32_t)n_del);
+            put_be32(h + 16, 1);
+            k->n += 20;
+            for (size_t i = 0; i < n; i++)
+                if (v[i]->stored) {
+                    put_be32(k->p + k->n, 8);
+                    put_be64(k->p + k->n + 4, (uint64_t)(pass ? v[i]->day : v[i]->meter_key));
+                    k->n += 12;
+                }
+        }
         struct params p;
         p_init(&p);
-        if ((rc = copy_hours(s, "hour_stage", 1, NULL)) < 0 ||
-            (rc = run(s, S_HOUR_UPSERT, &p, "flush hours")) < 0 ||
-            (rc = exec_sql(s, "TRUNCATE hour_stage", "flush hours")) < 0)
+        p_i8_array(&p, k, 0, n_del);
+        p_i8_array(&p, k, 20 + n_del * 12, n_del);
+        if ((rc = run(s, S_BLK_DEL, &p, "writing readings")) < 0)
             return rc;
     }
-    /* this batch becomes the previous one */
-    kidx_clear(&s->hb_prev);
-    s->hb_prev_n = 0;
-    for (size_t i = 0; i < s->hb_n; i++) {
-        struct kslot *sl = kidx_slot(&s->hb_prev, s->hb[i].meter_key, s->hb[i].hour);
-        if (!sl->pos1) {
-            sl->a = s->hb[i].meter_key;
-            sl->b = s->hb[i].hour;
-            sl->pos1 = 1;
-            s->hb_prev_n++;
+    if (n_copy) {
+        if ((rc = copy_begin(s, "COPY reading_days (" BLK_COPY_COLS ") FROM STDIN (FORMAT binary)",
+                             "writing readings")) < 0)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            struct pblk *b = v[i];
+            if (!b->n && !b->hours)
+                continue;
+            if ((rc = copy_room(s, blk_row_max(b))) < 0) {
+                copy_abort(s);
+                return rc;
+            }
+            cw_block(s, b, b->dirty_r || !b->stored ? seq : b->seq);
         }
+        if ((rc = async ? copy_end_async(s, "writing readings")
+                        : copy_end(s, "writing readings", NULL)) < 0)
+            return rc;
     }
-    s->hb_n = 0;
-    kidx_clear(&s->hb_idx);
+    for (size_t i = 0; i < n; i++) {
+        struct pblk *b = v[i];
+        if (b->dirty_r || !b->stored)
+            b->seq = seq;
+        b->stored = b->n || b->hours;
+        b->dirty_r = b->dirty_h = 0;
+        if ((rc = kset_put(&s->dir, b->meter_key, b->day, b->stored ? 1 : 2)) < 0)
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+    }
     return 0;
 }
+
+/* Drops the blocks of the done list from the cache (they are written). */
+static void done_evict(struct pg_store *s)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n_dirty; i++) {
+        struct pblk *b = s->dirty[i];
+        if (b->done || !(b->dirty_r || b->dirty_h))
+            b->listed = 0;
+        else
+            s->dirty[kept++] = b;
+    }
+    s->n_dirty = kept;
+    for (size_t i = 0; i < s->n_done; i++) {
+        blk_del(s, s->done[i]);
+        pblk_free(s->done[i]);
+    }
+    s->n_done = 0;
+}
+
+/* Writes the dirty blocks of the done list without waiting and drops the list's blocks. */
+static int done_write(struct pg_store *s)
+{
+    size_t n = 0;
+    struct pblk **v = s->scratch;
+    for (size_t i = 0; i < s->n_done; i++)
+        if (s->done[i]->dirty_r || s->done[i]->dirty_h)
+            v[n++] = s->done[i];
+    int rc = blocks_write(s, v, n, 1);
+    if (rc < 0)
+        return rc;
+    done_evict(s);
+    return 0;
+}
+
+/* Writes every dirty block (and waits); the done list's blocks leave the cache. */
+static int flush_blocks(struct pg_store *s)
+{
+    int rc;
+    if (s->n_dirty) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_dirty; i++)
+            if (s->dirty[i]->dirty_r || s->dirty[i]->dirty_h)
+                s->dirty[n++] = s->dirty[i];
+            else
+                s->dirty[i]->listed = 0;
+        if ((rc = blocks_write(s, s->dirty, n, 0)) < 0) {
+            s->n_dirty = n;
+            return rc;
+        }
+        for (size_t i = 0; i < n; i++)
+            s->dirty[i]->listed = 0;
+        s->n_dirty = 0;
+    }
+    if ((rc = drain(s)) < 0)
+        return rc;
+    done_evict(s);
+    return 0;
+}
+
+static int cmp_pblk_used(const void *a, const void *b)
+{
+    const struct pblk *x = *(struct pblk *const *)a, *y = *(struct pblk *const *)b;
+    return x->used < y->used ? -1 : x->used > y->used;
+}
+
+/* Keeps the cache under its cap: writes the dirty blocks, then frees the least recently used
+ * until a quarter of the cap is free. */
+static int cache_trim(struct pg_store *s)
+{
+    if (s->bbytes <= s->bcap_bytes)
+        return 0;
+    int rc = flush_blocks(s);
+    if (rc < 0)
+        return rc;
+    size_t n = 0;
+    struct pblk **v = malloc((s->bn ? s->bn : 1) * sizeof *v);
+    if (!v)
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory trimming the reading cache");
+    for (size_t i = 0; i < s->bcap; i++)
+        if (s->bslots[i])
+            v[n++] = s->bslots[i];
+    qsort(v, n, sizeof *v, cmp_pblk_used);
+    for (size_t i = 0; i < n && s->bbytes > s->bcap_bytes / 4 * 3; i++) {
+        blk_del(s, v[i]);
+        pblk_free(v[i]);
+    }
+    free(v);
+    return 0;
+}
+
+/* Makes the done list hold one more block (the scratch array of done_write too). */
+static int done_push(struct pg_store *s, struct pblk *b)
+{
+    if (s->n_done == s->cap_done) {
+        size_t ncap = s->cap_done ? s->cap_done * 2 : DONE_BATCH;
+        struct pblk **nd = realloc(s->done, ncap * sizeof *nd);
+        struct pblk **ns = nd ? realloc(s->scratch, ncap * sizeof *ns) : NULL;
+        if (nd)
+            s->done = nd;
+        if (!ns)
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
+        s->scratch = ns;
+        s->cap_done = ncap;
+    }
+    s->done[s->n_done++] = b;
+    b->done = 1;
+    return s->n_done >= DONE_BATCH ? done_write(s) : 0;
+}
+
+/* Inside a unit: takes the change number (validating the cache) before the cache is used. */
+static int cache_enter(struct pg_store *s)
+{
+    int64_t seq;
+    return cur_seq(s, &seq);
+}
+
+/* The cached block of (m, day), loaded on first use (an absent one is cached empty). Only inside
+ * a transaction, after cache_enter. */
+static int blk_cached(struct pg_store *s, int64_t m, int64_t day, struct pblk **out)
+{
+    struct pblk *b = (size_t)m < s->hint_cap ? s->hint[m] : NULL;
+    int rc;
+    if (b && b->day == day)
+        goto found;
+    struct pblk *prev = b;
+    b = blk_find(s, m, day);
+    if (!b) {
+        int present;
+        if ((rc = cache_trim(s)) < 0)
+            return rc;
+        prev = (size_t)m < s->hint_cap ? s->hint[m] : NULL; /* the trim may have freed it */
+        if ((rc = dir_present(s, m, day, &present)) < 0)
+            return rc;
+        if (!(b = calloc(1, sizeof *b)))
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
+        b->meter_key = m;
+        b->day = day;
+        if ((present && (rc = blk_load(s, b)) < 0) || (rc = blk_add(s, b)) < 0) {
+            pblk_free(b);
+            return rc == MTR_ENOMEM ? mtr_err(&s->base.err, rc, "out of memory caching readings")
+                                    : rc;
+        }
+        /* a later day of the meter has begun: the one before is complete, write it soon */
+        if (prev && prev->day < day && !prev->done && (prev->dirty_r || prev->dirty_h) &&
+            (rc = done_push(s, prev)) < 0)
+            return rc;
+    }
+found:
+    b->used = ++s->btick;
+    hint_put(s, b);
+    *out = b;
+    return 0;
+}
+
+/* Index of the first reading with ts >= t. */
+static int lower_bound(const struct mtr_stored_reading *r, int n, int64_t t)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (r[mid].ts < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Room for one more reading in b (the first sizes the day). */
+static int blk_room(struct pg_store *s, struct pblk *b, const struct mtr_stored_reading *r)
+{
+    if (b->n < b->cap)
+        return 0;
+    int ncap = b->cap
+                   ? b->cap + b->cap / 2 + 1
+                   : (r->interval_s >= 60 && r->interval_s <= 86400 ? 86400 / r->interval_s : 16);
+    struct mtr_stored_reading *nr = realloc(b->r, (size_t)ncap * sizeof *nr);
+    if (!nr)
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
+    s->bbytes += (size_t)(ncap - b->cap) * sizeof *nr;
+    b->r = nr;
+    b->cap = ncap;
+    return 0;
+}
+
+/* Inserts or replaces one reading of a block. */
+static int blk_upsert(struct pg_store *s, struct pblk *b, const struct mtr_stored_reading *r)
+{
+    int i = b->n && r->ts <= b->r[b->n - 1].ts ? lower_bound(b->r, b->n, r->ts) : b->n;
+    int rc;
+    if (i < b->n && b->r[i].ts == r->ts) {
+        b->n_est -= mtr_quality_code_is_estimate(b->r[i].quality_code);
+    } else {
+        if ((rc = blk_room(s, b, r)) < 0)
+            return rc;
+        memmove(&b->r[i + 1], &b->r[i], (size_t)(b->n - i) * sizeof *b->r);
+        b->n++;
+    }
+    b->r[i] = *r;
+    b->n_est += mtr_quality_code_is_estimate(r->quality_code);
+    b->dirty_r = 1;
+    return mark_dirty(s, b);
+}
+
+/* ======================= flushing the buffers ======================= */
 
 static int flush_days(struct pg_store *s)
 {
@@ -1850,20 +2680,18 @@ static int flush_quarantine(struct pg_store *s)
 static int flush_all(struct pg_store *s)
 {
     int rc;
-    if ((rc = flush_readings(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_hours(s)) < 0 ||
-        (rc = flush_days(s)) < 0 || (rc = flush_alerts(s)) < 0 || (rc = flush_quarantine(s)) < 0)
+    if ((rc = flush_blocks(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_days(s)) < 0 ||
+        (rc = flush_alerts(s)) < 0 || (rc = flush_quarantine(s)) < 0)
         return rc;
     return 0;
 }
 
 static void drop_buffers(struct pg_store *s)
 {
-    s->rb_n = s->hb_n = s->db_n = s->sb_n = s->ab_n = s->qb_n = 0;
+    s->db_n = s->sb_n = s->ab_n = s->qb_n = 0;
     s->qarena.n = 0;
     kidx_clear(&s->ab_idx);
     s->arena.n = 0;
-    kidx_clear(&s->rb_idx);
-    kidx_clear(&s->hb_idx);
     kidx_clear(&s->db_idx);
     kidx_clear(&s->sb_idx);
 }
@@ -1879,7 +2707,6 @@ static int tx_enter(struct pg_store *s, int *began)
     int rc = exec_sql(s, "BEGIN", "begin");
     if (rc == 0) {
         s->in_tx = 1;
-        s->copy_direct = 1;
         *began = 1;
     }
     return rc;
@@ -1916,7 +2743,7 @@ static int write_through(struct pg_store *s)
  * or in one of their own). */
 static int flush_for_read(struct pg_store *s)
 {
-    if (!s->rb_n && !s->hb_n && !s->db_n && !s->sb_n && !s->ab_n && !s->qb_n)
+    if (!s->n_dirty && !s->pending && !s->db_n && !s->sb_n && !s->ab_n && !s->qb_n)
         return 0;
     if (s->in_tx)
         return flush_all(s);
@@ -1929,10 +2756,8 @@ static int pg_begin(struct mtr_store *base)
     if (s->in_tx)
         return mtr_err(&s->base.err, MTR_ECONFLICT, "begin: a unit of work is already open");
     int rc = exec_sql(s, "BEGIN", "begin");
-    if (rc == 0) {
+    if (rc == 0)
         s->in_tx = 1;
-        s->copy_direct = 1;
-    }
     return rc;
 }
 
@@ -1946,6 +2771,9 @@ static int pg_commit(struct mtr_store *base)
         rc = flush_touched(s); /* after the buffers: their writes take the unit's number */
     if (rc < 0)
         return rc;
+    int64_t seq = s->seq_known ? s->txn_seq : -1;
+    if ((rc = drain(s)) < 0)
+        return rc;
     PGresult *r = PQexec(s->c->pc, "COMMIT");
     if (!res_ok(r))
         rc = fail_res(s, "commit", r);
@@ -1957,8 +2785,12 @@ static int pg_commit(struct mtr_store *base)
     /* committed meters are visible to other sessions, which may give them a state */
     kidx_clear(&s->fresh);
     s->fresh_n = 0;
-    if (rc < 0)
+    if (rc < 0) {
         s->c->n_months = 0;
+        cache_discard(s);
+    } else if (seq >= 0) {
+        s->cache_seq = seq; /* what this handle holds is what is stored, as of number seq */
+    }
     return rc;
 }
 
@@ -1967,9 +2799,15 @@ static int pg_rollback(struct mtr_store *base)
     struct pg_store *s = pg(base);
     drop_buffers(s);
     forget_unit(s);
+    cache_discard(s);
     s->c->n_months = 0; /* partitions created in the unit of work are gone with it */
     kidx_clear(&s->fresh);
     s->fresh_n = 0;
+    if (s->pending) {
+        struct mtr_errbuf keep = s->base.err;
+        drain(s); /* its failure is what is being rolled back */
+        s->base.err = keep;
+    }
     if (!s->in_tx)
         return 0;
     s->in_tx = 0;
@@ -1994,7 +2832,8 @@ static int conn_exec(PGconn *pc, const char *sql, const char *what, struct mtr_e
     return rc;
 }
 
-static int migrate(PGconn *pc, struct mtr_errbuf *eb)
+/* Migrates the schema to version `target` (MIGRATION_COUNT in use; older ones in tests). */
+static int migrate(PGconn *pc, int target, struct mtr_errbuf *eb)
 {
     int rc;
     if ((rc = conn_exec(pc, "BEGIN", "migration", eb)) < 0)
@@ -2022,7 +2861,7 @@ static int migrate(PGconn *pc, struct mtr_errbuf *eb)
                      v, MIGRATION_COUNT);
         goto out;
     }
-    for (; v < MIGRATION_COUNT; v++) {
+    for (; v < target; v++) {
         const struct migration *m = &migrations[v];
         snprintf(sql, sizeof sql,
                  "INSERT INTO schema_migrations(version, applied_at, description)"
@@ -2061,7 +2900,7 @@ static int conn_setup(struct pg_conn *c, struct mtr_errbuf *eb)
                        "the database has schema version %d, newer than this metrify knows (%d); "
                        "use a newer metrify",
                        v, MIGRATION_COUNT);
-    if (v != MIGRATION_COUNT && (rc = migrate(c->pc, eb)) < 0)
+    if (v != MIGRATION_COUNT && (rc = migrate(c->pc, MIGRATION_COUNT, eb)) < 0)
         return rc;
     return conn_exec(c->pc, stage_sql, "staging tables", eb);
 }
@@ -2076,18 +2915,21 @@ static void pg_close(struct mtr_store *base)
             pg_rollback(base);
         pool_release(s->c);
     }
-    free(s->rb);
-    free(s->rb_idx.slots);
-    free(s->hb);
-    free(s->hb_idx.slots);
+    cache_discard(s);
+    free(s->bslots);
+    free(s->hint);
+    free(s->dirty);
+    free(s->done);
+    free(s->scratch);
+    free(s->get_tmp);
+    free(s->range_tmp);
+    free(s->keys.p);
     free(s->db);
     free(s->db_idx.slots);
     free(s->sb);
     free(s->sb_idx.slots);
     free(s->ab);
     free(s->ab_idx.slots);
-    free(s->hb_mark);
-    free(s->hb_prev.slots);
     free(s->qb);
     free(s->qarena.p);
     free(s->fresh.slots);
@@ -2097,6 +2939,28 @@ static void pg_close(struct mtr_store *base)
 }
 
 static const struct mtr_store_ops pg_ops;
+
+int mtr_pg_migrate_to(const char *url, int version, struct mtr_errbuf *eb)
+{
+    char *conninfo = NULL;
+    int pool, rc = parse_url(url, &conninfo, &pool, eb);
+    if (rc < 0)
+        return rc;
+    if (version < 1 || version > MIGRATION_COUNT) {
+        free(conninfo);
+        return mtr_err(eb, MTR_EINVAL, "no schema version %d (1..%d)", version, MIGRATION_COUNT);
+    }
+    PGconn *pc = PQconnectdb(conninfo);
+    free(conninfo);
+    if (PQstatus(pc) != CONNECTION_OK) {
+        rc = mtr_err(eb, MTR_EIO, "PostgreSQL: %s", PQerrorMessage(pc));
+    } else {
+        PQsetNoticeProcessor(pc, notice_ignore, NULL);
+        rc = migrate(pc, version, eb);
+    }
+    PQfinish(pc);
+    return rc;
+}
 
 int mtr_pg_open(const char *url, struct mtr_store **out, struct mtr_errbuf *eb)
 {
@@ -2115,6 +2979,9 @@ int mtr_pg_open(const char *url, struct mtr_store **out, struct mtr_errbuf *eb)
         goto fail;
     }
     s->base.ops = &pg_ops;
+    s->cache_seq = -1;
+    const char *mb = getenv("METRIFY_PG_CACHE_MB");
+    s->bcap_bytes = mb && atoi(mb) > 0 ? (size_t)atoi(mb) << 20 : CACHE_DEFAULT;
     if ((rc = pool_acquire(conninfo, pool, &s->c, eb)) < 0)
         goto fail;
     /* partitions ahead for live data: this month and the next two */
@@ -2135,31 +3002,20 @@ fail:
 /* Lazily allocated write buffers (a read-only handle never pays for them). */
 static int buffers_ready(struct pg_store *s)
 {
-    if (s->rb)
+    if (s->db)
         return 0;
-    s->rb = malloc(RBUF_MAX * sizeof *s->rb);
-    s->hb = malloc(HBUF_MAX * sizeof *s->hb);
     s->db = malloc(DBUF_MAX * sizeof *s->db);
     s->sb = malloc(SBUF_MAX * sizeof *s->sb);
     s->ab = malloc(ABUF_MAX * sizeof *s->ab);
-    s->hb_mark = malloc(HBUF_MAX);
     s->qb = malloc(QBUF_MAX * sizeof *s->qb);
-    if (!s->rb || !s->hb || !s->db || !s->sb || !s->ab || !s->hb_mark || !s->qb ||
-        kidx_init(&s->ab_idx, ABUF_MAX) < 0 || kidx_init(&s->hb_prev, HBUF_MAX) < 0 ||
-        kidx_init(&s->rb_idx, RBUF_MAX) < 0 || kidx_init(&s->hb_idx, HBUF_MAX) < 0 ||
+    if (!s->db || !s->sb || !s->ab || !s->qb || kidx_init(&s->ab_idx, ABUF_MAX) < 0 ||
         kidx_init(&s->db_idx, DBUF_MAX) < 0 || kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
-        void **all[] = {(void **)&s->rb,
-                        (void **)&s->hb,
-                        (void **)&s->db,
+        void **all[] = {(void **)&s->db,
                         (void **)&s->sb,
-                        (void **)&s->rb_idx.slots,
-                        (void **)&s->hb_idx.slots,
                         (void **)&s->db_idx.slots,
                         (void **)&s->sb_idx.slots,
                         (void **)&s->ab,
                         (void **)&s->ab_idx.slots,
-                        (void **)&s->hb_mark,
-                        (void **)&s->hb_prev.slots,
                         (void **)&s->qb};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             free(*all[i]);
@@ -2540,26 +3396,6 @@ static void p_reading(struct params *p, const struct mtr_stored_reading *r)
     p_time(p, r->ingested_at);
 }
 
-/* Converts the reading columns starting at column c. */
-static void col_reading(const PGresult *res, int i, int c, struct mtr_stored_reading *r)
-{
-    r->meter_key = r_int(res, i, c);
-    r->ts = r_int(res, i, c + 1);
-    r->interval_s = (int32_t)r_int(res, i, c + 2);
-    r->raw_kwh = r_dbl(res, i, c + 3);
-    r->kwh = r_dbl(res, i, c + 4);
-    r->voltage_v = r_dbl(res, i, c + 5);
-    r->current_a = r_dbl(res, i, c + 6);
-    r->power_factor = r_dbl(res, i, c + 7);
-    r->frequency_hz = r_dbl(res, i, c + 8);
-    r->active_power_kw = r_dbl(res, i, c + 9);
-    r->reactive_power_kvar = r_dbl(res, i, c + 10);
-    r->quality_code = (int)r_int(res, i, c + 11);
-    r->flags = (uint64_t)r_int(res, i, c + 12);
-    r->score = r_dbl(res, i, c + 13);
-    r->ingested_at = r_int(res, i, c + 14);
-}
-
 /* Converts a grid-status row (operator_id, ts, measurements, flags, score). */
 static void col_grid_row(const PGresult *r, int i, struct mtr_grid_row *g)
 {
@@ -2592,61 +3428,72 @@ static void col_weather_row(const PGresult *r, int i, struct mtr_weather_row *w)
     w->score = r_dbl(r, i, 10);
 }
 
+static int not_found(struct pg_store *s, int64_t meter_key, int64_t ts)
+{
+    return mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
+                   (long long)meter_key, (long long)ts);
+}
+
 static int pg_reading_get(struct mtr_store *base, int64_t meter_key, int64_t ts,
                           struct mtr_stored_reading *out)
 {
     struct pg_store *s = pg(base);
-    if (s->rb_n) {
-        struct kslot *sl = kidx_slot(&s->rb_idx, meter_key, ts);
-        if (sl->pos1) {
-            *out = s->rb[sl->pos1 - 1];
-            return 0;
-        }
+    const struct mtr_stored_reading *r;
+    int n, rc;
+    if (s->in_tx) {
+        struct pblk *b;
+        if ((rc = cache_enter(s)) < 0 || (rc = blk_cached(s, meter_key, day_of(ts), &b)) < 0)
+            return rc;
+        r = b->r;
+        n = b->n;
+    } else { /* outside a unit: the stored row */
+        struct params p;
+        p_init(&p);
+        p_i8(&p, meter_key);
+        p_i8(&p, day_of(ts));
+        PGresult *res = stmt(s, S_BLK_GET, &p, "reading_get");
+        int64_t seq;
+        if (!res)
+            return MTR_ESTORE;
+        n = 0;
+        rc = PQntuples(res) ? blk_from_row(s, res, 0, 0, meter_key, day_of(ts), &s->get_tmp,
+                                           &s->get_cap, &n, NULL, NULL, &seq)
+                            : 0;
+        PQclear(res);
+        if (rc < 0)
+            return rc;
+        r = s->get_tmp;
     }
-    struct params p;
-    p_init(&p);
-    p_i8(&p, meter_key);
-    p_i8(&p, ts);
-    PGresult *r = stmt(s, S_READ_GET, &p, "reading_get");
-    if (!r)
-        return MTR_ESTORE;
-    int rc = 0;
-    if (PQntuples(r))
-        col_reading(r, 0, 0, out);
-    else
-        rc = mtr_err(&s->base.err, MTR_ENOTFOUND, "no reading of meter %lld at %lld",
-                     (long long)meter_key, (long long)ts);
-    PQclear(r);
-    return rc;
+    int i = n && ts <= r[n - 1].ts ? lower_bound(r, n, ts) : n;
+    if (i == n || r[i].ts != ts)
+        return not_found(s, meter_key, ts);
+    *out = r[i];
+    return 0;
 }
 
-/* Buffered: replaces a buffered reading of the same key, else appends (flushing when full). */
+/* Sends what the socket takes of an asynchronous COPY (now and then, not per record). */
+static void pump(struct pg_store *s)
+{
+    if (s->pending && ++s->pump_tick % 64 == 0)
+        PQflush(s->c->pc);
+}
+
 static int pg_reading_put(struct mtr_store *base, const struct mtr_stored_reading *r)
 {
     struct pg_store *s = pg(base);
-    int rc;
     if (r->meter_key <= 0 || r->ts < 0 || r->ts % 60 != 0) /* as the SQLite store */
         return mtr_err(&s->base.err, MTR_EINVAL,
                        "reading key out of range: meter_key %lld, ts %lld (need key > 0 and a "
                        "minute-aligned ts >= 0)",
                        (long long)r->meter_key, (long long)r->ts);
-    if ((rc = buffers_ready(s)) < 0)
+    struct pblk *b;
+    int began, rc = tx_enter(s, &began);
+    if (rc < 0)
         return rc;
-    struct kslot *sl = kidx_slot(&s->rb_idx, r->meter_key, r->ts);
-    if (sl->pos1) {
-        s->rb[sl->pos1 - 1] = *r;
-        return write_through(s);
-    }
-    if (s->rb_n == RBUF_MAX) {
-        if ((rc = flush_readings(s)) < 0)
-            return rc;
-        sl = kidx_slot(&s->rb_idx, r->meter_key, r->ts);
-    }
-    s->rb[s->rb_n++] = *r;
-    sl->a = r->meter_key;
-    sl->b = r->ts;
-    sl->pos1 = (uint32_t)s->rb_n;
-    return write_through(s);
+    pump(s);
+    if (!(rc = cache_enter(s)) && !(rc = blk_cached(s, r->meter_key, day_of(r->ts), &b)))
+        rc = blk_upsert(s, b, r);
+    return tx_leave(s, began, rc);
 }
 
 static int pg_reading_revise(struct mtr_store *base, const struct mtr_stored_reading *old,
@@ -2660,103 +3507,75 @@ static int pg_reading_revise(struct mtr_store *base, const struct mtr_stored_rea
     return run(s, S_READ_REVISE, &p, "reading_revise");
 }
 
-static int flag_code(int code, int set_code)
+static int flag_block(struct pg_store *s, struct pblk *b, int64_t from, int64_t to, uint64_t flags,
+                      int set_code)
 {
-    return set_code >= 0 && (code == MTR_Q_VALID || code == MTR_Q_EDITED) ? set_code : code;
+    int changed = 0;
+    for (int i = lower_bound(b->r, b->n, from); i < b->n && b->r[i].ts <= to; i++) {
+        struct mtr_stored_reading *x = &b->r[i];
+        x->flags |= flags;
+        if (set_code >= 0 && (x->quality_code == MTR_Q_VALID || x->quality_code == MTR_Q_EDITED))
+            x->quality_code = set_code;
+        x->score = mtr_reading_score(x->quality_code, x->flags);
+        changed = 1;
+    }
+    if (!changed)
+        return 0;
+    b->dirty_r = 1;
+    return mark_dirty(s, b);
 }
 
-/* Appends "," (unless first) and a number to an array literal being built in b. */
-static int arr_add(struct bbuf *b, const char *num)
+/* The stored days of a meter within [d0, d1] (for long flag ranges; cached ones come too, as
+ * the dirty blocks are written first). */
+static int stored_days(struct pg_store *s, int64_t m, int64_t d0, int64_t d1, int64_t **days,
+                       size_t *n)
 {
-    size_t n = strlen(num);
-    if (bb_reserve(b, n + 2) < 0)
-        return MTR_ENOMEM;
-    if (b->n > 1)
-        b->p[b->n++] = ',';
-    memcpy(b->p + b->n, num, n);
-    b->n += n;
-    return 0;
+    int rc = flush_blocks(s);
+    *days = NULL;
+    *n = 0;
+    if (rc < 0)
+        return rc;
+    struct params p;
+    p_init(&p);
+    p_i8(&p, m);
+    p_i8(&p, d0);
+    p_i8(&p, d1);
+    PGresult *r = stmt(s, S_BLK_DAYS, &p, "readings_flag");
+    if (!r)
+        return MTR_ESTORE;
+    int k = PQntuples(r);
+    if (k && !(*days = malloc((size_t)k * sizeof **days)))
+        rc = mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+    for (int i = 0; i < k && !rc; i++)
+        (*days)[(*n)++] = r_int(r, i, 0);
+    PQclear(r);
+    return rc;
 }
 
-/* Buffered readings in range are changed in memory; stored ones by an UPDATE whose rows come back
- * to have their score recomputed by mtr_reading_score (the one definition, in core/quality.c). */
 static int pg_readings_flag(struct mtr_store *base, int64_t meter_key, int64_t from, int64_t to,
                             uint64_t flags, int set_code)
 {
     struct pg_store *s = pg(base);
     if (to < from)
         return 0;
-    for (size_t i = 0; i < s->rb_n; i++) {
-        struct mtr_stored_reading *r = &s->rb[i];
-        if (r->meter_key != meter_key || r->ts < from || r->ts > to)
-            continue;
-        r->flags |= flags;
-        r->quality_code = flag_code(r->quality_code, set_code);
-        r->score = mtr_reading_score(r->quality_code, r->flags);
-    }
-    int64_t seq;
     int began, rc = tx_enter(s, &began);
-    if (rc < 0)
-        return rc;
-    if ((rc = cur_seq(s, &seq)) < 0)
+    if (rc < 0 || (rc = cache_enter(s)) < 0)
         return tx_leave(s, began, rc);
-    struct params p;
-    p_init(&p);
-    p_i8(&p, meter_key);
-    p_i8(&p, from);
-    p_i8(&p, to);
-    p_i8(&p, (int64_t)flags);
-    p_i4(&p, set_code);
-    p_i8(&p, seq);
-    PGresult *r = stmt(s, S_READ_FLAG, &p, "readings_flag");
-    if (!r)
-        return tx_leave(s, began, MTR_ESTORE);
-    int n = PQntuples(r);
-    for (int i = 0; i < n && !rc; i++) /* the flagged rows moved to this unit's number */
-        rc = track(s, MTR_DS_READINGS, day_of(r_int(r, i, 0)));
-    if (rc < 0) {
-        PQclear(r);
-        return tx_leave(s, began, rc);
+    int64_t d0 = day_of(from < 0 ? 0 : from), d1 = day_of(to);
+    struct pblk *b;
+    if ((d1 - d0) / 86400 <= 400) {
+        for (int64_t d = d0; d <= d1 && !rc; d += 86400)
+            if (!(rc = blk_cached(s, meter_key, d, &b)))
+                rc = flag_block(s, b, from, to, flags, set_code);
+    } else { /* a long range: the days that exist */
+        int64_t *days = NULL;
+        size_t n = 0;
+        rc = stored_days(s, meter_key, d0, d1, &days, &n);
+        for (size_t i = 0; i < n && !rc; i++)
+            if (!(rc = blk_cached(s, meter_key, days[i], &b)))
+                rc = flag_block(s, b, from, to, flags, set_code);
+        free(days);
     }
-    struct bbuf ts = {0}, sc = {0};
-    if (n > 0) {
-        char num[40];
-        if (bb_reserve(&ts, 2) < 0 || bb_reserve(&sc, 2) < 0) {
-            rc = mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
-            goto out;
-        }
-        ts.p[ts.n++] = '{';
-        sc.p[sc.n++] = '{';
-        for (int i = 0; i < n; i++) {
-            snprintf(num, sizeof num, "%lld", (long long)r_int(r, i, 0));
-            if (arr_add(&ts, num) < 0)
-                goto oom;
-            snprintf(num, sizeof num, "%.17g",
-                     mtr_reading_score((int)r_int(r, i, 1), (uint64_t)r_int(r, i, 2)));
-            if (arr_add(&sc, num) < 0)
-                goto oom;
-        }
-        if (bb_reserve(&ts, 2) < 0 || bb_reserve(&sc, 2) < 0)
-            goto oom;
-        ts.p[ts.n++] = '}';
-        ts.p[ts.n] = 0;
-        sc.p[sc.n++] = '}';
-        sc.p[sc.n] = 0;
-        p_init(&p);
-        p_i8(&p, meter_key);
-        p_text(&p, ts.p);
-        p_text(&p, sc.p);
-        p.types[1] = 1016; /* int8[] */
-        p.types[2] = 1022; /* float8[] */
-        rc = run(s, S_READ_SCORE, &p, "readings_flag (score)");
-    }
-    goto out;
-oom:
-    rc = mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
-out:
-    PQclear(r);
-    free(ts.p);
-    free(sc.p);
     return tx_leave(s, began, rc);
 }
 
@@ -2772,15 +3591,20 @@ static int pg_readings_range(struct mtr_store *base, int64_t meter_key, int64_t 
     struct params p;
     p_init(&p);
     p_i8(&p, meter_key);
-    p_i8(&p, from);
-    p_i8(&p, to);
-    PGresult *r = stmt(s, S_READ_RANGE, &p, "readings_range");
+    p_i8(&p, day_of(from < 0 ? 0 : from));
+    p_i8(&p, day_of(to - 1));
+    PGresult *r = stmt(s, S_BLK_RANGE, &p, "readings_range");
     if (!r)
         return MTR_ESTORE;
-    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
-        struct mtr_stored_reading x;
-        col_reading(r, i, 0, &x);
-        rc = cb(ctx, &x);
+    for (int i = 0, k = PQntuples(r); i < k && !rc; i++) {
+        int n;
+        int64_t seq, day = r_int(r, i, 0);
+        if ((rc = blk_from_row(s, r, i, 1, meter_key, day, &s->range_tmp, &s->range_cap, &n, NULL,
+                               NULL, &seq)) < 0)
+            break;
+        for (int j = lower_bound(s->range_tmp, n, from); j < n && s->range_tmp[j].ts < to && !rc;
+             j++)
+            rc = cb(ctx, &s->range_tmp[j]);
     }
     PQclear(r);
     return rc;
@@ -2811,46 +3635,37 @@ static int64_t max_time(int64_t a, int64_t b)
     return !a ? b : !b ? a : (b > a ? b : a);
 }
 
-/* Merged in memory by the rules of the upsert, written at flush. */
-static int hour_merge(struct pg_store *s, const struct mtr_rollup_hour *h)
+static void hour_add(struct blk_hour *t, int present, const struct mtr_rollup_hour *x)
 {
-    int rc;
-    if ((rc = buffers_ready(s)) < 0)
-        return rc;
-    struct kslot *sl = kidx_slot(&s->hb_idx, h->meter_key, h->hour);
-    if (sl->pos1 && s->hb[sl->pos1 - 1].n == DEAD) {
-        s->hb[sl->pos1 - 1] = *h;
-        return 0;
+    if (!present) {
+        t->kwh = 0;
+        t->n = t->n_est = 0;
+        t->min_kwh = t->max_kwh = NAN;
     }
-    if (sl->pos1) {
-        struct mtr_rollup_hour *t = &s->hb[sl->pos1 - 1];
-        t->kwh = add_sum(t->kwh, h->kwh);
-        t->min_kwh = min_nan(t->min_kwh, h->min_kwh);
-        t->max_kwh = max_nan(t->max_kwh, h->max_kwh);
-        t->n += h->n;
-        t->n_estimated += h->n_estimated;
-        return 0;
-    }
-    if (s->hb_n == HBUF_MAX) {
-        if ((rc = flush_hours(s)) < 0)
-            return rc;
-        sl = kidx_slot(&s->hb_idx, h->meter_key, h->hour);
-    }
-    s->hb[s->hb_n++] = *h;
-    sl->a = h->meter_key;
-    sl->b = h->hour;
-    sl->pos1 = (uint32_t)s->hb_n;
-    return 0;
+    t->kwh = add_sum(t->kwh, x->kwh);
+    t->min_kwh = min_nan(t->min_kwh, x->min_kwh);
+    t->max_kwh = max_nan(t->max_kwh, x->max_kwh);
+    t->n += x->n;
+    t->n_est += x->n_estimated;
 }
 
+/* Merged into the meter-day block (ports.h rules), written with it. */
 static int pg_rollup_hour_merge(struct mtr_store *base, const struct mtr_rollup_hour *h)
 {
     struct pg_store *s = pg(base);
     if (h->meter_key <= 0 || h->hour < 0 || h->hour % 3600 != 0)
         return mtr_err(&s->base.err, MTR_EINVAL, "rollup_hour_merge: bad meter %lld / hour %lld",
                        (long long)h->meter_key, (long long)h->hour);
-    int rc = hour_merge(s, h);
-    return rc < 0 ? rc : write_through(s);
+    int64_t day = day_of(h->hour);
+    int i = (int)((h->hour - day) / 3600);
+    struct pblk *b;
+    int began, rc = tx_enter(s, &began);
+    if (rc < 0 || (rc = cache_enter(s)) < 0 || (rc = blk_cached(s, h->meter_key, day, &b)) < 0)
+        return tx_leave(s, began, rc);
+    hour_add(&b->h[i], (b->hours >> i) & 1, h);
+    b->hours |= 1u << i;
+    b->dirty_h = 1;
+    return tx_leave(s, began, mark_dirty(s, b));
 }
 
 static int day_merge(struct pg_store *s, const struct mtr_rollup_day *d)
@@ -2919,13 +3734,14 @@ static void recompute_row(struct recompute *rc, const struct mtr_stored_reading 
                    est ? 0 : mtr_timeliness(r->ingested_at - (r->ts + r->interval_s)));
 }
 
-/* Flushes the readings, reads the day's, deletes its stored rollup rows, marks its buffered ones
- * dead and merges the recount (written at the next flush, before anything can read it). */
+/* Rebuilds the day from its block: the block's hours are replaced, the stored day row deleted and
+ * its buffered merges dropped, the recount merged (written at the next flush). */
 static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_t day,
                                const struct mtr_params *p)
 {
     struct pg_store *s = pg(base);
     struct recompute acc;
+    struct pblk *b;
     if (day % 86400 != 0)
         return mtr_err(&s->base.err, MTR_EINVAL, "rollup_recompute: bad meter %lld / day %lld",
                        (long long)meter_key, (long long)day);
@@ -2933,47 +3749,34 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
     acc.p = p;
     mtr_rollup_day_init(&acc.d, acc.h, meter_key, day);
     int began, rc = tx_enter(s, &began);
-    if (rc < 0)
-        return rc;
-    if ((rc = flush_readings(s)) < 0)
+    if (rc < 0 || (rc = cache_enter(s)) < 0 || (rc = blk_cached(s, meter_key, day, &b)) < 0)
         return tx_leave(s, began, rc);
-    struct params pa;
-    p_init(&pa);
-    p_i8(&pa, meter_key);
-    p_i8(&pa, day);
-    p_i8(&pa, day + 86400);
-    PGresult *r = stmt(s, S_READ_RANGE, &pa, "rollup_recompute");
-    if (!r)
-        return tx_leave(s, began, MTR_ESTORE);
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct mtr_stored_reading x;
-        col_reading(r, i, 0, &x);
-        recompute_row(&acc, &x);
+    for (int i = 0; i < b->n; i++)
+        recompute_row(&acc, &b->r[i]);
+    if (b->hours || acc.seen) {
+        b->hours = 0;
+        for (int i = 0; i < 24; i++)
+            if (acc.seen & (1u << i)) {
+                memset(&b->h[i], 0, sizeof b->h[i]);
+                hour_add(&b->h[i], 0, &acc.h[i]);
+                b->hours |= 1u << i;
+            }
+        b->dirty_h = 1;
+        if ((rc = mark_dirty(s, b)) < 0)
+            return tx_leave(s, began, rc);
     }
-    PQclear(r);
+    struct params pa;
     p_init(&pa);
     p_i8(&pa, meter_key);
     p_i8(&pa, day);
     if ((rc = run(s, S_RECOMP_DEL, &pa, "rollup_recompute")) < 0)
         return tx_leave(s, began, rc);
-    /* buffered merges of that meter-day are replaced too */
-    if (s->hb_n)
-        for (int i = 0; i < 24; i++) {
-            struct kslot *sl = kidx_slot(&s->hb_idx, meter_key, day + 3600 * i);
-            if (sl->pos1)
-                s->hb[sl->pos1 - 1].n = DEAD;
-        }
     if (s->db_n) {
         struct kslot *sl = kidx_slot(&s->db_idx, meter_key, day);
         if (sl->pos1)
             s->db[sl->pos1 - 1].n_valid = DEAD;
     }
-    if (!acc.any)
-        return tx_leave(s, began, 0);
-    for (int i = 0; i < 24 && !rc; i++)
-        if (acc.seen & (1u << i))
-            rc = hour_merge(s, &acc.h[i]);
-    if (!rc)
+    if (acc.any)
         rc = day_merge(s, &acc.d);
     return tx_leave(s, began, rc);
 }
@@ -3336,8 +4139,10 @@ static int exec_count(struct pg_store *s, const char *sql, int64_t before, int64
     struct params p;
     p_init(&p);
     p_i8(&p, before);
+    int rc = drain(s);
+    if (rc < 0)
+        return rc;
     PGresult *r = PQexecParams(s->c->pc, sql, p.n, p.types, p.vals, p.lens, p.fmts, 1);
-    int rc = 0;
     if (!res_ok(r))
         rc = fail_res(s, "retention", r);
     else if (PQntuples(r) == 1 && PQnfields(r) == 1)
@@ -3348,16 +4153,53 @@ static int exec_count(struct pg_store *s, const char *sql, int64_t before, int64
     return rc;
 }
 
+/* Trims the blocks of the day that straddles `before` (readings and hours before it go). */
+static int retention_day(struct pg_store *s, int64_t before, int64_t *n)
+{
+    int64_t day = day_of(before);
+    struct params p;
+    p_init(&p);
+    p_i8(&p, day);
+    int rc = cache_enter(s);
+    PGresult *r = rc < 0 ? NULL : stmt(s, S_DIR_DAY, &p, "retention");
+    if (!r)
+        return MTR_ESTORE;
+    for (int i = 0, k = PQntuples(r); i < k && !rc; i++) {
+        struct pblk *b;
+        if ((rc = blk_cached(s, r_int(r, i, 0), day, &b)) < 0)
+            break;
+        int cut = lower_bound(b->r, b->n, before);
+        if (cut) {
+            for (int j = 0; j < cut; j++)
+                b->n_est -= mtr_quality_code_is_estimate(b->r[j].quality_code);
+            memmove(b->r, b->r + cut, (size_t)(b->n - cut) * sizeof *b->r);
+            b->n -= cut;
+            *n += cut;
+            b->dirty_r = 1;
+        }
+        for (int h = 0; h < BLK_HOURS && day + 3600 * h < before; h++)
+            if (b->hours & (1u << h)) {
+                b->hours &= ~(1u << h);
+                b->dirty_h = 1;
+                ++*n;
+            }
+        if (b->dirty_r || b->dirty_h)
+            rc = mark_dirty(s, b);
+    }
+    PQclear(r);
+    return rc < 0 ? rc : flush_blocks(s);
+}
+
 /* Whole monthly partitions that end before `before` are counted and dropped (no row-by-row
  * delete, no bloat); what is left older than `before` is deleted. Alerts go when they ended. */
 static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted)
 {
     static const char *const del[] = {
-        "DELETE FROM readings WHERE ts < $1",
+        "WITH d AS (DELETE FROM reading_days WHERE day + 86400 <= $1"
+        " RETURNING n + cardinality(h_hour) AS k) SELECT coalesce(sum(k), 0) FROM d",
         "DELETE FROM reading_revisions WHERE ts < $1",
         "DELETE FROM grid_status WHERE ts < $1",
         "DELETE FROM weather_observations WHERE ts < $1",
-        "DELETE FROM rollup_hourly WHERE hour < $1",
         "DELETE FROM rollup_daily WHERE day < $1",
         "DELETE FROM rollup_grid_daily WHERE day < $1",
         "DELETE FROM alerts WHERE end_ts < $1",
@@ -3367,12 +4209,13 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
     int began, rc = tx_enter(s, &began);
     if (rc < 0)
         return rc;
-    if ((rc = flush_all(s)) < 0)
+    if ((rc = flush_all(s)) < 0 || (rc = drain(s)) < 0)
         return tx_leave(s, began, rc);
+    cache_discard(s); /* it may hold days about to go */
     PGresult *r = PQexec(s->c->pc, "SELECT c.relname FROM pg_inherits i"
                                    " JOIN pg_class c ON c.oid = i.inhrelid"
-                                   " WHERE i.inhparent = 'readings'::regclass"
-                                   " AND c.relname ~ '^readings_[0-9]{4}_[0-9]{2}$'");
+                                   " WHERE i.inhparent = 'reading_days'::regclass"
+                                   " AND c.relname ~ '^reading_days_[0-9]{4}_[0-9]{2}$'");
     if (!res_ok(r)) {
         rc = fail_res(s, "retention", r);
         PQclear(r);
@@ -3380,11 +4223,12 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
     }
     for (int i = 0, k = PQntuples(r); i < k && !rc; i++) {
         const char *name = PQgetvalue(r, i, 0);
-        int y = atoi(name + 9), m = atoi(name + 14);
+        int y = atoi(name + 13), m = atoi(name + 18);
         if (month_start(y * 12 + m) > before) /* the start of the next month */
             continue;
         char sql[160];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE $1 = $1", name);
+        snprintf(sql, sizeof sql,
+                 "SELECT coalesce(sum(n + cardinality(h_hour)), 0) FROM %s WHERE $1 = $1", name);
         if ((rc = exec_count(s, sql, before, &n)) < 0)
             break;
         snprintf(sql, sizeof sql, "DROP TABLE %s", name);
@@ -3396,6 +4240,8 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
     PQclear(r);
     for (size_t i = 0; i < sizeof del / sizeof del[0] && !rc; i++)
         rc = exec_count(s, del[i], before, &n);
+    if (!rc && before % 86400 != 0)
+        rc = retention_day(s, before, &n);
     rc = tx_leave(s, began, rc);
     if (rc == 0 && deleted)
         *deleted = n;
@@ -3410,21 +4256,39 @@ static int pg_check(struct mtr_store *base, int (*cb)(void *ctx, const char *pro
         "SELECT 'readings: ' || count(*) || ' rows of unregistered meters' FROM readings r"
         " WHERE NOT EXISTS (SELECT 1 FROM meters m WHERE m.meter_key = r.meter_key)"
         " HAVING count(*) > 0",
+        /* blocks whose arrays disagree with their count */
+        "SELECT 'reading_days: meter ' || meter_key || ' day ' || day"
+        " || ': arrays of other lengths than its ' || n || ' readings or hours'"
+        " FROM reading_days WHERE day % 86400 <> 0"
+        " OR cardinality(sec) <> n OR cardinality(interval_s) <> n"
+        " OR cardinality(quality_code) <> n OR cardinality(flags) <> n OR cardinality(score) <> n"
+        " OR cardinality(coalesce(raw_kwh, sec::float8[])) <> n"
+        " OR cardinality(coalesce(kwh, sec::float8[])) <> n"
+        " OR cardinality(coalesce(voltage_v, sec::float8[])) <> n"
+        " OR cardinality(coalesce(current_a, sec::float8[])) <> n"
+        " OR cardinality(coalesce(power_factor, sec::float8[])) <> n"
+        " OR cardinality(coalesce(frequency_hz, sec::float8[])) <> n"
+        " OR cardinality(coalesce(active_power_kw, sec::float8[])) <> n"
+        " OR cardinality(coalesce(reactive_power_kvar, sec::float8[])) <> n"
+        " OR cardinality(coalesce(ingested_at, sec::bigint[])) <> n"
+        " OR cardinality(h_hour) NOT IN (cardinality(h_kwh), cardinality(h_min_kwh),"
+        "  cardinality(h_max_kwh), cardinality(h_n), cardinality(h_n_estimated))"
+        " OR cardinality(h_hour) > 24 LIMIT 20",
         /* recount a sample of meter-days against the stored readings */
         "SELECT 'rollup_daily: meter ' || d.meter_key || ' day ' || d.day"
         " || ' counts valid/estimated/flagged ' || d.n_valid || '/' || d.n_estimated || '/'"
         " || d.n_flagged || ' but the readings have ' || c.v || '/' || c.e || '/' || c.f"
         " FROM (SELECT * FROM rollup_daily ORDER BY random() LIMIT 50) d,"
-        " LATERAL (SELECT count(*) FILTER (WHERE quality_code IN (0, 7)) AS v,"
-        "  count(*) FILTER (WHERE quality_code IN (8, 9)) AS e,"
-        "  count(*) FILTER (WHERE quality_code = 10) AS f"
-        "  FROM readings r WHERE r.meter_key = d.meter_key AND r.ts >= d.day"
-        "  AND r.ts < d.day + 86400) c"
+        " LATERAL (SELECT count(*) FILTER (WHERE r.c IN (0, 7)) AS v,"
+        "  count(*) FILTER (WHERE r.c IN (8, 9)) AS e,"
+        "  count(*) FILTER (WHERE r.c = 10) AS f"
+        "  FROM reading_days b CROSS JOIN LATERAL unnest(b.quality_code) AS r(c)"
+        "  WHERE b.meter_key = d.meter_key AND b.day = d.day) c"
         " WHERE d.n_valid <> c.v OR d.n_estimated <> c.e OR d.n_flagged <> c.f",
     };
     struct pg_store *s = pg(base);
     int problems = 0, rc;
-    if ((rc = flush_for_read(s)) < 0)
+    if ((rc = flush_for_read(s)) < 0 || (rc = drain(s)) < 0)
         return rc;
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         PGresult *r = PQexec(s->c->pc, checks[i]);
@@ -3587,6 +4451,7 @@ static int pg_weather_rows(struct mtr_store *base, const struct mtr_query *q,
     return rc;
 }
 
+/* The blocks holding hours, expanded here: the time filter and the paging apply to hours. */
 static int pg_hour_rows(struct mtr_store *base, const struct mtr_query *q,
                         int (*cb)(void *ctx, const struct mtr_hour_row *r), void *ctx)
 {
@@ -3596,22 +4461,41 @@ static int pg_hour_rows(struct mtr_store *base, const struct mtr_query *q,
         return rc;
     struct params p;
     p_init(&p);
-    p_query(&p, q);
-    PGresult *r = stmt(s, q && q->entity_id && *q->entity_id ? S_HOUR_ROWS_METER : S_HOUR_ROWS_ALL,
-                       &p, "hour_rows");
+    p_txt(&p, q ? q->entity_id : NULL);
+    p_from_to(&p, q);
+    PGresult *r =
+        stmt(s, q && q->entity_id && *q->entity_id ? S_HOURS_METER : S_HOURS_ALL, &p, "hour_rows");
     if (!r)
         return MTR_ESTORE;
-    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+    int64_t skip = q && q->offset > 0 ? q->offset : 0, left = q && q->limit > 0 ? q->limit : -1;
+    for (int i = 0, n = PQntuples(r); i < n && !rc && left != 0; i++) {
         struct mtr_hour_row h;
+        struct blk_hour hs[BLK_HOURS];
+        uint32_t hours;
+        int64_t m = r_int(r, i, 1), day = r_int(r, i, 2);
+        if ((rc = hours_from_row(s, r, i, 3, m, day, hs, &hours)) < 0)
+            break;
         r_txt(r, i, 0, h.meter_id, sizeof h.meter_id);
-        h.h.meter_key = r_int(r, i, 1);
-        h.h.hour = r_int(r, i, 2);
-        h.h.kwh = r_dbl(r, i, 3);
-        h.h.min_kwh = r_dbl(r, i, 4);
-        h.h.max_kwh = r_dbl(r, i, 5);
-        h.h.n = (int32_t)r_int(r, i, 6);
-        h.h.n_estimated = (int32_t)r_int(r, i, 7);
-        rc = cb(ctx, &h);
+        for (int k = 0; k < BLK_HOURS && !rc && left != 0; k++) {
+            int64_t hour = day + 3600 * k;
+            if (!(hours & (1u << k)) || (q && q->has_from && hour < q->from) ||
+                (q && q->has_to && hour >= q->to))
+                continue;
+            if (skip) {
+                skip--;
+                continue;
+            }
+            h.h.meter_key = m;
+            h.h.hour = hour;
+            h.h.kwh = hs[k].kwh;
+            h.h.min_kwh = hs[k].min_kwh;
+            h.h.max_kwh = hs[k].max_kwh;
+            h.h.n = hs[k].n;
+            h.h.n_estimated = hs[k].n_est;
+            if (left > 0)
+                left--;
+            rc = cb(ctx, &h);
+        }
     }
     PQclear(r);
     return rc;
@@ -3706,16 +4590,20 @@ static int pg_readings_changed(struct mtr_store *base, int64_t day, int64_t afte
                                void *ctx)
 {
     struct pg_store *s = pg(base);
-    PGresult *r = changed_query(s, S_READ_CHANGED, day, after, upto, "readings_changed");
+    PGresult *r = changed_query(s, S_BLK_CHANGED, day, after, upto, "readings_changed");
     if (!r)
         return MTR_ESTORE;
     int rc = 0;
-    for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
+    for (int i = 0, k = PQntuples(r); i < k && !rc; i++) {
         char id[MTR_ID_MAX];
-        struct mtr_stored_reading x;
+        int n;
+        int64_t seq;
         r_txt(r, i, 0, id, sizeof id);
-        col_reading(r, i, 1, &x);
-        rc = cb(ctx, id, &x, r_int(r, i, 16));
+        if ((rc = blk_from_row(s, r, i, 2, r_int(r, i, 1), day, &s->range_tmp, &s->range_cap, &n,
+                               NULL, NULL, &seq)) < 0)
+            break;
+        for (int j = 0; j < n && !rc; j++)
+            rc = cb(ctx, id, &s->range_tmp[j], seq);
     }
     PQclear(r);
     return rc;
@@ -3817,6 +4705,8 @@ static int pg_export_watermark_put(struct mtr_store *base, const char *dataset,
 static PGresult *exec_params(struct pg_store *s, const char *sql, const struct params *p,
                              const char *what)
 {
+    if (drain(s) < 0)
+        return NULL;
     PGresult *r = PQexecParams(s->c->pc, sql, p->n, p->types, p->vals, p->lens, p->fmts, 1);
     if (!res_ok(r)) {
         fail_res(s, what, r);
@@ -3931,6 +4821,8 @@ static int pg_apikey_put(struct mtr_store *base, const struct mtr_apikey *k)
     p_text(&p, role_names[k->role]);
     p_i8(&p, k->created_at ? k->created_at : (int64_t)time(NULL));
     p_time(&p, k->revoked_at);
+    if (drain(s) < 0)
+        return MTR_ESTORE;
     PGresult *r =
         PQexecParams(s->c->pc, "INSERT INTO api_keys(" APIKEY_COLS ") VALUES ($1,$2,$3,$4,$5,$6)",
                      p.n, p.types, p.vals, p.lens, p.fmts, 1);

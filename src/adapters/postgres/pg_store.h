@@ -34,4 +34,9 @@
  */
 int mtr_pg_open(const char *url, struct mtr_store **out, struct mtr_errbuf *eb);
 
+/* Migrates the schema of url's database up to `version` only (1 = the first migration), on a
+ * connection of its own: for tests of the migrations themselves. 0 or MTR_EINVAL, MTR_EIO,
+ * MTR_ESTORE. */
+int mtr_pg_migrate_to(const char *url, int version, struct mtr_errbuf *eb);
+
 #endif
