@@ -11,6 +11,7 @@
 #include <glob.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -171,18 +172,24 @@ static const struct migration migrations[] = {
      "CREATE INDEX IF NOT EXISTS meters_status ON meters(status);"
      "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);"},
     /* one row per meter and UTC day instead of one per reading (96x fewer rows and index
-     * entries): the readings as parallel arrays (sec = seconds since the day start; a NULL array
-     * means "absent in every reading", kwh NULL means "equal to raw_kwh"), the hourly rollups
-     * of that day beside them (h_hour = hour of the day). The views readings and rollup_hourly
-     * keep the row shape for every SQL consumer. Partitions by month as before. */
+     * entries): the readings as parallel arrays, the hourly rollups of that day beside them
+     * (h_hour = hour of the day). A column whose value is the same for the whole day is stored
+     * once, as the scalar beside its array, and the array is NULL (binary arrays cost the server
+     * a function call per element on the way in): sec (seconds since the day start) as sec0 +
+     * sec_step * i, interval_all, quality_all, flags_all, score_all, ingested_all (NULL: 0).
+     * A measurement absent in every reading is a NULL array; kwh NULL means "equal to raw_kwh".
+     * The views readings and rollup_hourly keep the row shape for every SQL consumer.
+     * Partitions by month as before. */
     {"readings and hourly rollups as meter-day rows of arrays",
      "CREATE TABLE reading_days("
      " meter_key bigint NOT NULL, day bigint NOT NULL, seq bigint NOT NULL DEFAULT 0,"
      " n integer NOT NULL, n_estimated integer NOT NULL,"
-     " sec integer[] NOT NULL, interval_s integer[] NOT NULL, raw_kwh float8[], kwh float8[],"
-     " voltage_v float8[], current_a float8[], power_factor float8[], frequency_hz float8[],"
-     " active_power_kw float8[], reactive_power_kvar float8[], quality_code integer[] NOT NULL,"
-     " flags bigint[] NOT NULL, score float8[] NOT NULL, ingested_at bigint[],"
+     " sec integer[], sec0 integer, sec_step integer, interval_s integer[], interval_all integer,"
+     " raw_kwh float8[], kwh float8[], voltage_v float8[], current_a float8[],"
+     " power_factor float8[], frequency_hz float8[], active_power_kw float8[],"
+     " reactive_power_kvar float8[], quality_code integer[], quality_all integer,"
+     " flags bigint[], flags_all bigint, score float8[], score_all float8,"
+     " ingested_at bigint[], ingested_all bigint,"
      " h_hour integer[] NOT NULL, h_kwh float8[] NOT NULL, h_min_kwh float8[] NOT NULL,"
      " h_max_kwh float8[] NOT NULL, h_n integer[] NOT NULL, h_n_estimated integer[] NOT NULL,"
      " PRIMARY KEY (meter_key, day)) PARTITION BY RANGE (day);"
@@ -198,7 +205,12 @@ static const struct migration migrations[] = {
      "   WITH (toast_tuple_target = 8160)', 'reading_days_' || to_char(m, 'YYYY_MM'),"
      "   extract(epoch FROM m)::bigint, extract(epoch FROM m + interval '1 month')::bigint);"
      " END LOOP; END $$;"
-     "INSERT INTO reading_days SELECT meter_key, day, max(seq), count(*),"
+     /* converted rows keep every array (a valid form: the scalars are NULL) */
+     "INSERT INTO reading_days(meter_key, day, seq, n, n_estimated, sec, interval_s, raw_kwh,"
+     " kwh, voltage_v, current_a, power_factor, frequency_hz, active_power_kw,"
+     " reactive_power_kvar, quality_code, flags, score, ingested_at, h_hour, h_kwh, h_min_kwh,"
+     " h_max_kwh, h_n, h_n_estimated)"
+     " SELECT meter_key, day, max(seq), count(*),"
      " count(*) FILTER (WHERE quality_code IN (8, 9)),"
      " array_agg((ts - day)::integer ORDER BY ts), array_agg(interval_s ORDER BY ts),"
      " array_agg(raw_kwh ORDER BY ts),"
@@ -215,14 +227,12 @@ static const struct migration migrations[] = {
      " CASE WHEN bool_and(reactive_power_kvar IS NULL) THEN NULL"
      "  ELSE array_agg(reactive_power_kvar ORDER BY ts) END,"
      " array_agg(quality_code ORDER BY ts), array_agg(flags ORDER BY ts),"
-     " array_agg(score ORDER BY ts),"
-     " CASE WHEN bool_and(ingested_at IS NULL) THEN NULL"
-     "  ELSE array_agg(ingested_at ORDER BY ts) END,"
+     " array_agg(score ORDER BY ts), array_agg(ingested_at ORDER BY ts),"
      " '{}', '{}', '{}', '{}', '{}', '{}'"
      " FROM (SELECT *, ts - ((ts % 86400) + 86400) % 86400 AS day FROM readings) r"
      " GROUP BY meter_key, day;"
-     "INSERT INTO reading_days AS t SELECT meter_key, day, 0, 0, 0, '{}', '{}', '{}', NULL,"
-     " NULL, NULL, NULL, NULL, NULL, NULL, '{}', '{}', '{}', NULL,"
+     "INSERT INTO reading_days AS t(meter_key, day, n, n_estimated, h_hour, h_kwh, h_min_kwh,"
+     " h_max_kwh, h_n, h_n_estimated) SELECT meter_key, day, 0, 0,"
      " array_agg(((hour - day) / 3600)::integer ORDER BY hour), array_agg(kwh ORDER BY hour),"
      " array_agg(min_kwh ORDER BY hour), array_agg(max_kwh ORDER BY hour),"
      " array_agg(n ORDER BY hour), array_agg(n_estimated ORDER BY hour)"
@@ -233,19 +243,27 @@ static const struct migration migrations[] = {
      "  excluded.h_max_kwh, excluded.h_n, excluded.h_n_estimated);"
      "DROP TABLE readings;"
      "DROP TABLE rollup_hourly;"
-     "CREATE VIEW readings AS SELECT b.meter_key, b.day + u.sec AS ts, u.interval_s, u.raw_kwh,"
-     " CASE WHEN b.kwh IS NULL THEN u.raw_kwh ELSE u.kwh END AS kwh, u.voltage_v, u.current_a,"
-     " u.power_factor, u.frequency_hz, u.active_power_kw, u.reactive_power_kvar, u.quality_code,"
-     " u.flags, u.score, u.ingested_at, b.seq"
-     " FROM reading_days b CROSS JOIN LATERAL unnest(b.sec, b.interval_s, b.raw_kwh, b.kwh,"
-     "  b.voltage_v, b.current_a, b.power_factor, b.frequency_hz, b.active_power_kw,"
-     "  b.reactive_power_kvar, b.quality_code, b.flags, b.score, b.ingested_at)"
-     "  AS u(sec, interval_s, raw_kwh, kwh, voltage_v, current_a, power_factor, frequency_hz,"
-     "  active_power_kw, reactive_power_kvar, quality_code, flags, score, ingested_at);"
-     "CREATE VIEW rollup_hourly AS SELECT b.meter_key, b.day + 3600 * u.h AS hour, u.kwh,"
-     " u.min_kwh, u.max_kwh, u.n, u.n_estimated"
-     " FROM reading_days b CROSS JOIN LATERAL unnest(b.h_hour, b.h_kwh, b.h_min_kwh, b.h_max_kwh,"
-     "  b.h_n, b.h_n_estimated) AS u(h, kwh, min_kwh, max_kwh, n, n_estimated);"},
+     /* set-returning functions in the select list run in lockstep (a NULL array yields no
+      * elements: NULL), without the tuplestores of a multi-function FROM */
+     "CREATE VIEW readings AS SELECT meter_key, day + coalesce(sec, sec0 + sec_step * i) AS ts,"
+     " coalesce(interval_s, interval_all) AS interval_s, raw_kwh,"
+     " CASE WHEN kwh_is_raw THEN raw_kwh ELSE kwh END AS kwh, voltage_v, current_a, power_factor,"
+     " frequency_hz, active_power_kw, reactive_power_kvar,"
+     " coalesce(quality_code, quality_all) AS quality_code, coalesce(flags, flags_all) AS flags,"
+     " coalesce(score, score_all) AS score, coalesce(ingested_at, ingested_all) AS ingested_at,"
+     " seq FROM (SELECT b.meter_key, b.day, b.seq, b.sec0, b.sec_step, b.interval_all,"
+     "  b.quality_all, b.flags_all, b.score_all, b.ingested_all, b.kwh IS NULL AS kwh_is_raw,"
+     "  generate_series(0, b.n - 1) AS i, unnest(b.sec) AS sec, unnest(b.interval_s) AS interval_s,"
+     "  unnest(b.raw_kwh) AS raw_kwh, unnest(b.kwh) AS kwh, unnest(b.voltage_v) AS voltage_v,"
+     "  unnest(b.current_a) AS current_a, unnest(b.power_factor) AS power_factor,"
+     "  unnest(b.frequency_hz) AS frequency_hz, unnest(b.active_power_kw) AS active_power_kw,"
+     "  unnest(b.reactive_power_kvar) AS reactive_power_kvar,"
+     "  unnest(b.quality_code) AS quality_code, unnest(b.flags) AS flags,"
+     "  unnest(b.score) AS score, unnest(b.ingested_at) AS ingested_at FROM reading_days b) u;"
+     "CREATE VIEW rollup_hourly AS SELECT meter_key, day + 3600 * h AS hour, kwh, min_kwh,"
+     " max_kwh, n, n_estimated FROM (SELECT b.meter_key, b.day, unnest(b.h_hour) AS h,"
+     "  unnest(b.h_kwh) AS kwh, unnest(b.h_min_kwh) AS min_kwh, unnest(b.h_max_kwh) AS max_kwh,"
+     "  unnest(b.h_n) AS n, unnest(b.h_n_estimated) AS n_estimated FROM reading_days b) u;"},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -276,11 +294,12 @@ static const char stage_sql[] =
 #define OP_COLS                                                                                    \
     "operator_id, name, type, region, capacity_mw, voltage_kv, latitude, longitude, status"
 #define STATION_COLS "station_id, name, type, latitude, longitude, elevation_m, status"
-/* a meter-day block as read back: 22 columns from seq (see blk_from_row) */
+/* a meter-day block as read back: 29 columns from seq (see blk_from_row) */
 #define BLK_COLS                                                                                   \
-    "seq, n, sec, interval_s, raw_kwh, kwh, voltage_v, current_a, power_factor, frequency_hz, "    \
-    "active_power_kw, reactive_power_kvar, quality_code, flags, score, ingested_at, h_hour, "      \
-    "h_kwh, h_min_kwh, h_max_kwh, h_n, h_n_estimated"
+    "seq, n, sec, sec0, sec_step, interval_s, interval_all, raw_kwh, kwh, voltage_v, current_a, "  \
+    "power_factor, frequency_hz, active_power_kw, reactive_power_kvar, quality_code, "            \
+    "quality_all, flags, flags_all, score, score_all, ingested_at, ingested_all, h_hour, h_kwh, "  \
+    "h_min_kwh, h_max_kwh, h_n, h_n_estimated"
 #define HBLK_COLS                                                                                  \
     "b.meter_key, b.day, b.h_hour, b.h_kwh, b.h_min_kwh, b.h_max_kwh, b.h_n, b.h_n_estimated"
 #define ALERT_COLS                                                                                 \
@@ -1394,6 +1413,7 @@ static void copy_abort(struct pg_store *s)
     PGresult *r;
     while ((r = PQgetResult(s->c->pc)))
         PQclear(r);
+    PQsetnonblocking(s->c->pc, 0);
     s->copy.n = 0;
 }
 
@@ -1830,18 +1850,93 @@ static int same_bits(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
+/* The column of each field's array in BLK_COLS (from seq = 0), and of its whole-day scalar. */
+static const int bf_col[BF_COUNT] = {2, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 21};
+static const int bf_scol[BF_COUNT] = {
+    [BF_SEC] = 3, [BF_INTERVAL] = 6, [BF_CODE] = 16, [BF_FLAGS] = 18, [BF_SCORE] = 20,
+    [BF_INGESTED] = 22, [BF_RAW] = -1, [BF_KWH] = -1, [BF_V] = -1, [BF_I] = -1, [BF_PF] = -1,
+    [BF_F] = -1, [BF_P] = -1, [BF_Q] = -1};
+#define BLK_HOUR_COL 23
+
+static Oid bf_oid(enum bfield f)
+{
+    return f == BF_SEC || f == BF_INTERVAL || f == BF_CODE ? OID_INT4
+           : f == BF_FLAGS || f == BF_INGESTED             ? OID_INT8
+                                                           : OID_FLOAT8;
+}
+
+/* One element of field f of reading x; returns whether it was NULL. */
+static int cw_elem(struct pg_store *s, const struct mtr_stored_reading *x, enum bfield f,
+                   int64_t day)
+{
+    switch (f) {
+    case BF_SEC:
+        cw_i4(s, (int32_t)(x->ts - day));
+        return 0;
+    case BF_INTERVAL:
+        cw_i4(s, x->interval_s);
+        return 0;
+    case BF_CODE:
+        cw_i4(s, x->quality_code);
+        return 0;
+    case BF_FLAGS:
+        cw_i8(s, (int64_t)x->flags);
+        return 0;
+    case BF_INGESTED:
+        cw_time(s, x->ingested_at);
+        return !x->ingested_at;
+    default:
+        return ae_f8(s, rd_f8(x, f));
+    }
+}
+
+static void cw_array(struct pg_store *s, const struct pblk *b, enum bfield f)
+{
+    size_t at = arr_open(s, b->n, bf_oid(f));
+    int nulls = 0;
+    for (int i = 0; i < b->n; i++)
+        nulls |= cw_elem(s, &b->r[i], f, b->day);
+    arr_close(s, at, nulls);
+}
+
+/* Whether field f has the same value in every reading of b (bitwise for doubles). */
+static int bf_same(const struct pblk *b, enum bfield f)
+{
+    const struct mtr_stored_reading *r = b->r;
+    for (int i = 1; i < b->n; i++) {
+        int same;
+        switch (f) {
+        case BF_INTERVAL:
+            same = r[i].interval_s == r[0].interval_s;
+            break;
+        case BF_CODE:
+            same = r[i].quality_code == r[0].quality_code;
+            break;
+        case BF_FLAGS:
+            same = r[i].flags == r[0].flags;
+            break;
+        case BF_INGESTED:
+            same = r[i].ingested_at == r[0].ingested_at;
+            break;
+        default:
+            same = same_bits(rd_f8(&r[i], f), rd_f8(&r[0], f));
+        }
+        if (!same)
+            return 0;
+    }
+    return 1;
+}
+
 /* Upper bound of the COPY bytes of one block row. */
 static size_t blk_row_max(const struct pblk *b)
 {
-    return 200 + 20 * 28 + (size_t)b->n * BF_COUNT * 12 + BLK_HOURS * 6 * 12;
+    return 400 + 30 * 28 + (size_t)b->n * BF_COUNT * 12 + BLK_HOURS * 6 * 12;
 }
 
-#define BLK_COPY_COLS                                                                              \
-    "meter_key, day, seq, n, n_estimated, sec, interval_s, raw_kwh, kwh, voltage_v, current_a, "   \
-    "power_factor, frequency_hz, active_power_kw, reactive_power_kvar, quality_code, flags, "      \
-    "score, ingested_at, h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n, h_n_estimated"
+#define BLK_COPY_COLS "meter_key, day, n_estimated, " BLK_COLS
 
-/* One block as a COPY row (25 fields), with change number seq. Room reserved by the caller. */
+/* One block as a COPY row (32 fields, BLK_COPY_COLS), with change number seq. Room reserved
+ * by the caller. */
 static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
 {
     const struct mtr_stored_reading *r = b->r;
@@ -1850,71 +1945,63 @@ static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
         for (int f = BF_RAW; f <= BF_Q; f++)
             any[f] |= !isnan(rd_f8(&r[i], (enum bfield)f));
         kwh_same &= same_bits(r[i].raw_kwh, r[i].kwh);
-        any[BF_INGESTED] |= r[i].ingested_at != 0;
     }
-    cw_i16(s, 25);
+    int32_t step = n > 1 ? (int32_t)(r[1].ts - r[0].ts) : 0;
+    int regular = 1;
+    for (int i = 2; i < n && regular; i++)
+        regular = r[i].ts - r[0].ts == (int64_t)step * i;
+    cw_i16(s, 32);
     cw_i8(s, b->meter_key);
     cw_i8(s, b->day);
+    cw_i4(s, b->n_est);
     cw_i8(s, seq);
     cw_i4(s, n);
-    cw_i4(s, b->n_est);
-    size_t at = arr_open(s, n, OID_INT4);
-    for (int i = 0; i < n; i++)
-        cw_i4(s, (int32_t)(r[i].ts - b->day));
-    arr_close(s, at, 0);
-    at = arr_open(s, n, OID_INT4);
-    for (int i = 0; i < n; i++)
-        cw_i4(s, r[i].interval_s);
-    arr_close(s, at, 0);
-    for (int f = BF_RAW; f <= BF_Q; f++) {
-        if (!any[f] || (f == BF_KWH && kwh_same)) {
-            cw_len(s, -1); /* absent everywhere; kwh: equal to raw_kwh */
-            continue;
-        }
-        int nulls = 0;
-        at = arr_open(s, n, OID_FLOAT8);
-        for (int i = 0; i < n; i++)
-            nulls |= ae_f8(s, rd_f8(&r[i], (enum bfield)f));
-        arr_close(s, at, nulls);
-    }
-    at = arr_open(s, n, OID_INT4);
-    for (int i = 0; i < n; i++)
-        cw_i4(s, r[i].quality_code);
-    arr_close(s, at, 0);
-    at = arr_open(s, n, OID_INT8);
-    for (int i = 0; i < n; i++)
-        cw_i8(s, (int64_t)r[i].flags);
-    arr_close(s, at, 0);
-    int nulls = 0;
-    at = arr_open(s, n, OID_FLOAT8);
-    for (int i = 0; i < n; i++)
-        nulls |= ae_f8(s, r[i].score);
-    arr_close(s, at, nulls);
-    if (!any[BF_INGESTED]) {
+    /* sec: an array, or sec0 + sec_step * i */
+    if (n && !regular) {
+        cw_array(s, b, BF_SEC);
+        cw_len(s, -1);
         cw_len(s, -1);
     } else {
-        nulls = 0;
-        at = arr_open(s, n, OID_INT8);
-        for (int i = 0; i < n; i++) {
-            cw_time(s, r[i].ingested_at);
-            nulls |= !r[i].ingested_at;
+        cw_len(s, -1);
+        if (n) {
+            cw_i4(s, (int32_t)(r[0].ts - b->day));
+            cw_i4(s, step);
+        } else {
+            cw_len(s, -1);
+            cw_len(s, -1);
         }
-        arr_close(s, at, nulls);
+    }
+    for (int f = BF_INTERVAL; f < BF_COUNT; f++) {
+        if (bf_scol[f] < 0) { /* a measurement: an array unless absent everywhere */
+            if (!any[f] || (f == BF_KWH && kwh_same))
+                cw_len(s, -1);
+            else
+                cw_array(s, b, (enum bfield)f);
+            continue;
+        }
+        if (n && !bf_same(b, (enum bfield)f)) {
+            cw_array(s, b, (enum bfield)f);
+            cw_len(s, -1);
+        } else {
+            cw_len(s, -1);
+            if (!n)
+                cw_len(s, -1);
+            else
+                cw_elem(s, &r[0], (enum bfield)f, b->day); /* the scalar: same encoding */
+        }
     }
     int nh = __builtin_popcount(b->hours);
-    at = arr_open(s, nh, OID_INT4);
+    size_t at = arr_open(s, nh, OID_INT4);
     for (int i = 0; i < BLK_HOURS; i++)
         if (b->hours & (1u << i))
             cw_i4(s, i);
     arr_close(s, at, 0);
     for (int k = 0; k < 3; k++) {
-        nulls = 0;
+        int nulls = 0;
         at = arr_open(s, nh, OID_FLOAT8);
         for (int i = 0; i < BLK_HOURS; i++)
             if (b->hours & (1u << i))
-                nulls |= ae_f8(s, k == 0   ? b->h[i].kwh
-                                  : k == 1 ? b->h[i].min_kwh
-                                           : b->h[i].max_kwh);
+                nulls |= ae_f8(s, k == 0 ? b->h[i].kwh : k == 1 ? b->h[i].min_kwh : b->h[i].max_kwh);
         arr_close(s, at, nulls);
     }
     for (int k = 0; k < 2; k++) {
@@ -2031,53 +2118,54 @@ static int blk_from_row(struct pg_store *s, const PGresult *res, int row, int c,
         *cap = cnt;
     }
     struct mtr_stored_reading *r = *out;
-    for (int i = 0; i < cnt; i++) {
-        r[i].meter_key = m;
-        r[i].ingested_at = 0;
-    }
+    int64_t sec0 = r_int(res, row, c + 3), step = r_int(res, row, c + 4);
     for (int f = 0; f < BF_COUNT; f++) {
         const char *p = NULL, *end = NULL;
-        int k;
-        if (arr_parse(res, row, c + 2 + f, &p, &end, &k) < 0 || (k >= 0 && k != cnt))
+        int k, sc = bf_scol[f] >= 0 ? c + bf_scol[f] : -1;
+        if (arr_parse(res, row, c + bf_col[f], &p, &end, &k) < 0 || (k >= 0 && k != cnt) ||
+            (f == BF_SEC && k < 0 && cnt && PQgetisnull(res, row, c + 3)))
             return corrupt(s, m, day);
+        /* the whole-day value when there is no array (NULL: 0 or NaN) */
+        int64_t all_i = sc >= 0 ? r_int(res, row, sc) : 0;
+        double all_d = sc >= 0 ? r_dbl(res, row, sc) : NAN;
         for (int i = 0; i < cnt; i++) {
             uint64_t u = 0;
             int got = 0;
-            if (k >= 0 &&
-                (got = arr_next(&p, end, f == BF_SEC || f == BF_INTERVAL || f == BF_CODE ? 4 : 8,
-                                &u)) < 0)
-                return corrupt(s, m, day);
             struct mtr_stored_reading *x = &r[i];
+            if (k >= 0 && (got = arr_next(&p, end, bf_oid(f) == OID_INT4 ? 4 : 8, &u)) < 0)
+                return corrupt(s, m, day);
             switch (f) {
             case BF_SEC:
-                x->ts = day + (int32_t)u;
-                if (!got || (i && x->ts <= r[i - 1].ts))
+                x->meter_key = m;
+                x->ts = day + (k >= 0 ? (int32_t)u : sec0 + step * i);
+                if ((k >= 0 && !got) || x->ts < day || x->ts >= day + 86400 ||
+                    (i && x->ts <= r[i - 1].ts))
                     return corrupt(s, m, day);
                 break;
             case BF_INTERVAL:
-                x->interval_s = (int32_t)u;
+                x->interval_s = (int32_t)(k >= 0 ? (int64_t)(int32_t)u : all_i);
                 break;
             case BF_CODE:
-                x->quality_code = (int32_t)u;
+                x->quality_code = (int)(k >= 0 ? (int64_t)(int32_t)u : all_i);
                 break;
             case BF_FLAGS:
-                x->flags = u;
+                x->flags = k >= 0 ? u : (uint64_t)all_i;
                 break;
             case BF_INGESTED:
-                x->ingested_at = got ? (int64_t)u : 0;
+                x->ingested_at = k >= 0 ? (got ? (int64_t)u : 0) : all_i;
                 break;
             case BF_KWH:
                 x->kwh = k < 0 ? x->raw_kwh : got ? bits_dbl(u) : NAN;
                 break;
             default: {
-                double v = got ? bits_dbl(u) : NAN;
+                double v = k >= 0 ? (got ? bits_dbl(u) : NAN) : all_d;
                 memcpy((char *)x + bf_off[f], &v, sizeof v);
             }
             }
         }
     }
     *n = cnt;
-    return h ? hours_from_row(s, res, row, c + 2 + BF_COUNT, m, day, h, hours) : 0;
+    return h ? hours_from_row(s, res, row, c + BLK_HOUR_COL, m, day, h, hours) : 0;
 }
 
 /* ---- asynchronous results ---- */
@@ -2089,8 +2177,18 @@ static int drain(struct pg_store *s)
     if (!s->pending)
         return 0;
     s->pending = 0;
-    int rc = 0;
+    int rc = 0, f;
     PGresult *r;
+    /* what is still queued goes out first (waiting for the socket), then blocking mode again */
+    while ((f = PQflush(s->c->pc)) == 1) {
+        struct pollfd pfd = {.fd = PQsocket(s->c->pc), .events = POLLOUT | POLLIN};
+        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+            break;
+        if ((pfd.revents & POLLIN) && !PQconsumeInput(s->c->pc))
+            break;
+    }
+    if (f != 0 || PQsetnonblocking(s->c->pc, 0) != 0)
+        rc = mtr_err(&s->base.err, MTR_ESTORE, "writing readings: %s", PQerrorMessage(s->c->pc));
     while ((r = PQgetResult(s->c->pc))) {
         if (!rc && !res_ok(r))
             rc = fail_res(s, "writing readings", r);
@@ -2247,6 +2345,12 @@ static int blocks_write(struct pg_store *s, struct pblk **v, size_t n, int async
         if ((rc = copy_begin(s, "COPY reading_days (" BLK_COPY_COLS ") FROM STDIN (FORMAT binary)",
                              "writing readings")) < 0)
             return rc;
+        /* asynchronous: libpq queues what the socket does not take yet (pump, drain send it) */
+        if (async && PQsetnonblocking(s->c->pc, 1) != 0) {
+            copy_abort(s);
+            return mtr_err(&s->base.err, MTR_ESTORE, "writing readings: %s",
+                           PQerrorMessage(s->c->pc));
+        }
         for (size_t i = 0; i < n; i++) {
             struct pblk *b = v[i];
             if (!b->n && !b->hours)
@@ -4259,18 +4363,22 @@ static int pg_check(struct mtr_store *base, int (*cb)(void *ctx, const char *pro
         /* blocks whose arrays disagree with their count */
         "SELECT 'reading_days: meter ' || meter_key || ' day ' || day"
         " || ': arrays of other lengths than its ' || n || ' readings or hours'"
-        " FROM reading_days WHERE day % 86400 <> 0"
-        " OR cardinality(sec) <> n OR cardinality(interval_s) <> n"
-        " OR cardinality(quality_code) <> n OR cardinality(flags) <> n OR cardinality(score) <> n"
-        " OR cardinality(coalesce(raw_kwh, sec::float8[])) <> n"
-        " OR cardinality(coalesce(kwh, sec::float8[])) <> n"
-        " OR cardinality(coalesce(voltage_v, sec::float8[])) <> n"
-        " OR cardinality(coalesce(current_a, sec::float8[])) <> n"
-        " OR cardinality(coalesce(power_factor, sec::float8[])) <> n"
-        " OR cardinality(coalesce(frequency_hz, sec::float8[])) <> n"
-        " OR cardinality(coalesce(active_power_kw, sec::float8[])) <> n"
-        " OR cardinality(coalesce(reactive_power_kvar, sec::float8[])) <> n"
-        " OR cardinality(coalesce(ingested_at, sec::bigint[])) <> n"
+        " FROM reading_days WHERE day % 86400 <> 0 OR n < 0"
+        " OR cardinality(coalesce(sec, array_fill(0, ARRAY[n]))) <> n"
+        " OR (sec IS NULL AND n > 0 AND (sec0 IS NULL OR sec_step IS NULL))"
+        " OR cardinality(coalesce(interval_s, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(raw_kwh, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(kwh, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(voltage_v, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(current_a, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(power_factor, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(frequency_hz, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(active_power_kw, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(reactive_power_kvar, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(quality_code, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(flags, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(score, array_fill(0, ARRAY[n]))) <> n"
+        " OR cardinality(coalesce(ingested_at, array_fill(0, ARRAY[n]))) <> n"
         " OR cardinality(h_hour) NOT IN (cardinality(h_kwh), cardinality(h_min_kwh),"
         "  cardinality(h_max_kwh), cardinality(h_n), cardinality(h_n_estimated))"
         " OR cardinality(h_hour) > 24 LIMIT 20",
@@ -4282,7 +4390,8 @@ static int pg_check(struct mtr_store *base, int (*cb)(void *ctx, const char *pro
         " LATERAL (SELECT count(*) FILTER (WHERE r.c IN (0, 7)) AS v,"
         "  count(*) FILTER (WHERE r.c IN (8, 9)) AS e,"
         "  count(*) FILTER (WHERE r.c = 10) AS f"
-        "  FROM reading_days b CROSS JOIN LATERAL unnest(b.quality_code) AS r(c)"
+        "  FROM reading_days b CROSS JOIN LATERAL unnest(coalesce(b.quality_code,"
+        "   array_fill(b.quality_all, ARRAY[b.n]))) AS r(c)"
         "  WHERE b.meter_key = d.meter_key AND b.day = d.day) c"
         " WHERE d.n_valid <> c.v OR d.n_estimated <> c.e OR d.n_flagged <> c.f",
     };
