@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "adapters/postgres/pg_store.h"
 #include "adapters/store_open.h"
@@ -432,6 +433,36 @@ static void test_state_packed(void)
              (long long)key);
     long long stored = scalar(q);
     T_CHECK(stored > 0 && stored < 1024);
+    /* bytes that do not pack, and zeros up to the end */
+    static unsigned char noise[3000], tail[2000];
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)(i * 131 + 7) | 1;
+    tail[3] = 9;
+    const unsigned char *blobs[] = {noise, tail};
+    size_t lens[] = {sizeof noise, sizeof tail};
+    for (int k = 0; k < 2; k++) {
+        T_EQ_INT(s->ops->state_put(s, key, blobs[k], lens[k]), 0);
+        memset(got, 0xee, sizeof got);
+        T_EQ_INT(s->ops->state_get(s, key, got, sizeof got, &len), 0);
+        T_EQ_INT(len, lens[k]);
+        T_CHECK(memcmp(got, blobs[k], lens[k]) == 0);
+    }
+    /* a state written by an earlier version ('z': zlib) is still read */
+    unsigned char z[5000];
+    uLongf zn = sizeof z - 5;
+    T_EQ_INT(compress2(z + 5, &zn, blob, sizeof blob, 1), Z_OK);
+    z[0] = 'z';
+    z[1] = 0, z[2] = 0, z[3] = (unsigned char)(sizeof blob >> 8), z[4] = sizeof blob & 0xff;
+    char sql[12000];
+    int at = snprintf(sql, sizeof sql, "UPDATE meter_state SET state = '\\x");
+    for (uLongf i = 0; i < zn + 5; i++)
+        at += snprintf(sql + at, sizeof sql - (size_t)at, "%02x", z[i]);
+    snprintf(sql + at, sizeof sql - (size_t)at, "' WHERE meter_key = %lld", (long long)key);
+    T_EQ_INT(exec(sql), 0);
+    memset(got, 0, sizeof got);
+    T_EQ_INT(s->ops->state_get(s, key, got, sizeof got, &len), 0);
+    T_EQ_INT(len, sizeof blob);
+    T_CHECK(memcmp(got, blob, sizeof blob) == 0);
     s->ops->close(s);
 }
 
