@@ -113,16 +113,17 @@ static void test_migrations(void)
     T_CHECK(v >= 1);
     T_EQ_INT(scalar("SELECT count(*) FROM schema_migrations"), v);
     T_CHECK(scalar("SELECT min(applied_at) FROM schema_migrations") > 0);
-    /* the SQLite store's tables; readings and hourly rollups in meter-day rows partitioned by
-     * range with a default partition, read through the views readings and rollup_hourly */
+    /* the SQLite store's tables; readings and hourly and daily rollups in meter-day rows
+     * partitioned by range with a default partition, read through the views readings,
+     * rollup_hourly and rollup_daily */
     T_EQ_INT(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN"
                     " ('meters','grid_operators','weather_stations','meter_state','reading_days',"
-                    "'reading_revisions','rollup_daily','rollup_grid_daily',"
+                    "'reading_revisions','rollup_grid_daily',"
                     "'grid_status','weather_observations','alerts','quarantine')"),
-             12);
+             11);
     T_EQ_INT(scalar("SELECT count(*) FROM pg_views WHERE schemaname = 'public' AND viewname IN"
-                    " ('readings', 'rollup_hourly')"),
-             2);
+                    " ('readings', 'rollup_hourly', 'rollup_daily')"),
+             3);
     T_EQ_INT(scalar("SELECT count(*) FROM pg_partitioned_table WHERE partrelid ="
                     " 'reading_days'::regclass AND partstrat = 'r'"),
              1);
@@ -184,7 +185,10 @@ static void test_migration_to_blocks(void)
                         "  1230769000, 0);"
                         "INSERT INTO rollup_hourly VALUES (1, 1699920000, 1.5, 0.25, 0.75, 2, 1),"
                         " (1, 1699927200, 0, NULL, NULL, 0, 0),"
-                        " (2, 1700092800, 3, 1, 2, 2, 0)"),
+                        " (2, 1700092800, 3, 1, 2, 2, 0);"
+                        "INSERT INTO rollup_daily VALUES (1, 1699920000, 900, 1.5, 0.5, 0.25,"
+                        " 0.25, 0.75, 1, 1, 1, 0, 1699920000, 1699921800, 1.75, 7),"
+                        " (2, 1700179200, 900, 4, 0, 4, NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, 2)"),
              0);
     static const char dump_r[] =
         "SELECT string_agg(r::text, ';' ORDER BY meter_key, ts) FROM (SELECT meter_key, ts,"
@@ -193,8 +197,12 @@ static void test_migration_to_blocks(void)
         " FROM readings) r";
     static const char dump_h[] =
         "SELECT string_agg(h::text, ';' ORDER BY meter_key, hour) FROM rollup_hourly h";
+    static const char dump_d[] =
+        "SELECT string_agg(d::text, ';' ORDER BY meter_key, day) FROM rollup_daily d";
+    char before_d[1024];
     text_at(u, dump_r, before_r, sizeof before_r);
     text_at(u, dump_h, before_h, sizeof before_h);
+    text_at(u, dump_d, before_d, sizeof before_d);
     T_CHECK(strlen(before_r) > 100 && strlen(before_h) > 20);
 
     struct mtr_store *s = NULL;
@@ -204,10 +212,11 @@ static void test_migration_to_blocks(void)
     T_EQ_INT(scalar_at(u, "SELECT max(version) FROM schema_migrations"),
              scalar("SELECT max(version) FROM schema_migrations"));
     T_EQ_INT(scalar_at(u, "SELECT count(*) FROM pg_views WHERE viewname IN ('readings',"
-                          " 'rollup_hourly')"),
-             2);
-    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days"), 4); /* 3 with readings, 1 hours */
-    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days_2023_11"), 3);
+                          " 'rollup_hourly', 'rollup_daily')"),
+             3);
+    /* 3 meter-days with readings, 1 with hours only, 1 with a daily rollup only */
+    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days"), 5);
+    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days_2023_11"), 4);
     T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days_2009_01"), 1); /* every month's */
     /* a block carries the highest change number of its rows */
     T_EQ_INT(scalar_at(u, "SELECT seq FROM reading_days WHERE meter_key = 1 AND day = 1699920000"),
@@ -216,6 +225,8 @@ static void test_migration_to_blocks(void)
     T_EQ_STR(after, before_r);
     text_at(u, dump_h, after, sizeof after);
     T_EQ_STR(after, before_h);
+    text_at(u, dump_d, after, sizeof after);
+    T_EQ_STR(after, before_d);
     /* the store reads the converted blocks */
     struct mtr_stored_reading got;
     T_EQ_INT(s->ops->reading_get(s, 1, 1699920900, &got), 0);

@@ -178,8 +178,9 @@ static const struct migration migrations[] = {
      * a function call per element on the way in): sec (seconds since the day start) as sec0 +
      * sec_step * i, interval_all, quality_all, flags_all, score_all, ingested_all (NULL: 0).
      * A measurement absent in every reading is a NULL array; kwh NULL means "equal to raw_kwh".
-     * The views readings and rollup_hourly keep the row shape for every SQL consumer.
-     * Partitions by month as before. */
+     * The daily rollup of the meter-day is in the same row (d_*; none when d_n_valid is NULL;
+     * d_seq its change number). The views readings, rollup_hourly and rollup_daily keep the row
+     * shape for every SQL consumer. Partitions by month as before. */
     {"readings and hourly rollups as meter-day rows of arrays",
      "CREATE TABLE reading_days("
      " meter_key bigint NOT NULL, day bigint NOT NULL, seq bigint NOT NULL DEFAULT 0,"
@@ -192,6 +193,10 @@ static const struct migration migrations[] = {
      " ingested_at bigint[], ingested_all bigint,"
      " h_hour integer[] NOT NULL, h_kwh float8[] NOT NULL, h_min_kwh float8[] NOT NULL,"
      " h_max_kwh float8[] NOT NULL, h_n integer[] NOT NULL, h_n_estimated integer[] NOT NULL,"
+     " d_interval_s integer, d_kwh float8, d_peak_kwh float8, d_offpeak_kwh float8,"
+     " d_min_kwh float8, d_max_kwh float8, d_n_valid integer, d_n_estimated integer,"
+     " d_n_flagged integer, d_n_anomalous integer, d_first_ts bigint, d_last_ts bigint,"
+     " d_timeliness_sum float8, d_seq bigint,"
      " PRIMARY KEY (meter_key, day)) PARTITION BY RANGE (day);"
      "CREATE TABLE reading_days_default PARTITION OF reading_days DEFAULT"
      " WITH (toast_tuple_target = 8160);"
@@ -199,7 +204,8 @@ static const struct migration migrations[] = {
      /* the months that hold readings get their partitions */
      "DO $$ DECLARE m timestamp; BEGIN"
      " FOR m IN SELECT DISTINCT date_trunc('month', to_timestamp(ts) AT TIME ZONE 'UTC')"
-     "  FROM (SELECT ts FROM readings UNION ALL SELECT hour FROM rollup_hourly) t"
+     "  FROM (SELECT ts FROM readings UNION ALL SELECT hour FROM rollup_hourly"
+     "  UNION ALL SELECT day FROM rollup_daily) t"
      "  WHERE ts >= 0 AND ts < 253402300800 LOOP"
      "  EXECUTE format('CREATE TABLE %I PARTITION OF reading_days FOR VALUES FROM (%s) TO (%s)"
      "   WITH (toast_tuple_target = 8160)', 'reading_days_' || to_char(m, 'YYYY_MM'),"
@@ -241,8 +247,23 @@ static const struct migration migrations[] = {
      " ON CONFLICT (meter_key, day) DO UPDATE SET (h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n,"
      "  h_n_estimated) = (excluded.h_hour, excluded.h_kwh, excluded.h_min_kwh,"
      "  excluded.h_max_kwh, excluded.h_n, excluded.h_n_estimated);"
+     "INSERT INTO reading_days AS t(meter_key, day, n, n_estimated, h_hour, h_kwh, h_min_kwh,"
+     " h_max_kwh, h_n, h_n_estimated, d_interval_s, d_kwh, d_peak_kwh, d_offpeak_kwh,"
+     " d_min_kwh, d_max_kwh, d_n_valid, d_n_estimated, d_n_flagged, d_n_anomalous, d_first_ts,"
+     " d_last_ts, d_timeliness_sum, d_seq)"
+     " SELECT meter_key, day, 0, 0, '{}', '{}', '{}', '{}', '{}', '{}', interval_s, kwh,"
+     " peak_kwh, offpeak_kwh, min_kwh, max_kwh, n_valid, n_estimated, n_flagged, n_anomalous,"
+     " first_ts, last_ts, timeliness_sum, seq FROM rollup_daily"
+     " ON CONFLICT (meter_key, day) DO UPDATE SET (d_interval_s, d_kwh, d_peak_kwh,"
+     "  d_offpeak_kwh, d_min_kwh, d_max_kwh, d_n_valid, d_n_estimated, d_n_flagged,"
+     "  d_n_anomalous, d_first_ts, d_last_ts, d_timeliness_sum, d_seq) = (excluded.d_interval_s,"
+     "  excluded.d_kwh, excluded.d_peak_kwh, excluded.d_offpeak_kwh, excluded.d_min_kwh,"
+     "  excluded.d_max_kwh, excluded.d_n_valid, excluded.d_n_estimated, excluded.d_n_flagged,"
+     "  excluded.d_n_anomalous, excluded.d_first_ts, excluded.d_last_ts,"
+     "  excluded.d_timeliness_sum, excluded.d_seq);"
      "DROP TABLE readings;"
      "DROP TABLE rollup_hourly;"
+     "DROP TABLE rollup_daily;"
      /* set-returning functions in the select list run in lockstep (a NULL array yields no
       * elements: NULL), without the tuplestores of a multi-function FROM */
      "CREATE VIEW readings AS SELECT meter_key, day + coalesce(sec, sec0 + sec_step * i) AS ts,"
@@ -263,7 +284,19 @@ static const struct migration migrations[] = {
      "CREATE VIEW rollup_hourly AS SELECT meter_key, day + 3600 * h AS hour, kwh, min_kwh,"
      " max_kwh, n, n_estimated FROM (SELECT b.meter_key, b.day, unnest(b.h_hour) AS h,"
      "  unnest(b.h_kwh) AS kwh, unnest(b.h_min_kwh) AS min_kwh, unnest(b.h_max_kwh) AS max_kwh,"
-     "  unnest(b.h_n) AS n, unnest(b.h_n_estimated) AS n_estimated FROM reading_days b) u;"},
+     "  unnest(b.h_n) AS n, unnest(b.h_n_estimated) AS n_estimated FROM reading_days b) u;"
+     "CREATE VIEW rollup_daily AS SELECT meter_key, day, d_interval_s AS interval_s, d_kwh AS kwh,"
+     " d_peak_kwh AS peak_kwh, d_offpeak_kwh AS offpeak_kwh, d_min_kwh AS min_kwh,"
+     " d_max_kwh AS max_kwh, d_n_valid AS n_valid, d_n_estimated AS n_estimated,"
+     " d_n_flagged AS n_flagged, d_n_anomalous AS n_anomalous, d_first_ts AS first_ts,"
+     " d_last_ts AS last_ts, d_timeliness_sum AS timeliness_sum, d_seq AS seq"
+     " FROM reading_days WHERE d_n_valid IS NOT NULL;"
+     /* a deleted daily rollup leaves the readings of its day alone */
+     "CREATE RULE rollup_daily_delete AS ON DELETE TO rollup_daily DO INSTEAD"
+     " UPDATE reading_days SET (d_interval_s, d_kwh, d_peak_kwh, d_offpeak_kwh, d_min_kwh,"
+     " d_max_kwh, d_n_valid, d_n_estimated, d_n_flagged, d_n_anomalous, d_first_ts, d_last_ts,"
+     " d_timeliness_sum, d_seq) = (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+     " NULL, NULL, NULL, NULL) WHERE meter_key = OLD.meter_key AND day = OLD.day;"},
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -274,7 +307,6 @@ static const struct migration migrations[] = {
 /* Per-connection staging tables for the buffered upserts (temporary: no WAL, no catalog churn
  * per flush since they live as long as the connection). */
 static const char stage_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS day_stage (LIKE rollup_daily INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS state_stage (LIKE meter_state INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS alert_stage AS SELECT " ALERT_STAGE_COLS " FROM alerts"
     " WITH NO DATA";
@@ -294,12 +326,14 @@ static const char stage_sql[] =
 #define OP_COLS                                                                                    \
     "operator_id, name, type, region, capacity_mw, voltage_kv, latitude, longitude, status"
 #define STATION_COLS "station_id, name, type, latitude, longitude, elevation_m, status"
-/* a meter-day block as read back: 29 columns from seq (see blk_from_row) */
+/* a meter-day block as read back: 43 columns from seq (see blk_from_row) */
 #define BLK_COLS                                                                                   \
     "seq, n, sec, sec0, sec_step, interval_s, interval_all, raw_kwh, kwh, voltage_v, current_a, "  \
-    "power_factor, frequency_hz, active_power_kw, reactive_power_kvar, quality_code, "            \
+    "power_factor, frequency_hz, active_power_kw, reactive_power_kvar, quality_code, "             \
     "quality_all, flags, flags_all, score, score_all, ingested_at, ingested_all, h_hour, h_kwh, "  \
-    "h_min_kwh, h_max_kwh, h_n, h_n_estimated"
+    "h_min_kwh, h_max_kwh, h_n, h_n_estimated, d_interval_s, d_kwh, d_peak_kwh, d_offpeak_kwh, "   \
+    "d_min_kwh, d_max_kwh, d_n_valid, d_n_estimated, d_n_flagged, d_n_anomalous, d_first_ts, "     \
+    "d_last_ts, d_timeliness_sum, d_seq"
 #define HBLK_COLS                                                                                  \
     "b.meter_key, b.day, b.h_hour, b.h_kwh, b.h_min_kwh, b.h_max_kwh, b.h_n, b.h_n_estimated"
 #define ALERT_COLS                                                                                 \
@@ -323,7 +357,6 @@ enum sid {
     S_DIR_DAY,
     S_BLK_DEL,
     S_READ_REVISE,
-    S_RECOMP_DEL,
     S_GRID_MERGE,
     S_GRID_PUT,
     S_GRID_RECOMPUTE_DEL,
@@ -334,7 +367,6 @@ enum sid {
     S_ALERT_ROWS,
     S_QUAR_ROWS,
     S_STATS,
-    S_DAY_UPSERT,
     S_STATE_UPSERT,
     S_OP_LIST,
     S_STATION_LIST,
@@ -407,7 +439,6 @@ static const char *const stmt_sql[S_COUNT] = {
                   " WHERE d.meter_key = k.m AND d.day = k.day",
     [S_READ_REVISE] = "INSERT INTO reading_revisions(" READING_COLS ", revised_at)"
                       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
-    [S_RECOMP_DEL] = "DELETE FROM rollup_daily WHERE meter_key = $1 AND day = $2",
     [S_GRID_MERGE] =
         "INSERT INTO rollup_grid_daily AS t(operator_id, day, n, n_flagged, freq_sum, freq_min,"
         " freq_max, voltage_sum, load_sum, load_max, stability_sum, stability_min)"
@@ -493,22 +524,6 @@ static const char *const stmt_sql[S_COUNT] = {
                 " (SELECT count(*) FROM reading_revisions), (SELECT count(*) FROM grid_status),"
                 " (SELECT count(*) FROM weather_observations), (SELECT count(*) FROM alerts),"
                 " (SELECT count(*) FROM quarantine), pg_database_size(current_database())",
-    [S_DAY_UPSERT] = "INSERT INTO rollup_daily AS t SELECT * FROM day_stage"
-                     " ON CONFLICT (meter_key, day) DO UPDATE SET"
-                     " interval_s = CASE WHEN excluded.interval_s > 0 THEN excluded.interval_s"
-                     "  ELSE t.interval_s END,"
-                     " kwh = t.kwh + excluded.kwh, peak_kwh = t.peak_kwh + excluded.peak_kwh,"
-                     " offpeak_kwh = t.offpeak_kwh + excluded.offpeak_kwh,"
-                     " min_kwh = LEAST(t.min_kwh, excluded.min_kwh),"
-                     " max_kwh = GREATEST(t.max_kwh, excluded.max_kwh),"
-                     " n_valid = t.n_valid + excluded.n_valid,"
-                     " n_estimated = t.n_estimated + excluded.n_estimated,"
-                     " n_flagged = t.n_flagged + excluded.n_flagged,"
-                     " n_anomalous = t.n_anomalous + excluded.n_anomalous,"
-                     " first_ts = LEAST(t.first_ts, excluded.first_ts),"
-                     " last_ts = GREATEST(t.last_ts, excluded.last_ts),"
-                     " timeliness_sum = t.timeliness_sum + excluded.timeliness_sum,"
-                     " seq = excluded.seq",
     [S_STATE_UPSERT] = "INSERT INTO meter_state SELECT * FROM state_stage"
                        " ON CONFLICT (meter_key) DO UPDATE SET state = excluded.state,"
                        " updated_at = excluded.updated_at",
@@ -1022,17 +1037,12 @@ static const char *r_str(const PGresult *r, int row, int col)
 /* ======================= write buffers ======================= */
 
 /* Bounds of the buffers of one handle (memory: about 9 + 1 + 2 + STATE_ARENA MiB at most). */
-#define DBUF_MAX    16384
 #define SBUF_MAX    16384
 #define ABUF_MAX    8192
 #define QBUF_MAX    8192
 #define TOUCHED_MAX 128
 #define QUAR_ARENA  (4u << 20)
 #define STATE_ARENA (16u << 20)
-
-/* A buffered rollup row that a recompute replaced (its stored row is deleted): skipped at flush,
- * and a later merge starts it afresh. */
-#define DEAD INT32_MIN
 
 /* Open addressing over (a, b) -> position + 1 in an entry array; 0 marks an empty slot. */
 struct kslot {
@@ -1133,6 +1143,9 @@ struct pblk {
     int n, cap, n_est;
     uint32_t hours; /* bit i: hour i present */
     struct blk_hour h[BLK_HOURS];
+    struct mtr_rollup_day d; /* the daily rollup when has_day */
+    int64_t d_seq;           /* its change number (daily dataset) */
+    unsigned char has_day, dirty_d;
     unsigned char dirty_r, dirty_h, stored, listed, done;
     uint64_t used;
 };
@@ -1163,9 +1176,6 @@ struct pg_store {
     struct mtr_stored_reading *get_tmp, *range_tmp; /* decode scratch of uncached reads */
     int get_cap, range_cap;
     struct bbuf keys; /* parameter arrays */
-    struct mtr_rollup_day *db;
-    size_t db_n;
-    struct kidx db_idx;
     struct state_ent *sb;
     size_t sb_n;
     struct kidx sb_idx;
@@ -1743,6 +1753,16 @@ static void cache_discard(struct pg_store *s)
     s->cache_seq = -1;
 }
 
+static int blk_dirty(const struct pblk *b)
+{
+    return b->dirty_r || b->dirty_h || b->dirty_d;
+}
+
+static int blk_empty(const struct pblk *b)
+{
+    return !b->n && !b->hours && !b->has_day;
+}
+
 static int mark_dirty(struct pg_store *s, struct pblk *b)
 {
     if (b->listed)
@@ -1853,10 +1873,11 @@ static int same_bits(double a, double b)
 /* The column of each field's array in BLK_COLS (from seq = 0), and of its whole-day scalar. */
 static const int bf_col[BF_COUNT] = {2, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 21};
 static const int bf_scol[BF_COUNT] = {
-    [BF_SEC] = 3, [BF_INTERVAL] = 6, [BF_CODE] = 16, [BF_FLAGS] = 18, [BF_SCORE] = 20,
-    [BF_INGESTED] = 22, [BF_RAW] = -1, [BF_KWH] = -1, [BF_V] = -1, [BF_I] = -1, [BF_PF] = -1,
-    [BF_F] = -1, [BF_P] = -1, [BF_Q] = -1};
+    [BF_SEC] = 3,       [BF_INTERVAL] = 6, [BF_CODE] = 16, [BF_FLAGS] = 18, [BF_SCORE] = 20,
+    [BF_INGESTED] = 22, [BF_RAW] = -1,     [BF_KWH] = -1,  [BF_V] = -1,     [BF_I] = -1,
+    [BF_PF] = -1,       [BF_F] = -1,       [BF_P] = -1,    [BF_Q] = -1};
 #define BLK_HOUR_COL 23
+#define BLK_DAY_COL  29
 
 static Oid bf_oid(enum bfield f)
 {
@@ -1930,14 +1951,13 @@ static int bf_same(const struct pblk *b, enum bfield f)
 /* Upper bound of the COPY bytes of one block row. */
 static size_t blk_row_max(const struct pblk *b)
 {
-    return 400 + 30 * 28 + (size_t)b->n * BF_COUNT * 12 + BLK_HOURS * 6 * 12;
+    return 400 + 46 * 28 + (size_t)b->n * BF_COUNT * 12 + BLK_HOURS * 6 * 12;
 }
 
 #define BLK_COPY_COLS "meter_key, day, n_estimated, " BLK_COLS
 
-/* One block as a COPY row (32 fields, BLK_COPY_COLS), with change number seq. Room reserved
- * by the caller. */
-static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
+/* One block as a COPY row (46 fields, BLK_COPY_COLS). Room reserved by the caller. */
+static void cw_block(struct pg_store *s, const struct pblk *b)
 {
     const struct mtr_stored_reading *r = b->r;
     int n = b->n, any[BF_COUNT] = {0}, kwh_same = 1;
@@ -1950,11 +1970,11 @@ static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
     int regular = 1;
     for (int i = 2; i < n && regular; i++)
         regular = r[i].ts - r[0].ts == (int64_t)step * i;
-    cw_i16(s, 32);
+    cw_i16(s, 46);
     cw_i8(s, b->meter_key);
     cw_i8(s, b->day);
     cw_i4(s, b->n_est);
-    cw_i8(s, seq);
+    cw_i8(s, b->seq);
     cw_i4(s, n);
     /* sec: an array, or sec0 + sec_step * i */
     if (n && !regular) {
@@ -2001,7 +2021,9 @@ static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
         at = arr_open(s, nh, OID_FLOAT8);
         for (int i = 0; i < BLK_HOURS; i++)
             if (b->hours & (1u << i))
-                nulls |= ae_f8(s, k == 0 ? b->h[i].kwh : k == 1 ? b->h[i].min_kwh : b->h[i].max_kwh);
+                nulls |= ae_f8(s, k == 0   ? b->h[i].kwh
+                                  : k == 1 ? b->h[i].min_kwh
+                                           : b->h[i].max_kwh);
         arr_close(s, at, nulls);
     }
     for (int k = 0; k < 2; k++) {
@@ -2011,6 +2033,26 @@ static void cw_block(struct pg_store *s, const struct pblk *b, int64_t seq)
                 cw_i4(s, k == 0 ? b->h[i].n : b->h[i].n_est);
         arr_close(s, at, 0);
     }
+    const struct mtr_rollup_day *d = &b->d;
+    if (!b->has_day) {
+        for (int k = 0; k < 14; k++)
+            cw_len(s, -1);
+        return;
+    }
+    cw_i4(s, d->interval_s);
+    cw_sum(s, d->kwh);
+    cw_sum(s, d->peak_kwh);
+    cw_sum(s, d->offpeak_kwh);
+    cw_f8(s, d->min_kwh);
+    cw_f8(s, d->max_kwh);
+    cw_i4(s, d->n_valid);
+    cw_i4(s, d->n_estimated);
+    cw_i4(s, d->n_flagged);
+    cw_i4(s, d->n_anomalous);
+    cw_time(s, d->first_ts);
+    cw_time(s, d->last_ts);
+    cw_sum(s, d->timeliness_sum);
+    cw_i8(s, b->d_seq);
 }
 
 /* A binary array value of a result: *n elements (-1 for NULL) starting at *p. */
@@ -2216,6 +2258,27 @@ static int blk_load(struct pg_store *s, struct pblk *b)
                           &b->seq);
         for (int i = 0; i < b->n; i++)
             b->n_est += mtr_quality_code_is_estimate(b->r[i].quality_code);
+        int c = BLK_DAY_COL; /* the daily rollup */
+        b->has_day = !PQgetisnull(r, 0, c + 6);
+        if (b->has_day) {
+            struct mtr_rollup_day *d = &b->d;
+            d->meter_key = b->meter_key;
+            d->day = b->day;
+            d->interval_s = (int32_t)r_int(r, 0, c);
+            d->kwh = r_dbl(r, 0, c + 1);
+            d->peak_kwh = r_dbl(r, 0, c + 2);
+            d->offpeak_kwh = r_dbl(r, 0, c + 3);
+            d->min_kwh = r_dbl(r, 0, c + 4);
+            d->max_kwh = r_dbl(r, 0, c + 5);
+            d->n_valid = (int32_t)r_int(r, 0, c + 6);
+            d->n_estimated = (int32_t)r_int(r, 0, c + 7);
+            d->n_flagged = (int32_t)r_int(r, 0, c + 8);
+            d->n_anomalous = (int32_t)r_int(r, 0, c + 9);
+            d->first_ts = r_int(r, 0, c + 10);
+            d->last_ts = r_int(r, 0, c + 11);
+            d->timeliness_sum = r_dbl(r, 0, c + 12);
+            b->d_seq = r_int(r, 0, c + 13);
+        }
     }
     PQclear(r);
     if (!rc)
@@ -2303,10 +2366,16 @@ static int blocks_write(struct pg_store *s, struct pblk **v, size_t n, int async
     int last = -1;
     for (size_t i = 0; i < n; i++) {
         struct pblk *b = v[i];
-        if (b->dirty_r && (rc = track(s, MTR_DS_READINGS, b->day)) < 0)
+        if ((b->dirty_r && (rc = track(s, MTR_DS_READINGS, b->day)) < 0) ||
+            (b->dirty_d && (rc = track(s, MTR_DS_DAILY, b->day)) < 0))
             return rc;
+        /* the change numbers: this unit's for what it changed, else the stored ones */
+        if (b->dirty_r || !b->stored)
+            b->seq = seq;
+        if (b->dirty_d || !b->stored)
+            b->d_seq = seq;
         n_del += b->stored;
-        if (b->n || b->hours) {
+        if (!blk_empty(b)) {
             int mi = month_of(b->day);
             if (mi != last && (rc = ensure_month(s, mi)) < 0)
                 return rc;
@@ -2353,13 +2422,13 @@ static int blocks_write(struct pg_store *s, struct pblk **v, size_t n, int async
         }
         for (size_t i = 0; i < n; i++) {
             struct pblk *b = v[i];
-            if (!b->n && !b->hours)
+            if (blk_empty(b))
                 continue;
             if ((rc = copy_room(s, blk_row_max(b))) < 0) {
                 copy_abort(s);
                 return rc;
             }
-            cw_block(s, b, b->dirty_r || !b->stored ? seq : b->seq);
+            cw_block(s, b);
         }
         if ((rc = async ? copy_end_async(s, "writing readings")
                         : copy_end(s, "writing readings", NULL)) < 0)
@@ -2367,10 +2436,8 @@ static int blocks_write(struct pg_store *s, struct pblk **v, size_t n, int async
     }
     for (size_t i = 0; i < n; i++) {
         struct pblk *b = v[i];
-        if (b->dirty_r || !b->stored)
-            b->seq = seq;
-        b->stored = b->n || b->hours;
-        b->dirty_r = b->dirty_h = 0;
+        b->stored = !blk_empty(b);
+        b->dirty_r = b->dirty_h = b->dirty_d = 0;
         if ((rc = kset_put(&s->dir, b->meter_key, b->day, b->stored ? 1 : 2)) < 0)
             return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
     }
@@ -2383,7 +2450,7 @@ static void done_evict(struct pg_store *s)
     size_t kept = 0;
     for (size_t i = 0; i < s->n_dirty; i++) {
         struct pblk *b = s->dirty[i];
-        if (b->done || !(b->dirty_r || b->dirty_h))
+        if (b->done || !blk_dirty(b))
             b->listed = 0;
         else
             s->dirty[kept++] = b;
@@ -2402,7 +2469,7 @@ static int done_write(struct pg_store *s)
     size_t n = 0;
     struct pblk **v = s->scratch;
     for (size_t i = 0; i < s->n_done; i++)
-        if (s->done[i]->dirty_r || s->done[i]->dirty_h)
+        if (blk_dirty(s->done[i]))
             v[n++] = s->done[i];
     int rc = blocks_write(s, v, n, 1);
     if (rc < 0)
@@ -2418,7 +2485,7 @@ static int flush_blocks(struct pg_store *s)
     if (s->n_dirty) {
         size_t n = 0;
         for (size_t i = 0; i < s->n_dirty; i++)
-            if (s->dirty[i]->dirty_r || s->dirty[i]->dirty_h)
+            if (blk_dirty(s->dirty[i]))
                 s->dirty[n++] = s->dirty[i];
             else
                 s->dirty[i]->listed = 0;
@@ -2520,7 +2587,7 @@ static int blk_cached(struct pg_store *s, int64_t m, int64_t day, struct pblk **
                                     : rc;
         }
         /* a later day of the meter has begun: the one before is complete, write it soon */
-        if (prev && prev->day < day && !prev->done && (prev->dirty_r || prev->dirty_h) &&
+        if (prev && prev->day < day && !prev->done && blk_dirty(prev) &&
             (rc = done_push(s, prev)) < 0)
             return rc;
     }
@@ -2582,58 +2649,6 @@ static int blk_upsert(struct pg_store *s, struct pblk *b, const struct mtr_store
 }
 
 /* ======================= flushing the buffers ======================= */
-
-static int flush_days(struct pg_store *s)
-{
-    if (!s->db_n)
-        return 0;
-    int64_t seq;
-    int rc = cur_seq(s, &seq);
-    for (size_t i = 0; i < s->db_n && !rc; i++)
-        if (s->db[i].n_valid != DEAD)
-            rc = track(s, MTR_DS_DAILY, s->db[i].day);
-    if (rc < 0)
-        return rc;
-    rc = copy_begin(s, "COPY day_stage FROM STDIN (FORMAT binary)", "flush days");
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < s->db_n && !rc; i++) {
-        const struct mtr_rollup_day *d = &s->db[i];
-        if (d->n_valid == DEAD)
-            continue;
-        if ((rc = copy_room(s, 200)) < 0)
-            break;
-        cw_i16(s, 16);
-        cw_i8(s, d->meter_key);
-        cw_i8(s, d->day);
-        cw_i4(s, d->interval_s);
-        cw_sum(s, d->kwh);
-        cw_sum(s, d->peak_kwh);
-        cw_sum(s, d->offpeak_kwh);
-        cw_f8(s, d->min_kwh);
-        cw_f8(s, d->max_kwh);
-        cw_i4(s, d->n_valid);
-        cw_i4(s, d->n_estimated);
-        cw_i4(s, d->n_flagged);
-        cw_i4(s, d->n_anomalous);
-        cw_time(s, d->first_ts);
-        cw_time(s, d->last_ts);
-        cw_sum(s, d->timeliness_sum);
-        cw_i8(s, s->txn_seq);
-    }
-    if (rc < 0)
-        copy_abort(s);
-    else
-        rc = copy_end(s, "flush days", NULL);
-    struct params p;
-    p_init(&p);
-    if (rc < 0 || (rc = run(s, S_DAY_UPSERT, &p, "flush days")) < 0 ||
-        (rc = exec_sql(s, "TRUNCATE day_stage", "flush days")) < 0)
-        return rc;
-    s->db_n = 0;
-    kidx_clear(&s->db_idx);
-    return 0;
-}
 
 static int flush_states(struct pg_store *s)
 {
@@ -2784,19 +2799,18 @@ static int flush_quarantine(struct pg_store *s)
 static int flush_all(struct pg_store *s)
 {
     int rc;
-    if ((rc = flush_blocks(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_days(s)) < 0 ||
-        (rc = flush_alerts(s)) < 0 || (rc = flush_quarantine(s)) < 0)
+    if ((rc = flush_blocks(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_alerts(s)) < 0 ||
+        (rc = flush_quarantine(s)) < 0)
         return rc;
     return 0;
 }
 
 static void drop_buffers(struct pg_store *s)
 {
-    s->db_n = s->sb_n = s->ab_n = s->qb_n = 0;
+    s->sb_n = s->ab_n = s->qb_n = 0;
     s->qarena.n = 0;
     kidx_clear(&s->ab_idx);
     s->arena.n = 0;
-    kidx_clear(&s->db_idx);
     kidx_clear(&s->sb_idx);
 }
 
@@ -2847,7 +2861,7 @@ static int write_through(struct pg_store *s)
  * or in one of their own). */
 static int flush_for_read(struct pg_store *s)
 {
-    if (!s->n_dirty && !s->pending && !s->db_n && !s->sb_n && !s->ab_n && !s->qb_n)
+    if (!s->n_dirty && !s->pending && !s->sb_n && !s->ab_n && !s->qb_n)
         return 0;
     if (s->in_tx)
         return flush_all(s);
@@ -3028,8 +3042,6 @@ static void pg_close(struct mtr_store *base)
     free(s->get_tmp);
     free(s->range_tmp);
     free(s->keys.p);
-    free(s->db);
-    free(s->db_idx.slots);
     free(s->sb);
     free(s->sb_idx.slots);
     free(s->ab);
@@ -3106,21 +3118,15 @@ fail:
 /* Lazily allocated write buffers (a read-only handle never pays for them). */
 static int buffers_ready(struct pg_store *s)
 {
-    if (s->db)
+    if (s->sb)
         return 0;
-    s->db = malloc(DBUF_MAX * sizeof *s->db);
     s->sb = malloc(SBUF_MAX * sizeof *s->sb);
     s->ab = malloc(ABUF_MAX * sizeof *s->ab);
     s->qb = malloc(QBUF_MAX * sizeof *s->qb);
-    if (!s->db || !s->sb || !s->ab || !s->qb || kidx_init(&s->ab_idx, ABUF_MAX) < 0 ||
-        kidx_init(&s->db_idx, DBUF_MAX) < 0 || kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
-        void **all[] = {(void **)&s->db,
-                        (void **)&s->sb,
-                        (void **)&s->db_idx.slots,
-                        (void **)&s->sb_idx.slots,
-                        (void **)&s->ab,
-                        (void **)&s->ab_idx.slots,
-                        (void **)&s->qb};
+    if (!s->sb || !s->ab || !s->qb || kidx_init(&s->ab_idx, ABUF_MAX) < 0 ||
+        kidx_init(&s->sb_idx, SBUF_MAX) < 0) {
+        void **all[] = {(void **)&s->sb, (void **)&s->sb_idx.slots, (void **)&s->ab,
+                        (void **)&s->ab_idx.slots, (void **)&s->qb};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             free(*all[i]);
             *all[i] = NULL;
@@ -3846,51 +3852,44 @@ static int pg_rollup_hour_merge(struct mtr_store *base, const struct mtr_rollup_
     return tx_leave(s, began, mark_dirty(s, b));
 }
 
-static int day_merge(struct pg_store *s, const struct mtr_rollup_day *d)
+/* Merges d into t by the rules of ports.h (a first merge takes d as it is). */
+static void day_add(struct mtr_rollup_day *t, int present, const struct mtr_rollup_day *d)
 {
-    int rc;
-    if ((rc = buffers_ready(s)) < 0)
-        return rc;
-    struct kslot *sl = kidx_slot(&s->db_idx, d->meter_key, d->day);
-    if (sl->pos1 && s->db[sl->pos1 - 1].n_valid == DEAD) {
-        s->db[sl->pos1 - 1] = *d;
-        return 0;
+    if (!present) {
+        *t = *d;
+        return;
     }
-    if (sl->pos1) {
-        struct mtr_rollup_day *t = &s->db[sl->pos1 - 1];
-        if (d->interval_s > 0)
-            t->interval_s = d->interval_s;
-        t->kwh = add_sum(t->kwh, d->kwh);
-        t->peak_kwh = add_sum(t->peak_kwh, d->peak_kwh);
-        t->offpeak_kwh = add_sum(t->offpeak_kwh, d->offpeak_kwh);
-        t->min_kwh = min_nan(t->min_kwh, d->min_kwh);
-        t->max_kwh = max_nan(t->max_kwh, d->max_kwh);
-        t->n_valid += d->n_valid;
-        t->n_estimated += d->n_estimated;
-        t->n_flagged += d->n_flagged;
-        t->n_anomalous += d->n_anomalous;
-        t->first_ts = min_time(t->first_ts, d->first_ts);
-        t->last_ts = max_time(t->last_ts, d->last_ts);
-        t->timeliness_sum = add_sum(t->timeliness_sum, d->timeliness_sum);
-        return 0;
-    }
-    if (s->db_n == DBUF_MAX) {
-        if ((rc = flush_days(s)) < 0)
-            return rc;
-        sl = kidx_slot(&s->db_idx, d->meter_key, d->day);
-    }
-    s->db[s->db_n++] = *d;
-    sl->a = d->meter_key;
-    sl->b = d->day;
-    sl->pos1 = (uint32_t)s->db_n;
-    return 0;
+    if (d->interval_s > 0)
+        t->interval_s = d->interval_s;
+    t->kwh = add_sum(t->kwh, d->kwh);
+    t->peak_kwh = add_sum(t->peak_kwh, d->peak_kwh);
+    t->offpeak_kwh = add_sum(t->offpeak_kwh, d->offpeak_kwh);
+    t->min_kwh = min_nan(t->min_kwh, d->min_kwh);
+    t->max_kwh = max_nan(t->max_kwh, d->max_kwh);
+    t->n_valid += d->n_valid;
+    t->n_estimated += d->n_estimated;
+    t->n_flagged += d->n_flagged;
+    t->n_anomalous += d->n_anomalous;
+    t->first_ts = min_time(t->first_ts, d->first_ts);
+    t->last_ts = max_time(t->last_ts, d->last_ts);
+    t->timeliness_sum = add_sum(t->timeliness_sum, d->timeliness_sum);
 }
 
+/* Merged into the meter-day block, written with it. */
 static int pg_rollup_day_merge(struct mtr_store *base, const struct mtr_rollup_day *d)
 {
     struct pg_store *s = pg(base);
-    int rc = day_merge(s, d);
-    return rc < 0 ? rc : write_through(s);
+    if (d->meter_key <= 0 || d->day % 86400 != 0)
+        return mtr_err(&s->base.err, MTR_EINVAL, "rollup_day_merge: bad meter %lld / day %lld",
+                       (long long)d->meter_key, (long long)d->day);
+    struct pblk *b;
+    int began, rc = tx_enter(s, &began);
+    if (rc < 0 || (rc = cache_enter(s)) < 0 || (rc = blk_cached(s, d->meter_key, d->day, &b)) < 0)
+        return tx_leave(s, began, rc);
+    day_add(&b->d, b->has_day, d);
+    b->has_day = 1;
+    b->dirty_d = 1;
+    return tx_leave(s, began, mark_dirty(s, b));
 }
 
 /* Accumulates one day's readings into its day row and 24 hour rows (app/rollup.h). */
@@ -3912,8 +3911,8 @@ static void recompute_row(struct recompute *rc, const struct mtr_stored_reading 
                    est ? 0 : mtr_timeliness(r->ingested_at - (r->ts + r->interval_s)));
 }
 
-/* Rebuilds the day from its block: the block's hours are replaced, the stored day row deleted and
- * its buffered merges dropped, the recount merged (written at the next flush). */
+/* Rebuilds the day from its block: its hours and daily rollup are replaced by the recount (written
+ * with the block). */
 static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_t day,
                                const struct mtr_params *p)
 {
@@ -3943,19 +3942,12 @@ static int pg_rollup_recompute(struct mtr_store *base, int64_t meter_key, int64_
         if ((rc = mark_dirty(s, b)) < 0)
             return tx_leave(s, began, rc);
     }
-    struct params pa;
-    p_init(&pa);
-    p_i8(&pa, meter_key);
-    p_i8(&pa, day);
-    if ((rc = run(s, S_RECOMP_DEL, &pa, "rollup_recompute")) < 0)
-        return tx_leave(s, began, rc);
-    if (s->db_n) {
-        struct kslot *sl = kidx_slot(&s->db_idx, meter_key, day);
-        if (sl->pos1)
-            s->db[sl->pos1 - 1].n_valid = DEAD;
+    if (b->has_day || acc.any) {
+        b->d = acc.d;
+        b->has_day = (unsigned char)acc.any;
+        b->dirty_d = 1;
+        rc = mark_dirty(s, b);
     }
-    if (acc.any)
-        rc = day_merge(s, &acc.d);
     return tx_leave(s, began, rc);
 }
 
@@ -4331,7 +4323,8 @@ static int exec_count(struct pg_store *s, const char *sql, int64_t before, int64
     return rc;
 }
 
-/* Trims the blocks of the day that straddles `before` (readings and hours before it go). */
+/* Trims the blocks of the day that straddles `before` (readings and hours before it go, and the
+ * day's rollup, as its day starts before it). */
 static int retention_day(struct pg_store *s, int64_t before, int64_t *n)
 {
     int64_t day = day_of(before);
@@ -4361,7 +4354,12 @@ static int retention_day(struct pg_store *s, int64_t before, int64_t *n)
                 b->dirty_h = 1;
                 ++*n;
             }
-        if (b->dirty_r || b->dirty_h)
+        if (b->has_day) { /* the day starts before `before` */
+            b->has_day = 0;
+            b->dirty_d = 1;
+            ++*n;
+        }
+        if (blk_dirty(b))
             rc = mark_dirty(s, b);
     }
     PQclear(r);
@@ -4374,11 +4372,11 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
 {
     static const char *const del[] = {
         "WITH d AS (DELETE FROM reading_days WHERE day + 86400 <= $1"
-        " RETURNING n + cardinality(h_hour) AS k) SELECT coalesce(sum(k), 0) FROM d",
+        " RETURNING n + cardinality(h_hour) + (d_n_valid IS NOT NULL)::int AS k)"
+        " SELECT coalesce(sum(k), 0) FROM d",
         "DELETE FROM reading_revisions WHERE ts < $1",
         "DELETE FROM grid_status WHERE ts < $1",
         "DELETE FROM weather_observations WHERE ts < $1",
-        "DELETE FROM rollup_daily WHERE day < $1",
         "DELETE FROM rollup_grid_daily WHERE day < $1",
         "DELETE FROM alerts WHERE end_ts < $1",
     };
@@ -4406,7 +4404,9 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
             continue;
         char sql[160];
         snprintf(sql, sizeof sql,
-                 "SELECT coalesce(sum(n + cardinality(h_hour)), 0) FROM %s WHERE $1 = $1", name);
+                 "SELECT coalesce(sum(n + cardinality(h_hour) + (d_n_valid IS NOT NULL)::int), 0)"
+                 " FROM %s WHERE $1 = $1",
+                 name);
         if ((rc = exec_count(s, sql, before, &n)) < 0)
             break;
         snprintf(sql, sizeof sql, "DROP TABLE %s", name);
