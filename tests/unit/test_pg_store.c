@@ -303,8 +303,8 @@ static void test_partitions(void)
     /* rows of a month the default partition already holds stay there, and stay readable */
     T_EQ_INT(exec("INSERT INTO reading_days(meter_key, day, n, n_estimated, sec, interval_s,"
                   " quality_code, flags, score, h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n,"
-                  " h_n_estimated) VALUES (1, 1230768000, 1, 0, '{0}', '{900}', '{0}', '{0}',"
-                  " '{1}', '{}', '{}', '{}', '{}', '{}', '{}')"),
+                  " h_n_estimated) VALUES (1, 1230768000, 1, 0, '0', '900', '0', '0', '1', '',"
+                  " '', '', '', '', '')"),
              0); /* 2009-01-01, no partition: default */
     T_EQ_INT(scalar("SELECT count(*) FROM reading_days_default"), 1);
     r.ts = 1230768000 + 900;

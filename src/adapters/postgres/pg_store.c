@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "app/rollup.h"
+#include "base/num.h"
 #include "base/text.h"
 #include "base/timeparse.h"
 #include "core/quality.h"
@@ -172,27 +173,27 @@ static const struct migration migrations[] = {
      "CREATE INDEX IF NOT EXISTS meters_status ON meters(status);"
      "CREATE INDEX IF NOT EXISTS meters_lat_lon ON meters(latitude, longitude);"},
     /* one row per meter and UTC day instead of one per reading (96x fewer rows and index
-     * entries): the readings as parallel arrays, the hourly rollups of that day beside them
-     * (h_hour = hour of the day). A column whose value is the same for the whole day is stored
-     * once, as the scalar beside its array, and the array is NULL (binary arrays cost the server
-     * a function call per element on the way in): sec (seconds since the day start) as sec0 +
-     * sec_step * i, interval_all, quality_all, flags_all, score_all, ingested_all (NULL: 0).
-     * A measurement absent in every reading is a NULL array; kwh NULL means "equal to raw_kwh".
+     * entries): the readings as parallel lists (text: the values separated by ',', "n" for NULL,
+     * numbers as PostgreSQL's input reads them; see "lists" below), the hourly rollups of that day
+     * beside them (h_hour = hour of the day). A column whose value is the same for the whole day is
+     * stored once, as the scalar beside its list, and the list is NULL: sec (seconds since the
+     * day start) as sec0 + sec_step * i, interval_all, quality_all, flags_all, score_all,
+     * ingested_all (NULL: 0). A measurement absent in every reading is a NULL list; kwh NULL
+     * means "equal to raw_kwh".
      * The daily rollup of the meter-day is in the same row (d_*; none when d_n_valid is NULL;
      * d_seq its change number). The views readings, rollup_hourly and rollup_daily keep the row
      * shape for every SQL consumer. Partitions by month as before. */
-    {"readings and hourly rollups as meter-day rows of arrays",
+    {"readings and rollups as meter-day rows of lists",
      "CREATE TABLE reading_days("
      " meter_key bigint NOT NULL, day bigint NOT NULL, seq bigint NOT NULL DEFAULT 0,"
      " n integer NOT NULL, n_estimated integer NOT NULL,"
-     " sec integer[], sec0 integer, sec_step integer, interval_s integer[], interval_all integer,"
-     " raw_kwh float8[], kwh float8[], voltage_v float8[], current_a float8[],"
-     " power_factor float8[], frequency_hz float8[], active_power_kw float8[],"
-     " reactive_power_kvar float8[], quality_code integer[], quality_all integer,"
-     " flags bigint[], flags_all bigint, score float8[], score_all float8,"
-     " ingested_at bigint[], ingested_all bigint,"
-     " h_hour integer[] NOT NULL, h_kwh float8[] NOT NULL, h_min_kwh float8[] NOT NULL,"
-     " h_max_kwh float8[] NOT NULL, h_n integer[] NOT NULL, h_n_estimated integer[] NOT NULL,"
+     " sec text, sec0 integer, sec_step integer, interval_s text, interval_all integer,"
+     " raw_kwh text, kwh text, voltage_v text, current_a text, power_factor text,"
+     " frequency_hz text, active_power_kw text, reactive_power_kvar text, quality_code text,"
+     " quality_all integer, flags text, flags_all bigint, score text, score_all float8,"
+     " ingested_at text, ingested_all bigint, h_hour text NOT NULL, h_kwh text NOT NULL,"
+     " h_min_kwh text NOT NULL, h_max_kwh text NOT NULL, h_n text NOT NULL,"
+     " h_n_estimated text NOT NULL,"
      " d_interval_s integer, d_kwh float8, d_peak_kwh float8, d_offpeak_kwh float8,"
      " d_min_kwh float8, d_max_kwh float8, d_n_valid integer, d_n_estimated integer,"
      " d_n_flagged integer, d_n_anomalous integer, d_first_ts bigint, d_last_ts bigint,"
@@ -211,37 +212,45 @@ static const struct migration migrations[] = {
      "   WITH (toast_tuple_target = 8160)', 'reading_days_' || to_char(m, 'YYYY_MM'),"
      "   extract(epoch FROM m)::bigint, extract(epoch FROM m + interval '1 month')::bigint);"
      " END LOOP; END $$;"
-     /* converted rows keep every array (a valid form: the scalars are NULL) */
+     /* converted rows keep every list (a valid form: the scalars are NULL) */
      "INSERT INTO reading_days(meter_key, day, seq, n, n_estimated, sec, interval_s, raw_kwh,"
      " kwh, voltage_v, current_a, power_factor, frequency_hz, active_power_kw,"
      " reactive_power_kvar, quality_code, flags, score, ingested_at, h_hour, h_kwh, h_min_kwh,"
      " h_max_kwh, h_n, h_n_estimated)"
      " SELECT meter_key, day, max(seq), count(*),"
      " count(*) FILTER (WHERE quality_code IN (8, 9)),"
-     " array_agg((ts - day)::integer ORDER BY ts), array_agg(interval_s ORDER BY ts),"
-     " array_agg(raw_kwh ORDER BY ts),"
+     " array_to_string(array_agg((ts - day)::integer ORDER BY ts), ',', 'n'), "
+     "array_to_string(array_agg(interval_s ORDER BY ts), ',', 'n'),"
+     " array_to_string(array_agg(raw_kwh ORDER BY ts), ',', 'n'),"
      " CASE WHEN bool_and(kwh IS NOT DISTINCT FROM raw_kwh) THEN NULL"
-     "  ELSE array_agg(kwh ORDER BY ts) END,"
-     " CASE WHEN bool_and(voltage_v IS NULL) THEN NULL ELSE array_agg(voltage_v ORDER BY ts) END,"
-     " CASE WHEN bool_and(current_a IS NULL) THEN NULL ELSE array_agg(current_a ORDER BY ts) END,"
+     "  ELSE array_to_string(array_agg(kwh ORDER BY ts), ',', 'n') END,"
+     " CASE WHEN bool_and(voltage_v IS NULL) THEN NULL ELSE array_to_string(array_agg(voltage_v "
+     "ORDER BY ts), ',', 'n') END,"
+     " CASE WHEN bool_and(current_a IS NULL) THEN NULL ELSE array_to_string(array_agg(current_a "
+     "ORDER BY ts), ',', 'n') END,"
      " CASE WHEN bool_and(power_factor IS NULL) THEN NULL"
-     "  ELSE array_agg(power_factor ORDER BY ts) END,"
+     "  ELSE array_to_string(array_agg(power_factor ORDER BY ts), ',', 'n') END,"
      " CASE WHEN bool_and(frequency_hz IS NULL) THEN NULL"
-     "  ELSE array_agg(frequency_hz ORDER BY ts) END,"
+     "  ELSE array_to_string(array_agg(frequency_hz ORDER BY ts), ',', 'n') END,"
      " CASE WHEN bool_and(active_power_kw IS NULL) THEN NULL"
-     "  ELSE array_agg(active_power_kw ORDER BY ts) END,"
+     "  ELSE array_to_string(array_agg(active_power_kw ORDER BY ts), ',', 'n') END,"
      " CASE WHEN bool_and(reactive_power_kvar IS NULL) THEN NULL"
-     "  ELSE array_agg(reactive_power_kvar ORDER BY ts) END,"
-     " array_agg(quality_code ORDER BY ts), array_agg(flags ORDER BY ts),"
-     " array_agg(score ORDER BY ts), array_agg(ingested_at ORDER BY ts),"
-     " '{}', '{}', '{}', '{}', '{}', '{}'"
+     "  ELSE array_to_string(array_agg(reactive_power_kvar ORDER BY ts), ',', 'n') END,"
+     " array_to_string(array_agg(quality_code ORDER BY ts), ',', 'n'), "
+     "array_to_string(array_agg(flags ORDER BY ts), ',', 'n'),"
+     " array_to_string(array_agg(score ORDER BY ts), ',', 'n'), "
+     "array_to_string(array_agg(ingested_at ORDER BY ts), ',', 'n'),"
+     " '', '', '', '', '', ''"
      " FROM (SELECT *, ts - ((ts % 86400) + 86400) % 86400 AS day FROM readings) r"
      " GROUP BY meter_key, day;"
      "INSERT INTO reading_days AS t(meter_key, day, n, n_estimated, h_hour, h_kwh, h_min_kwh,"
      " h_max_kwh, h_n, h_n_estimated) SELECT meter_key, day, 0, 0,"
-     " array_agg(((hour - day) / 3600)::integer ORDER BY hour), array_agg(kwh ORDER BY hour),"
-     " array_agg(min_kwh ORDER BY hour), array_agg(max_kwh ORDER BY hour),"
-     " array_agg(n ORDER BY hour), array_agg(n_estimated ORDER BY hour)"
+     " array_to_string(array_agg(((hour - day) / 3600)::integer ORDER BY hour), ',', 'n'), "
+     "array_to_string(array_agg(kwh ORDER BY hour), ',', 'n'),"
+     " array_to_string(array_agg(min_kwh ORDER BY hour), ',', 'n'), "
+     "array_to_string(array_agg(max_kwh ORDER BY hour), ',', 'n'),"
+     " array_to_string(array_agg(n ORDER BY hour), ',', 'n'), "
+     "array_to_string(array_agg(n_estimated ORDER BY hour), ',', 'n')"
      " FROM (SELECT *, hour - ((hour % 86400) + 86400) % 86400 AS day FROM rollup_hourly) h"
      " GROUP BY meter_key, day"
      " ON CONFLICT (meter_key, day) DO UPDATE SET (h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n,"
@@ -251,7 +260,7 @@ static const struct migration migrations[] = {
      " h_max_kwh, h_n, h_n_estimated, d_interval_s, d_kwh, d_peak_kwh, d_offpeak_kwh,"
      " d_min_kwh, d_max_kwh, d_n_valid, d_n_estimated, d_n_flagged, d_n_anomalous, d_first_ts,"
      " d_last_ts, d_timeliness_sum, d_seq)"
-     " SELECT meter_key, day, 0, 0, '{}', '{}', '{}', '{}', '{}', '{}', interval_s, kwh,"
+     " SELECT meter_key, day, 0, 0, '', '', '', '', '', '', interval_s, kwh,"
      " peak_kwh, offpeak_kwh, min_kwh, max_kwh, n_valid, n_estimated, n_flagged, n_anomalous,"
      " first_ts, last_ts, timeliness_sum, seq FROM rollup_daily"
      " ON CONFLICT (meter_key, day) DO UPDATE SET (d_interval_s, d_kwh, d_peak_kwh,"
@@ -264,7 +273,7 @@ static const struct migration migrations[] = {
      "DROP TABLE readings;"
      "DROP TABLE rollup_hourly;"
      "DROP TABLE rollup_daily;"
-     /* set-returning functions in the select list run in lockstep (a NULL array yields no
+     /* set-returning functions in the select list run in lockstep (a NULL list yields no
       * elements: NULL), without the tuplestores of a multi-function FROM */
      "CREATE VIEW readings AS SELECT meter_key, day + coalesce(sec, sec0 + sec_step * i) AS ts,"
      " coalesce(interval_s, interval_all) AS interval_s, raw_kwh,"
@@ -274,17 +283,30 @@ static const struct migration migrations[] = {
      " coalesce(score, score_all) AS score, coalesce(ingested_at, ingested_all) AS ingested_at,"
      " seq FROM (SELECT b.meter_key, b.day, b.seq, b.sec0, b.sec_step, b.interval_all,"
      "  b.quality_all, b.flags_all, b.score_all, b.ingested_all, b.kwh IS NULL AS kwh_is_raw,"
-     "  generate_series(0, b.n - 1) AS i, unnest(b.sec) AS sec, unnest(b.interval_s) AS interval_s,"
-     "  unnest(b.raw_kwh) AS raw_kwh, unnest(b.kwh) AS kwh, unnest(b.voltage_v) AS voltage_v,"
-     "  unnest(b.current_a) AS current_a, unnest(b.power_factor) AS power_factor,"
-     "  unnest(b.frequency_hz) AS frequency_hz, unnest(b.active_power_kw) AS active_power_kw,"
-     "  unnest(b.reactive_power_kvar) AS reactive_power_kvar,"
-     "  unnest(b.quality_code) AS quality_code, unnest(b.flags) AS flags,"
-     "  unnest(b.score) AS score, unnest(b.ingested_at) AS ingested_at FROM reading_days b) u;"
+     "  generate_series(0, b.n - 1) AS i, unnest(string_to_array(b.sec, ',', 'n')::integer[]) AS "
+     "sec, unnest(string_to_array(b.interval_s, ',', 'n')::integer[]) AS interval_s,"
+     "  unnest(string_to_array(b.raw_kwh, ',', 'n')::float8[]) AS raw_kwh, "
+     "unnest(string_to_array(b.kwh, ',', 'n')::float8[]) AS kwh, "
+     "unnest(string_to_array(b.voltage_v, ',', 'n')::float8[]) AS voltage_v,"
+     "  unnest(string_to_array(b.current_a, ',', 'n')::float8[]) AS current_a, "
+     "unnest(string_to_array(b.power_factor, ',', 'n')::float8[]) AS power_factor,"
+     "  unnest(string_to_array(b.frequency_hz, ',', 'n')::float8[]) AS frequency_hz, "
+     "unnest(string_to_array(b.active_power_kw, ',', 'n')::float8[]) AS active_power_kw,"
+     "  unnest(string_to_array(b.reactive_power_kvar, ',', 'n')::float8[]) AS reactive_power_kvar,"
+     "  unnest(string_to_array(b.quality_code, ',', 'n')::integer[]) AS quality_code, "
+     "unnest(string_to_array(b.flags, ',', 'n')::bigint[]) AS flags,"
+     "  unnest(string_to_array(b.score, ',', 'n')::float8[]) AS score, "
+     "unnest(string_to_array(b.ingested_at, ',', 'n')::bigint[]) AS ingested_at FROM reading_days "
+     "b) u;"
      "CREATE VIEW rollup_hourly AS SELECT meter_key, day + 3600 * h AS hour, kwh, min_kwh,"
-     " max_kwh, n, n_estimated FROM (SELECT b.meter_key, b.day, unnest(b.h_hour) AS h,"
-     "  unnest(b.h_kwh) AS kwh, unnest(b.h_min_kwh) AS min_kwh, unnest(b.h_max_kwh) AS max_kwh,"
-     "  unnest(b.h_n) AS n, unnest(b.h_n_estimated) AS n_estimated FROM reading_days b) u;"
+     " max_kwh, n, n_estimated FROM (SELECT b.meter_key, b.day, unnest(string_to_array(b.h_hour, "
+     "',', 'n')::integer[]) AS h,"
+     "  unnest(string_to_array(b.h_kwh, ',', 'n')::float8[]) AS kwh, "
+     "unnest(string_to_array(b.h_min_kwh, ',', 'n')::float8[]) AS min_kwh, "
+     "unnest(string_to_array(b.h_max_kwh, ',', 'n')::float8[]) AS max_kwh,"
+     "  unnest(string_to_array(b.h_n, ',', 'n')::integer[]) AS n, "
+     "unnest(string_to_array(b.h_n_estimated, ',', 'n')::integer[]) AS n_estimated FROM "
+     "reading_days b) u;"
      "CREATE VIEW rollup_daily AS SELECT meter_key, day, d_interval_s AS interval_s, d_kwh AS kwh,"
      " d_peak_kwh AS peak_kwh, d_offpeak_kwh AS offpeak_kwh, d_min_kwh AS min_kwh,"
      " d_max_kwh AS max_kwh, d_n_valid AS n_valid, d_n_estimated AS n_estimated,"
@@ -545,15 +567,14 @@ static const char *const stmt_sql[S_COUNT] = {
                        " AND ($2::bigint IS NULL OR ts >= $2) AND ($3::bigint IS NULL OR ts < $3)"
                        " ORDER BY station_id, ts LIMIT $4 OFFSET $5",
     /* the blocks holding hours, in meter key order; the hours are expanded (and paged) here */
-    [S_HOURS_ALL] =
-        "SELECT m.meter_id, " HBLK_COLS " FROM reading_days b"
-        " JOIN meters m ON m.meter_key = b.meter_key"
-        " WHERE cardinality(b.h_hour) > 0 AND ($2::bigint IS NULL OR b.day > $2 - 86400)"
-        " AND ($3::bigint IS NULL OR b.day < $3) AND $1::text IS NULL"
-        " ORDER BY b.meter_key, b.day",
+    [S_HOURS_ALL] = "SELECT m.meter_id, " HBLK_COLS " FROM reading_days b"
+                    " JOIN meters m ON m.meter_key = b.meter_key"
+                    " WHERE b.h_hour <> '' AND ($2::bigint IS NULL OR b.day > $2 - 86400)"
+                    " AND ($3::bigint IS NULL OR b.day < $3) AND $1::text IS NULL"
+                    " ORDER BY b.meter_key, b.day",
     [S_HOURS_METER] = "SELECT m.meter_id, " HBLK_COLS " FROM meters m"
                       " JOIN reading_days b ON b.meter_key = m.meter_key"
-                      " WHERE m.meter_id = $1 AND cardinality(b.h_hour) > 0"
+                      " WHERE m.meter_id = $1 AND b.h_hour <> ''"
                       " AND ($2::bigint IS NULL OR b.day > $2 - 86400)"
                       " AND ($3::bigint IS NULL OR b.day < $3)"
                       " ORDER BY b.day",
@@ -1798,34 +1819,151 @@ static void hint_put(struct pg_store *s, struct pblk *b)
         s->hint[k] = b;
 }
 
-/* ---- binary arrays (COPY and results) ---- */
-
-/* Starts a one-dimensional array field of n elements of type elem; returns where its length
- * goes (arr_close patches it and the has-nulls flag). */
-static size_t arr_open(struct pg_store *s, int n, Oid elem)
-{
-    size_t at = s->copy.n;
-    char *p = s->copy.p + at + 4;
-    put_be32(p, n ? 1 : 0);
-    put_be32(p + 4, 0);
-    put_be32(p + 8, elem);
-    s->copy.n += 16;
-    if (n) {
-        put_be32(p + 12, (uint32_t)n);
-        put_be32(p + 16, 1);
-        s->copy.n += 8;
-    }
-    return at;
-}
-static void arr_close(struct pg_store *s, size_t at, int hasnull)
-{
-    put_be32(s->copy.p + at, (uint32_t)(s->copy.n - at - 4));
-    put_be32(s->copy.p + at + 8, hasnull ? 1 : 0);
-}
 static int ae_f8(struct pg_store *s, double v)
 {
     cw_f8(s, v);
     return isnan(v);
+}
+
+/* ---- lists: the per-reading columns as text ---- */
+
+/* A list column is text: the values separated by ',', "n" for NULL, integers in decimal and
+ * doubles as the shortest m / 10^k that gives the same double back (what the meters sent:
+ * "0.253", "230.5"), else as a C hex float ("0x1.0312p-2"); PostgreSQL's float8 input (strtod)
+ * reads both exactly. The server stores such a field as it comes (a binary array would cost it
+ * a function call per element), and the views parse it with string_to_array(...)::T[]. */
+
+/* Starts a text field; returns where its length goes (lst_close patches it). */
+static size_t lst_open(struct pg_store *s)
+{
+    size_t at = s->copy.n;
+    s->copy.n += 4;
+    return at;
+}
+static void lst_close(struct pg_store *s, size_t at)
+{
+    put_be32(s->copy.p + at, (uint32_t)(s->copy.n - at - 4));
+}
+
+static void lw_sep(struct pg_store *s, int i)
+{
+    if (i)
+        s->copy.p[s->copy.n++] = ',';
+}
+
+static void lw_i64(struct pg_store *s, int64_t v)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *q = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    memcpy(s->copy.p + s->copy.n, q, (size_t)(e - q));
+    s->copy.n += (size_t)(e - q);
+}
+
+static const double p10[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+/* v as text (at most 26 bytes); *k remembers the last scale that worked (tried first). */
+static int lw_f8(struct pg_store *s, double v, int *k)
+{
+    if (isnan(v)) {
+        s->copy.p[s->copy.n++] = 'n';
+        return 1;
+    }
+    char *o = s->copy.p + s->copy.n;
+    if (fabs(v) < 1e15 && !(v == 0 && signbit(v))) {
+        for (int t = 0; t < 11; t++) {
+            int sc = t == 0 ? *k : t - 1;
+            if (t && sc == *k)
+                continue;
+            double m = nearbyint(v * p10[sc]);
+            if (fabs(m) >= 9007199254740992.0 || m / p10[sc] != v)
+                continue;
+            *k = sc;
+            char dig[24], *e = dig + sizeof dig, *q = e;
+            uint64_t u = (uint64_t)fabs(m);
+            int nd = 0;
+            do {
+                *--q = (char)('0' + u % 10);
+                u /= 10;
+                nd++;
+            } while (u || nd <= sc); /* at least one digit before the point */
+            if (m < 0)
+                *o++ = '-';
+            size_t ni = (size_t)(nd - sc);
+            memcpy(o, q, ni);
+            o += ni;
+            if (sc) {
+                *o++ = '.';
+                memcpy(o, q + ni, (size_t)sc);
+                o += sc;
+            }
+            s->copy.n = (size_t)(o - s->copy.p);
+            return 0;
+        }
+    }
+    s->copy.n += (size_t)snprintf(o, 28, "%a", v);
+    return 0;
+}
+
+/* Parses the list column `col`: *n elements (-1 for NULL) from *p to *end. */
+static int arr_parse(const PGresult *res, int row, int col, const char **p, const char **end,
+                     int *n)
+{
+    *n = -1;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *v = PQgetvalue(res, row, col);
+    int len = PQgetlength(res, row, col);
+    *p = v;
+    *end = v + len;
+    *n = len ? 1 : 0;
+    for (const char *q = v; (q = memchr(q, ',', (size_t)(*end - q))); q++)
+        ++*n;
+    return 0;
+}
+
+/* The next element: 1 present (*val: the int64, or a double's bits when dbl), 0 NULL, -1
+ * malformed. */
+static int arr_next(const char **p, const char *end, int dbl, uint64_t *val)
+{
+    const char *q = *p, *e = memchr(q, ',', (size_t)(end - q));
+    if (!e)
+        e = end;
+    size_t len = (size_t)(e - q);
+    *p = e < end ? e + 1 : end;
+    if (len == 1 && q[0] == 'n')
+        return 0;
+    if (!len || len > 40)
+        return -1;
+    if (dbl) {
+        double d;
+        if (mtr_parse_double(q, len, &d) != 0) { /* a hex float */
+            char tmp[48], *x;
+            memcpy(tmp, q, len);
+            tmp[len] = 0;
+            d = strtod(tmp, &x);
+            if (x != tmp + len)
+                return -1;
+        }
+        memcpy(val, &d, sizeof d);
+        return 1;
+    }
+    int neg = q[0] == '-';
+    uint64_t u = 0;
+    if ((size_t)neg == len)
+        return -1;
+    for (size_t i = (size_t)neg; i < len; i++) {
+        if (q[i] < '0' || q[i] > '9')
+            return -1;
+        u = u * 10 + (uint64_t)(q[i] - '0');
+    }
+    *val = neg ? 0 - u : u;
+    return 1;
 }
 
 /* The reading fields a block stores as arrays (BLK_COLS order after seq and n). */
@@ -1911,13 +2049,38 @@ static int cw_elem(struct pg_store *s, const struct mtr_stored_reading *x, enum 
     }
 }
 
+/* Field f of every reading of b as a list column. */
 static void cw_array(struct pg_store *s, const struct pblk *b, enum bfield f)
 {
-    size_t at = arr_open(s, b->n, bf_oid(f));
-    int nulls = 0;
-    for (int i = 0; i < b->n; i++)
-        nulls |= cw_elem(s, &b->r[i], f, b->day);
-    arr_close(s, at, nulls);
+    size_t at = lst_open(s);
+    int k = 0;
+    for (int i = 0; i < b->n; i++) {
+        const struct mtr_stored_reading *x = &b->r[i];
+        lw_sep(s, i);
+        switch (f) {
+        case BF_SEC:
+            lw_i64(s, x->ts - b->day);
+            break;
+        case BF_INTERVAL:
+            lw_i64(s, x->interval_s);
+            break;
+        case BF_CODE:
+            lw_i64(s, x->quality_code);
+            break;
+        case BF_FLAGS:
+            lw_i64(s, (int64_t)x->flags);
+            break;
+        case BF_INGESTED:
+            if (x->ingested_at)
+                lw_i64(s, x->ingested_at);
+            else
+                s->copy.p[s->copy.n++] = 'n';
+            break;
+        default:
+            lw_f8(s, rd_f8(x, f), &k);
+        }
+    }
+    lst_close(s, at);
 }
 
 /* Whether field f has the same value in every reading of b (bitwise for doubles). */
@@ -1951,7 +2114,7 @@ static int bf_same(const struct pblk *b, enum bfield f)
 /* Upper bound of the COPY bytes of one block row. */
 static size_t blk_row_max(const struct pblk *b)
 {
-    return 400 + 46 * 28 + (size_t)b->n * BF_COUNT * 12 + BLK_HOURS * 6 * 12;
+    return 400 + 46 * 28 + ((size_t)b->n * BF_COUNT + BLK_HOURS * 6) * 28;
 }
 
 #define BLK_COPY_COLS "meter_key, day, n_estimated, " BLK_COLS
@@ -2010,28 +2173,27 @@ static void cw_block(struct pg_store *s, const struct pblk *b)
                 cw_elem(s, &r[0], (enum bfield)f, b->day); /* the scalar: same encoding */
         }
     }
-    int nh = __builtin_popcount(b->hours);
-    size_t at = arr_open(s, nh, OID_INT4);
-    for (int i = 0; i < BLK_HOURS; i++)
-        if (b->hours & (1u << i))
-            cw_i4(s, i);
-    arr_close(s, at, 0);
-    for (int k = 0; k < 3; k++) {
-        int nulls = 0;
-        at = arr_open(s, nh, OID_FLOAT8);
-        for (int i = 0; i < BLK_HOURS; i++)
-            if (b->hours & (1u << i))
-                nulls |= ae_f8(s, k == 0   ? b->h[i].kwh
-                                  : k == 1 ? b->h[i].min_kwh
-                                           : b->h[i].max_kwh);
-        arr_close(s, at, nulls);
-    }
-    for (int k = 0; k < 2; k++) {
-        at = arr_open(s, nh, OID_INT4);
-        for (int i = 0; i < BLK_HOURS; i++)
-            if (b->hours & (1u << i))
-                cw_i4(s, k == 0 ? b->h[i].n : b->h[i].n_est);
-        arr_close(s, at, 0);
+    size_t at = lst_open(s);
+    for (int i = 0, j = 0; i < BLK_HOURS; i++)
+        if (b->hours & (1u << i)) {
+            lw_sep(s, j++);
+            lw_i64(s, i);
+        }
+    lst_close(s, at);
+    for (int k = 0; k < 5; k++) {
+        int sc = 0;
+        at = lst_open(s);
+        for (int i = 0, j = 0; i < BLK_HOURS; i++) {
+            if (!(b->hours & (1u << i)))
+                continue;
+            const struct blk_hour *h = &b->h[i];
+            lw_sep(s, j++);
+            if (k < 3)
+                lw_f8(s, k == 0 ? h->kwh : k == 1 ? h->min_kwh : h->max_kwh, &sc);
+            else
+                lw_i64(s, k == 3 ? h->n : h->n_est);
+        }
+        lst_close(s, at);
     }
     const struct mtr_rollup_day *d = &b->d;
     if (!b->has_day) {
@@ -2053,46 +2215,6 @@ static void cw_block(struct pg_store *s, const struct pblk *b)
     cw_time(s, d->last_ts);
     cw_sum(s, d->timeliness_sum);
     cw_i8(s, b->d_seq);
-}
-
-/* A binary array value of a result: *n elements (-1 for NULL) starting at *p. */
-static int arr_parse(const PGresult *res, int row, int col, const char **p, const char **end,
-                     int *n)
-{
-    *n = -1;
-    if (PQgetisnull(res, row, col))
-        return 0;
-    const char *v = PQgetvalue(res, row, col);
-    int len = PQgetlength(res, row, col);
-    if (len < 12)
-        return -1;
-    *end = v + len;
-    if (get_be32(v) == 0) {
-        *n = 0;
-        *p = v + 12;
-        return 0;
-    }
-    if (get_be32(v) != 1 || len < 20)
-        return -1;
-    *n = (int)get_be32(v + 12);
-    *p = v + 20;
-    return 0;
-}
-
-/* The next element of a size-byte type: 1 present (*val), 0 NULL, -1 malformed. */
-static int arr_next(const char **p, const char *end, int size, uint64_t *val)
-{
-    if (end - *p < 4)
-        return -1;
-    int32_t len = (int32_t)get_be32(*p);
-    *p += 4;
-    if (len == -1)
-        return 0;
-    if (len != size || end - *p < size)
-        return -1;
-    *val = size == 8 ? get_be64(*p) : get_be32(*p);
-    *p += size;
-    return 1;
 }
 
 static double bits_dbl(uint64_t u)
@@ -2125,7 +2247,7 @@ static int hours_from_row(struct pg_store *s, const PGresult *res, int row, int 
         uint64_t u[6] = {0};
         int got[6];
         for (int k = 0; k < 6; k++)
-            if ((got[k] = arr_next(&p[k], end[k], k == 0 || k >= 4 ? 4 : 8, &u[k])) < 0)
+            if ((got[k] = arr_next(&p[k], end[k], k >= 1 && k <= 3, &u[k])) < 0)
                 return corrupt(s, m, day);
         int hr = (int32_t)u[0];
         if (!got[0] || hr < 0 || hr >= BLK_HOURS)
@@ -2174,7 +2296,7 @@ static int blk_from_row(struct pg_store *s, const PGresult *res, int row, int c,
             uint64_t u = 0;
             int got = 0;
             struct mtr_stored_reading *x = &r[i];
-            if (k >= 0 && (got = arr_next(&p, end, bf_oid(f) == OID_INT4 ? 4 : 8, &u)) < 0)
+            if (k >= 0 && (got = arr_next(&p, end, bf_oid(f) == OID_FLOAT8, &u)) < 0)
                 return corrupt(s, m, day);
             switch (f) {
             case BF_SEC:
@@ -4372,7 +4494,8 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
 {
     static const char *const del[] = {
         "WITH d AS (DELETE FROM reading_days WHERE day + 86400 <= $1"
-        " RETURNING n + cardinality(h_hour) + (d_n_valid IS NOT NULL)::int AS k)"
+        " RETURNING n + cardinality(string_to_array(h_hour, ',')) + (d_n_valid IS NOT NULL)::int "
+        "AS k)"
         " SELECT coalesce(sum(k), 0) FROM d",
         "DELETE FROM reading_revisions WHERE ts < $1",
         "DELETE FROM grid_status WHERE ts < $1",
@@ -4404,7 +4527,8 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
             continue;
         char sql[160];
         snprintf(sql, sizeof sql,
-                 "SELECT coalesce(sum(n + cardinality(h_hour) + (d_n_valid IS NOT NULL)::int), 0)"
+                 "SELECT coalesce(sum(n + cardinality(string_to_array(h_hour, ',')) + (d_n_valid "
+                 "IS NOT NULL)::int), 0)"
                  " FROM %s WHERE $1 = $1",
                  name);
         if ((rc = exec_count(s, sql, before, &n)) < 0)
@@ -4434,28 +4558,40 @@ static int pg_check(struct mtr_store *base, int (*cb)(void *ctx, const char *pro
         "SELECT 'readings: ' || count(*) || ' rows of unregistered meters' FROM readings r"
         " WHERE NOT EXISTS (SELECT 1 FROM meters m WHERE m.meter_key = r.meter_key)"
         " HAVING count(*) > 0",
-        /* blocks whose arrays disagree with their count */
+        /* blocks whose lists disagree with their count */
         "SELECT 'reading_days: meter ' || meter_key || ' day ' || day"
-        " || ': arrays of other lengths than its ' || n || ' readings or hours'"
+        " || ': lists of other lengths than its ' || n || ' readings or hours'"
         " FROM reading_days WHERE day % 86400 <> 0 OR n < 0"
-        " OR cardinality(coalesce(sec, array_fill(0, ARRAY[n]))) <> n"
         " OR (sec IS NULL AND n > 0 AND (sec0 IS NULL OR sec_step IS NULL))"
-        " OR cardinality(coalesce(interval_s, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(raw_kwh, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(kwh, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(voltage_v, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(current_a, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(power_factor, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(frequency_hz, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(active_power_kw, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(reactive_power_kvar, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(quality_code, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(flags, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(score, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(coalesce(ingested_at, array_fill(0, ARRAY[n]))) <> n"
-        " OR cardinality(h_hour) NOT IN (cardinality(h_kwh), cardinality(h_min_kwh),"
-        "  cardinality(h_max_kwh), cardinality(h_n), cardinality(h_n_estimated))"
-        " OR cardinality(h_hour) > 24 LIMIT 20",
+        " OR cardinality(string_to_array(sec, ',')) <> coalesce(n, 0) * (sec IS NOT NULL)::int"
+        " OR cardinality(string_to_array(interval_s, ',')) <> coalesce(n, 0) * (interval_s IS NOT "
+        "NULL)::int"
+        " OR cardinality(string_to_array(raw_kwh, ',')) <> coalesce(n, 0) * (raw_kwh IS NOT "
+        "NULL)::int"
+        " OR cardinality(string_to_array(kwh, ',')) <> coalesce(n, 0) * (kwh IS NOT NULL)::int"
+        " OR cardinality(string_to_array(voltage_v, ',')) <> coalesce(n, 0) * (voltage_v IS NOT "
+        "NULL)::int"
+        " OR cardinality(string_to_array(current_a, ',')) <> coalesce(n, 0) * (current_a IS NOT "
+        "NULL)::int"
+        " OR cardinality(string_to_array(power_factor, ',')) <> coalesce(n, 0) * (power_factor IS "
+        "NOT NULL)::int"
+        " OR cardinality(string_to_array(frequency_hz, ',')) <> coalesce(n, 0) * (frequency_hz IS "
+        "NOT NULL)::int"
+        " OR cardinality(string_to_array(active_power_kw, ',')) <> coalesce(n, 0) * "
+        "(active_power_kw IS NOT NULL)::int"
+        " OR cardinality(string_to_array(reactive_power_kvar, ',')) <> coalesce(n, 0) * "
+        "(reactive_power_kvar IS NOT NULL)::int"
+        " OR cardinality(string_to_array(quality_code, ',')) <> coalesce(n, 0) * (quality_code IS "
+        "NOT NULL)::int"
+        " OR cardinality(string_to_array(flags, ',')) <> coalesce(n, 0) * (flags IS NOT NULL)::int"
+        " OR cardinality(string_to_array(score, ',')) <> coalesce(n, 0) * (score IS NOT NULL)::int"
+        " OR cardinality(string_to_array(ingested_at, ',')) <> coalesce(n, 0) * (ingested_at IS "
+        "NOT NULL)::int"
+        " OR cardinality(string_to_array(h_hour, ',')) NOT IN"
+        "  (cardinality(string_to_array(h_kwh, ',')), cardinality(string_to_array(h_min_kwh, ',')),"
+        "  cardinality(string_to_array(h_max_kwh, ',')), cardinality(string_to_array(h_n, ',')),"
+        "  cardinality(string_to_array(h_n_estimated, ',')))"
+        " OR cardinality(string_to_array(h_hour, ',')) > 24 LIMIT 20",
         /* recount a sample of meter-days against the stored readings */
         "SELECT 'rollup_daily: meter ' || d.meter_key || ' day ' || d.day"
         " || ' counts valid/estimated/flagged ' || d.n_valid || '/' || d.n_estimated || '/'"
@@ -4464,8 +4600,8 @@ static int pg_check(struct mtr_store *base, int (*cb)(void *ctx, const char *pro
         " LATERAL (SELECT count(*) FILTER (WHERE r.c IN (0, 7)) AS v,"
         "  count(*) FILTER (WHERE r.c IN (8, 9)) AS e,"
         "  count(*) FILTER (WHERE r.c = 10) AS f"
-        "  FROM reading_days b CROSS JOIN LATERAL unnest(coalesce(b.quality_code,"
-        "   array_fill(b.quality_all, ARRAY[b.n]))) AS r(c)"
+        "  FROM reading_days b CROSS JOIN LATERAL unnest(coalesce(string_to_array(b.quality_code,"
+        "   ',')::integer[], array_fill(b.quality_all, ARRAY[b.n]))) AS r(c)"
         "  WHERE b.meter_key = d.meter_key AND b.day = d.day) c"
         " WHERE d.n_valid <> c.v OR d.n_estimated <> c.e OR d.n_flagged <> c.f",
     };
