@@ -201,7 +201,7 @@ static const struct migration migrations[] = {
      " PRIMARY KEY (meter_key, day)) PARTITION BY RANGE (day);"
      "CREATE TABLE reading_days_default PARTITION OF reading_days DEFAULT"
      " WITH (toast_tuple_target = 8160);"
-     "CREATE INDEX reading_days_day ON reading_days(day);"
+     "CREATE INDEX reading_days_day ON reading_days(day, meter_key);"
      /* the months that hold readings get their partitions */
      "DO $$ DECLARE m timestamp; BEGIN"
      " FOR m IN SELECT DISTINCT date_trunc('month', to_timestamp(ts) AT TIME ZONE 'UTC')"
