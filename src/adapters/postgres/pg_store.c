@@ -1144,7 +1144,8 @@ static int bb_reserve(struct bbuf *b, size_t more)
 /* ======================= the handle ======================= */
 
 #define BLK_HOURS       24
-#define DONE_BATCH      1024 /* complete days written per asynchronous batch */
+#define DONE_BATCH      1024 /* complete days written per asynchronous batch, at least */
+#define DONE_MAX        8192 /* complete days waiting for the server, at most */
 #define CACHE_DEFAULT   (192u << 20)
 #define DIR_MAX         (4u << 20) /* known meter-days before the directory starts over */
 #define DIR_LOAD_MISSES 32         /* point lookups of a day before its whole directory is read */
@@ -2656,6 +2657,18 @@ static int cache_trim(struct pg_store *s)
     return 0;
 }
 
+/* Whether the server is still busy with the asynchronous COPY (without waiting for it). */
+static int pending_busy(struct pg_store *s)
+{
+    if (!s->pending)
+        return 0;
+    if (PQflush(s->c->pc) != 0)
+        return 1; /* still sending (or failed: drain reports it) */
+    if (!PQconsumeInput(s->c->pc))
+        return 0;
+    return PQisBusy(s->c->pc);
+}
+
 /* Makes the done list hold one more block (the scratch array of done_write too). */
 static int done_push(struct pg_store *s, struct pblk *b)
 {
@@ -2672,7 +2685,12 @@ static int done_push(struct pg_store *s, struct pblk *b)
     }
     s->done[s->n_done++] = b;
     b->done = 1;
-    return s->n_done >= DONE_BATCH ? done_write(s) : 0;
+    /* the next batch goes when the server is done with the previous one (the client never
+     * waits for it unless the list grows far beyond a batch): a fleet's days end together, and
+     * a burst of batches written one after the other would stall the client until all are in */
+    if (s->n_done < DONE_BATCH || (s->n_done < DONE_MAX && pending_busy(s)))
+        return 0;
+    return done_write(s);
 }
 
 /* Inside a unit: takes the change number (validating the cache) before the cache is used. */
