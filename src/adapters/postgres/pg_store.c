@@ -1198,6 +1198,14 @@ struct pg_store {
     struct mtr_stored_reading *get_tmp, *range_tmp; /* decode scratch of uncached reads */
     int get_cap, range_cap;
     struct bbuf keys; /* parameter arrays */
+    /* the meter directory of the unit (see "the meter directory of a unit of work") */
+    uint32_t *mslots;
+    char (*mids)[MTR_ID_MAX];
+    int64_t *mkeys;
+    size_t mcap, mn, mnew_from; /* entries from mnew_from on are new, not yet written */
+    int mloaded;                /* 0 not yet, 1 loaded, -1 not used in this unit */
+    int64_t keys_free[1024];    /* identity values reserved for new meters */
+    int nkeys, ukeys;
     struct state_ent *sb;
     size_t sb_n;
     struct kidx sb_idx;
@@ -2842,6 +2850,170 @@ static int cw_text(struct pg_store *s, const char *t)
     return 0;
 }
 
+/* ---- the meter directory of a unit of work ----
+ * An ingest asks for every meter it sees: whether it exists (meter_get) and, for a new one, a key
+ * (meter_key with create). Inside a unit the handle reads the ids and keys of all meters once
+ * (up to MSET_MAX), so an unknown meter costs no round trip; a new meter gets a key reserved from
+ * the identity sequence (MSET_KEYS per round trip) and is written with COPY before anything else
+ * at the next flush. A meter registered by another session during the unit makes that COPY fail
+ * (unique meter_id): the unit fails and can be run again. */
+#define MSET_MAX  262144
+#define MSET_KEYS 1024
+
+static uint64_t mset_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ull;
+    return h;
+}
+
+/* Index of id in the set, or -1; *slot gets where it is or would go. */
+static long mset_find(const struct pg_store *s, const char *id, size_t *slot)
+{
+    *slot = 0;
+    if (!s->mcap)
+        return -1;
+    size_t mask = s->mcap - 1;
+    for (size_t i = mset_hash(id) & mask;; i = (i + 1) & mask) {
+        uint32_t v = s->mslots[i];
+        if (!v || strcmp(s->mids[v - 1], id) == 0) {
+            *slot = i;
+            return v ? (long)v - 1 : -1;
+        }
+    }
+}
+
+static int mset_add(struct pg_store *s, const char *id, int64_t key)
+{
+    if ((s->mn + 1) * 2 > s->mcap) {
+        size_t ncap = s->mcap ? s->mcap * 2 : 4096;
+        uint32_t *ns = calloc(ncap, sizeof *ns);
+        char(*ni)[MTR_ID_MAX] = realloc(s->mids, ncap / 2 * sizeof *ni);
+        int64_t *nk = ni ? realloc(s->mkeys, ncap / 2 * sizeof *nk) : NULL;
+        if (ni)
+            s->mids = ni;
+        if (nk)
+            s->mkeys = nk;
+        if (!ns || !ni || !nk) {
+            free(ns);
+            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+        }
+        free(s->mslots);
+        s->mslots = ns;
+        s->mcap = ncap;
+        for (size_t i = 0; i < s->mn; i++) {
+            size_t sl;
+            mset_find(s, s->mids[i], &sl);
+            s->mslots[sl] = (uint32_t)i + 1;
+        }
+    }
+    size_t sl;
+    mset_find(s, id, &sl);
+    snprintf(s->mids[s->mn], MTR_ID_MAX, "%s", id);
+    s->mkeys[s->mn] = key;
+    s->mslots[sl] = (uint32_t)++s->mn;
+    return 0;
+}
+
+/* Forgets the set (and any unwritten new meter: only at the end of a unit). */
+static void mset_reset(struct pg_store *s)
+{
+    if (s->mslots)
+        memset(s->mslots, 0, s->mcap * sizeof *s->mslots);
+    s->mn = 0;
+    s->mnew_from = 0;
+    s->mloaded = 0;
+}
+
+/* Loads the ids and keys of all meters (inside a unit, once): 1 when the set is usable. */
+static int mset_ready(struct pg_store *s)
+{
+    if (!s->in_tx || s->mloaded < 0)
+        return 0;
+    if (s->mloaded)
+        return 1;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT meter_id, meter_key FROM meters LIMIT %d", MSET_MAX + 1);
+    if (drain(s) < 0)
+        return 0;
+    PGresult *r = PQexecParams(s->c->pc, sql, 0, NULL, NULL, NULL, NULL, 1);
+    int n = res_ok(r) ? PQntuples(r) : -1;
+    s->mloaded = -1; /* unless all of them fit */
+    if (n >= 0 && n <= MSET_MAX) {
+        s->mloaded = 1;
+        for (int i = 0; i < n && s->mloaded > 0; i++)
+            if (mset_add(s, r_str(r, i, 0), r_int(r, i, 1)) < 0)
+                s->mloaded = -1;
+        if (s->mloaded < 0)
+            mset_reset(s), s->mloaded = -1;
+        s->mnew_from = s->mn;
+    }
+    PQclear(r);
+    return s->mloaded > 0;
+}
+
+/* A key for a new meter, from the reserved ones. */
+static int mset_new_key(struct pg_store *s, int64_t *key)
+{
+    if (s->nkeys == s->ukeys) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT nextval(pg_get_serial_sequence('meters', 'meter_key'))"
+                 " FROM generate_series(1, %d)",
+                 MSET_KEYS);
+        if (drain(s) < 0)
+            return MTR_ESTORE;
+        PGresult *r = PQexecParams(s->c->pc, sql, 0, NULL, NULL, NULL, NULL, 1);
+        if (!res_ok(r) || PQntuples(r) != MSET_KEYS) {
+            int rc = fail_res(s, "meter_key", r);
+            PQclear(r);
+            return rc;
+        }
+        for (int i = 0; i < MSET_KEYS; i++)
+            s->keys_free[i] = r_int(r, i, 0);
+        PQclear(r);
+        s->nkeys = MSET_KEYS;
+        s->ukeys = 0;
+    }
+    *key = s->keys_free[s->ukeys++];
+    return 0;
+}
+
+/* Writes the meters registered in this unit and not yet written (before anything refers to them).
+ */
+static int flush_meters(struct pg_store *s)
+{
+    if (s->mnew_from >= s->mn || s->mloaded <= 0)
+        return 0;
+    int rc = copy_begin(s,
+                        "COPY meters (meter_key, meter_id, type, status, created_at, updated_at)"
+                        " FROM STDIN (FORMAT binary)",
+                        "registering meters");
+    if (rc < 0)
+        return rc;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = s->mnew_from; i < s->mn && !rc; i++) {
+        if ((rc = copy_room(s, 64)) < 0)
+            break;
+        cw_i16(s, 6);
+        cw_i8(s, s->mkeys[i]);
+        if ((rc = cw_text(s, s->mids[i])) < 0 || (rc = cw_text(s, "residential")) < 0 ||
+            (rc = cw_text(s, "pending")) < 0 || (rc = copy_room(s, 32)) < 0)
+            break;
+        cw_i8(s, now);
+        cw_i8(s, now);
+    }
+    if (rc < 0) {
+        copy_abort(s);
+        return rc;
+    }
+    if ((rc = copy_end(s, "registering meters", NULL)) < 0)
+        return rc;
+    s->mnew_from = s->mn;
+    return 0;
+}
+
 static int flush_alerts(struct pg_store *s)
 {
     if (!s->ab_n)
@@ -2939,8 +3111,8 @@ static int flush_quarantine(struct pg_store *s)
 static int flush_all(struct pg_store *s)
 {
     int rc;
-    if ((rc = flush_blocks(s)) < 0 || (rc = flush_states(s)) < 0 || (rc = flush_alerts(s)) < 0 ||
-        (rc = flush_quarantine(s)) < 0)
+    if ((rc = flush_meters(s)) < 0 || (rc = flush_blocks(s)) < 0 || (rc = flush_states(s)) < 0 ||
+        (rc = flush_alerts(s)) < 0 || (rc = flush_quarantine(s)) < 0)
         return rc;
     return 0;
 }
@@ -3001,7 +3173,7 @@ static int write_through(struct pg_store *s)
  * or in one of their own). */
 static int flush_for_read(struct pg_store *s)
 {
-    if (!s->n_dirty && !s->pending && !s->sb_n && !s->ab_n && !s->qb_n)
+    if (!s->n_dirty && !s->pending && s->mnew_from >= s->mn && !s->sb_n && !s->ab_n && !s->qb_n)
         return 0;
     if (s->in_tx)
         return flush_all(s);
@@ -3040,6 +3212,7 @@ static int pg_commit(struct mtr_store *base)
     PQclear(r);
     s->in_tx = 0;
     forget_unit(s);
+    mset_reset(s);
     /* committed meters are visible to other sessions, which may give them a state */
     kidx_clear(&s->fresh);
     s->fresh_n = 0;
@@ -3058,6 +3231,7 @@ static int pg_rollback(struct mtr_store *base)
     drop_buffers(s);
     forget_unit(s);
     cache_discard(s);
+    mset_reset(s);
     s->c->n_months = 0; /* partitions created in the unit of work are gone with it */
     kidx_clear(&s->fresh);
     s->fresh_n = 0;
@@ -3182,6 +3356,9 @@ static void pg_close(struct mtr_store *base)
     free(s->get_tmp);
     free(s->range_tmp);
     free(s->keys.p);
+    free(s->mslots);
+    free(s->mids);
+    free(s->mkeys);
     free(s->sb);
     free(s->sb_idx.slots);
     free(s->ab);
@@ -3282,6 +3459,12 @@ static int pg_meter_put(struct mtr_store *base, const struct mtr_meter *m)
 {
     struct pg_store *s = pg(base);
     struct params p;
+    if (s->mloaded) { /* the new meters first; the directory is read again when needed */
+        int rc = flush_meters(s);
+        if (rc < 0)
+            return rc;
+        mset_reset(s);
+    }
     p_init(&p);
     p_text(&p, m->id);
     p_f8(&p, m->latitude);
@@ -3328,6 +3511,21 @@ static int pg_meter_get(struct mtr_store *base, const char *id, struct mtr_meter
 {
     struct pg_store *s = pg(base);
     struct params p;
+    if (mset_ready(s)) { /* unknown or registered in this unit: no round trip */
+        size_t sl;
+        long i = mset_find(s, id, &sl);
+        if (i < 0)
+            return mtr_err(&s->base.err, MTR_ENOTFOUND, "meter %s not found", id);
+        if ((size_t)i >= s->mnew_from) {
+            mtr_meter_init(out);
+            snprintf(out->id, sizeof out->id, "%s", id);
+            out->type = MTR_METER_RESIDENTIAL;
+            out->status = MTR_METER_PENDING;
+            if (key)
+                *key = s->mkeys[i];
+            return 0;
+        }
+    }
     p_init(&p);
     p_text(&p, id);
     PGresult *r = stmt(s, S_METER_GET, &p, "meter_get");
@@ -3350,6 +3548,23 @@ static int pg_meter_key(struct mtr_store *base, const char *id, int create, int6
     if (created)
         *created = 0;
     *key = 0;
+    if (mset_ready(s)) {
+        size_t sl;
+        long i = mset_find(s, id, &sl);
+        if (i >= 0) {
+            *key = s->mkeys[i];
+            return 0;
+        }
+        if (!create)
+            return mtr_err(&s->base.err, MTR_ENOTFOUND, "meter %s not found", id);
+        int rc = mset_new_key(s, key);
+        if (rc < 0 || (rc = mset_add(s, id, *key)) < 0)
+            return rc;
+        if (created)
+            *created = 1;
+        fresh_add(s, *key); /* invisible to others until commit: no state can exist meanwhile */
+        return 0;
+    }
     p_init(&p);
     p_text(&p, id);
     if (create)
@@ -3388,13 +3603,16 @@ static int pg_meter_list(struct mtr_store *base, const struct mtr_query *q,
 {
     struct pg_store *s = pg(base);
     struct params p;
+    int rc = flush_meters(s);
+    if (rc < 0)
+        return rc;
     p_init(&p);
     p_txt(&p, q ? q->entity_id : NULL);
     p_limit(&p, q);
     PGresult *r = stmt(s, S_METER_LIST, &p, "meter_list");
     if (!r)
         return MTR_ESTORE;
-    int rc = 0;
+    rc = 0;
     for (int i = 0, n = PQntuples(r); i < n && !rc; i++) {
         struct mtr_meter m;
         col_meter(r, i, &m, NULL);
@@ -5094,6 +5312,9 @@ static int pg_meter_find(struct mtr_store *base, const struct mtr_meter_filter *
     struct params p;
     char sql[1024];
     int sort = f->sort >= 0 && f->sort < MTR_METER_SORT_COUNT ? f->sort : MTR_METER_SORT_ID;
+    int frc = flush_meters(s);
+    if (frc < 0)
+        return frc;
     if (total) {
         p_meter_filter(&p, f);
         PGresult *r =
