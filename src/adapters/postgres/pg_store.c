@@ -1,9 +1,12 @@
 /*
  * pg_store.c - the PostgreSQL store: the store port (app/ports.h) over libpq. Holds the versioned
- * schema (readings partitioned by month, created on demand), the process-wide connection pools
- * (one per URL, bounded), prepared statements per connection, and the write buffers that turn
- * per-record puts into binary COPY batches: readings (replace by key), hour and day rollup merges
- * (merged in memory, then upserted from a temporary staging table) and detector states.
+ * schema (readings, hourly and daily rollups as one row per meter-day in reading_days,
+ * partitioned by month, with the row views readings, rollup_hourly and rollup_daily), the
+ * process-wide connection pools (one per URL, bounded), prepared statements per connection, the
+ * write-back cache of meter-days (written with binary COPY, complete days without waiting for the
+ * server), the meter directory of a unit of work, and the write buffers that turn the other
+ * per-record puts into COPY batches (detector states, alerts, quarantine). docs/postgres.md
+ * describes the layout and why.
  */
 #include "adapters/postgres/pg_store.h"
 
