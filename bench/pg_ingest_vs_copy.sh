@@ -3,9 +3,8 @@
 # default CSV layout, time-major, as bench/ingest_vs_import.sh makes them) through
 # `metrify --db postgresql://... ingest readings` with every rule, scoring, detection, rollups
 # into the store's keyed, partitioned meter-day rows (docs/postgres.md), versus `psql \copy` of the
-# same raw CSV into a plain
-# table (typed columns, no key, no checks), both on one throw-away server started here, in the
-# same run. Prints both times, rows/s, the ratio, and where the time went: the CPU time of the
+# same raw CSV into a plain table (typed columns, no key, no checks), both on one throw-away server
+# started here, in the same run. Prints both times, rows/s, the ratio, and where the time went: the CPU time of the
 # metrify process and of the whole server (every server process, from /proc) during each load,
 # and the server's time per statement (pg_stat_statements; a statement's time includes waits,
 # e.g. for the client's COPY data).
