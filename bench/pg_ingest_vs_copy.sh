@@ -2,12 +2,12 @@
 # PostgreSQL ingest benchmark: 3,000,000 readings (10,000 meters x 300 intervals of 15 min, the
 # default CSV layout, time-major, as bench/ingest_vs_import.sh makes them) through
 # `metrify --db postgresql://... ingest readings` with every rule, scoring, detection, rollups
-# into the store's keyed, partitioned meter-day rows (docs/postgres.md), versus `psql \copy` of the
-# same raw CSV into a plain table (typed columns, no key, no checks), both on one throw-away server
-# started here, in the same run. Prints both times, rows/s, the ratio, and where the time went: the CPU time of the
-# metrify process and of the whole server (every server process, from /proc) during each load,
-# and the server's time per statement (pg_stat_statements; a statement's time includes waits,
-# e.g. for the client's COPY data).
+# into the store's keyed, partitioned meter-day rows (docs/postgres.md), versus `psql \copy` of
+# the same raw CSV into a plain table (typed columns, no key, no checks), both on one throw-away
+# server started here, in the same run. Prints both times, rows/s, the ratio, and where the time
+# went: the CPU time of the metrify process and of the whole server (every server process, from
+# /proc) during each load, and the server's time per statement (pg_stat_statements; a
+# statement's time includes waits, e.g. for the client's COPY data).
 #   bench/pg_ingest_vs_copy.sh [METERS] [INTERVALS]
 # Environment: METRIFY_PG_BENCH_SOCKET=1 connects through the Unix socket instead of TCP;
 # METRIFY_PG_BENCH_SETTINGS overrides the server settings (default: shared_buffers=1GB, so that
