@@ -332,7 +332,6 @@ static const struct migration migrations[] = {
 /* Per-connection staging tables for the buffered upserts (temporary: no WAL, no catalog churn
  * per flush since they live as long as the connection). */
 static const char stage_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS state_stage (LIKE meter_state INCLUDING DEFAULTS);"
     "CREATE TEMP TABLE IF NOT EXISTS alert_stage AS SELECT " ALERT_STAGE_COLS " FROM alerts"
     " WITH NO DATA";
 
@@ -392,7 +391,7 @@ enum sid {
     S_ALERT_ROWS,
     S_QUAR_ROWS,
     S_STATS,
-    S_STATE_UPSERT,
+    S_STATE_DEL,
     S_OP_LIST,
     S_STATION_LIST,
     S_GRID_ROWS,
@@ -549,9 +548,7 @@ static const char *const stmt_sql[S_COUNT] = {
                 " (SELECT count(*) FROM reading_revisions), (SELECT count(*) FROM grid_status),"
                 " (SELECT count(*) FROM weather_observations), (SELECT count(*) FROM alerts),"
                 " (SELECT count(*) FROM quarantine), pg_database_size(current_database())",
-    [S_STATE_UPSERT] = "INSERT INTO meter_state SELECT * FROM state_stage"
-                       " ON CONFLICT (meter_key) DO UPDATE SET state = excluded.state,"
-                       " updated_at = excluded.updated_at",
+    [S_STATE_DEL] = "DELETE FROM meter_state WHERE meter_key = ANY($1::int8[])",
     [S_OP_LIST] = "SELECT " OP_COLS " FROM grid_operators"
                   " WHERE ($1::text IS NULL OR operator_id = $1)"
                   " ORDER BY operator_id LIMIT $2 OFFSET $3",
@@ -2801,12 +2798,44 @@ static int blk_upsert(struct pg_store *s, struct pblk *b, const struct mtr_store
 
 /* ======================= flushing the buffers ======================= */
 
+/* The detector states: the stored rows of these meters are deleted (one statement; meters
+ * registered in this unit have none), then all are COPYed straight into meter_state. Writing
+ * units are serialised (change_seq), so nobody stores a state in between. */
 static int flush_states(struct pg_store *s)
 {
     if (!s->sb_n)
         return 0;
-    int rc = copy_begin(s, "COPY state_stage FROM STDIN (FORMAT binary)", "flush states");
-    if (rc < 0)
+    struct bbuf *k = &s->keys;
+    size_t n_del = 0;
+    k->n = 20;
+    if (bb_reserve(k, 20 + s->sb_n * 12) < 0)
+        return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->sb_n; i++) {
+        int64_t key = s->sb[i].meter_key;
+        if (s->fresh_n && kidx_slot(&s->fresh, key, 0)->pos1)
+            continue; /* registered in this unit: nothing stored */
+        put_be32(k->p + k->n, 8);
+        put_be64(k->p + k->n + 4, (uint64_t)key);
+        k->n += 12;
+        n_del++;
+    }
+    int rc = 0;
+    if (n_del) {
+        put_be32(k->p, 1);
+        put_be32(k->p + 4, 0);
+        put_be32(k->p + 8, OID_INT8);
+        put_be32(k->p + 12, (uint32_t)n_del);
+        put_be32(k->p + 16, 1);
+        struct params p;
+        p_init(&p);
+        p_i8_array(&p, k, 0, n_del);
+        if ((rc = run(s, S_STATE_DEL, &p, "flush states")) < 0)
+            return rc;
+    }
+    if ((rc = copy_begin(s,
+                         "COPY meter_state (meter_key, state, updated_at) FROM STDIN"
+                         " (FORMAT binary)",
+                         "flush states")) < 0)
         return rc;
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < s->sb_n && !rc; i++) {
@@ -2824,10 +2853,7 @@ static int flush_states(struct pg_store *s)
         copy_abort(s);
     else
         rc = copy_end(s, "flush states", NULL);
-    struct params p;
-    p_init(&p);
-    if (rc < 0 || (rc = run(s, S_STATE_UPSERT, &p, "flush states")) < 0 ||
-        (rc = exec_sql(s, "TRUNCATE state_stage", "flush states")) < 0)
+    if (rc < 0)
         return rc;
     s->sb_n = 0;
     s->arena.n = 0;
