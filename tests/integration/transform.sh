@@ -197,7 +197,7 @@ if [ -f "$pgsh" ]; then
       fingerprint "$PG_BIN/psql -X -q -At -F| $PG_URL" >"$T/fp.pg"
       [ "$(wc -l <"$T/fp.sqlite")" -gt 100 ] || fail "fingerprint too small"
       diff "$T/fp.sqlite" "$T/fp.pg" >"$T/fp.diff" || { head -20 "$T/fp.diff"; fail "SQLite and PostgreSQL models differ"; }
-      "$PG_BIN/psql" -X -q "$PG_URL" -c "update readings set score = 1.5 where ts = (select max(ts) from readings)" || fail "pg corrupt"
+      "$PG_BIN/psql" -X -q "$PG_URL" -c "update reading_days set score = array_to_string((coalesce(string_to_array(score, ',')::float8[], array_fill(score_all, array[n])))[1:n - 1] || 1.5::float8, ','), score_all = null where n > 0 and (day, meter_key) in (select ts - ts % 86400, meter_key from readings where ts = (select max(ts) from readings))" || fail "pg corrupt"
       run "$PG_URL" run --select stg_smart_meter_readings >/dev/null || fail "pg rebuild staging"
       rc=0; run "$PG_URL" test --select stg_smart_meter_readings >"$T/pgc.out" || rc=$?
       expect_eq "$rc" 1 "pg test exit with a score of 1.5"

@@ -1,19 +1,22 @@
 /*
  * test_pg_store.c - the PostgreSQL store: the store contract suite on a fresh database of a real
- * server, then what only PostgreSQL has: migrations (idempotent, refusing a newer schema),
- * monthly partitions created on demand and the default partition, the COPY fast path falling back
- * to the upsert on a conflict, the connection pool, URL errors, text that is not UTF-8, and
- * check() finding an inconsistent rollup. Needs METRIFY_TEST_PG_URL (a superuser URL);
+ * server, then what only PostgreSQL has: migrations (idempotent, refusing a newer schema, and the
+ * conversion of a store with one row per reading into meter-day blocks), monthly partitions
+ * created on demand and the default partition, stored blocks rewritten by a later unit, the
+ * connection pool, URL errors, text that is not UTF-8, and check() finding an inconsistent
+ * rollup. Needs METRIFY_TEST_PG_URL (a superuser URL);
  * tests/integration/pg_store.sh starts a server and runs it. Without the variable it runs nothing
  * and says so.
  */
 #include <libpq-fe.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "adapters/postgres/pg_store.h"
 #include "adapters/store_open.h"
@@ -36,9 +39,23 @@ static void with_db(char *out, size_t cap, const char *base, const char *db)
     snprintf(out, cap, "%.*s/%s%s", (int)head, base, db, q ? q : "");
 }
 
-static long long scalar(const char *sql)
+/* The first value of the first row of sql on database u as text ("" when none or failed). */
+static void text_at(const char *u, const char *sql, char *out, size_t cap)
 {
-    PGconn *c = PQconnectdb(url);
+    PGconn *c = PQconnectdb(u);
+    PGresult *r = PQexec(c, sql);
+    out[0] = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+    else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fprintf(stderr, "text_at(%s): %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static long long scalar_at(const char *u, const char *sql)
+{
+    PGconn *c = PQconnectdb(u);
     long long v = -1;
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
@@ -50,9 +67,14 @@ static long long scalar(const char *sql)
     return v;
 }
 
-static int exec(const char *sql)
+static long long scalar(const char *sql)
 {
-    PGconn *c = PQconnectdb(url);
+    return scalar_at(url, sql);
+}
+
+static int exec_at(const char *u, const char *sql)
+{
+    PGconn *c = PQconnectdb(u);
     PGresult *r = PQexec(c, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
@@ -60,6 +82,11 @@ static int exec(const char *sql)
     PQclear(r);
     PQfinish(c);
     return ok ? 0 : -1;
+}
+
+static int exec(const char *sql)
+{
+    return exec_at(url, sql);
 }
 
 static struct mtr_stored_reading reading(int64_t key, int64_t ts, double kwh)
@@ -86,23 +113,150 @@ static void test_migrations(void)
     T_CHECK(v >= 1);
     T_EQ_INT(scalar("SELECT count(*) FROM schema_migrations"), v);
     T_CHECK(scalar("SELECT min(applied_at) FROM schema_migrations") > 0);
-    /* the SQLite store's tables, readings partitioned by range with a default partition */
+    /* the SQLite store's tables; readings and hourly and daily rollups in meter-day rows
+     * partitioned by range with a default partition, read through the views readings,
+     * rollup_hourly and rollup_daily */
     T_EQ_INT(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN"
-                    " ('meters','grid_operators','weather_stations','meter_state','readings',"
-                    "'reading_revisions','rollup_hourly','rollup_daily','rollup_grid_daily',"
+                    " ('meters','grid_operators','weather_stations','meter_state','reading_days',"
+                    "'reading_revisions','rollup_grid_daily',"
                     "'grid_status','weather_observations','alerts','quarantine')"),
-             13);
+             11);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_views WHERE schemaname = 'public' AND viewname IN"
+                    " ('readings', 'rollup_hourly', 'rollup_daily')"),
+             3);
     T_EQ_INT(scalar("SELECT count(*) FROM pg_partitioned_table WHERE partrelid ="
-                    " 'readings'::regclass AND partstrat = 'r'"),
+                    " 'reading_days'::regclass AND partstrat = 'r'"),
              1);
-    T_EQ_INT(scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass"
-                    " AND inhrelid = 'readings_default'::regclass"),
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'reading_days'::regclass"
+                    " AND inhrelid = 'reading_days_default'::regclass"),
              1);
     /* reopen: a no-op */
     T_EQ_INT(mtr_pg_open(url, &s, &eb), 0);
     if (s)
         s->ops->close(s);
     T_EQ_INT(scalar("SELECT count(*) FROM schema_migrations"), v);
+}
+
+/* A store of schema version 3 (one row per reading and per meter-hour) is converted into
+ * meter-day blocks by the next open: the views show exactly the rows that were stored, and the
+ * store's ops read them. */
+static int collect_n(void *ctx, const struct mtr_stored_reading *r)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return 0;
+}
+static int collect_hour_n(void *ctx, const struct mtr_hour_row *h)
+{
+    (void)h;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_migration_to_blocks(void)
+{
+    char u[1200], db[80], sql[200], before_r[4096], before_h[2048], after[4096];
+    struct mtr_errbuf eb = {{0}};
+    snprintf(db, sizeof db, "mtr_mig_%ld", (long)getpid());
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    T_EQ_INT(exec(sql), 0);
+    char base[1100];
+    snprintf(base, sizeof base, "%s", url);
+    with_db(u, sizeof u, base, db);
+    T_EQ_INT(mtr_pg_migrate_to(u, 3, &eb), 0);
+    T_EQ_INT(scalar_at(u, "SELECT max(version) FROM schema_migrations"), 3);
+    /* 2023-11 has a partition, 2009-01 goes to the default one */
+    T_EQ_INT(exec_at(u, "INSERT INTO meters(meter_id, created_at, updated_at) VALUES"
+                        " ('MIG-1', 0, 0), ('MIG-2', 0, 0);"
+                        "CREATE TABLE readings_2023_11 PARTITION OF readings"
+                        " FOR VALUES FROM (1698796800) TO (1701388800);"
+                        "INSERT INTO readings(meter_key, ts, interval_s, raw_kwh, kwh, voltage_v,"
+                        " current_a, power_factor, frequency_hz, active_power_kw,"
+                        " reactive_power_kvar, quality_code, flags, score, ingested_at, seq)"
+                        " VALUES (1, 1699920000, 900, 0.25, 0.25, 230.5, NULL, 0.9, 50, NULL,"
+                        "  NULL, 0, 0, 1, 1699921000, 4),"
+                        " (1, 1699920900, 900, NULL, 0.5, NULL, NULL, NULL, NULL, NULL, NULL,"
+                        "  8, 2, 0.5, NULL, 5),"
+                        " (1, 1699921800, 900, 0.75, 0.7, NULL, 1.5, NULL, NULL, 0.1, -0.2,"
+                        "  10, 4096, 0.25, 1699922800, 5),"
+                        " (1, 1700006400, 1800, 2, 2, NULL, NULL, NULL, NULL, NULL, NULL,"
+                        "  7, 0, 1, 1700010000, 6),"
+                        " (2, 1230768000, 900, 1, 1, 240, 2, 0.95, 49.9, 0.5, 0.1, 0, 0, 1,"
+                        "  1230769000, 0);"
+                        "INSERT INTO rollup_hourly VALUES (1, 1699920000, 1.5, 0.25, 0.75, 2, 1),"
+                        " (1, 1699927200, 0, NULL, NULL, 0, 0),"
+                        " (2, 1700092800, 3, 1, 2, 2, 0);"
+                        "INSERT INTO rollup_daily VALUES (1, 1699920000, 900, 1.5, 0.5, 0.25,"
+                        " 0.25, 0.75, 1, 1, 1, 0, 1699920000, 1699921800, 1.75, 7),"
+                        " (2, 1700179200, 900, 4, 0, 4, NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, 2)"),
+             0);
+    static const char dump_r[] =
+        "SELECT string_agg(r::text, ';' ORDER BY meter_key, ts) FROM (SELECT meter_key, ts,"
+        " interval_s, raw_kwh, kwh, voltage_v, current_a, power_factor, frequency_hz,"
+        " active_power_kw, reactive_power_kvar, quality_code, flags, score, ingested_at"
+        " FROM readings) r";
+    static const char dump_h[] =
+        "SELECT string_agg(h::text, ';' ORDER BY meter_key, hour) FROM rollup_hourly h";
+    static const char dump_d[] =
+        "SELECT string_agg(d::text, ';' ORDER BY meter_key, day) FROM rollup_daily d";
+    char before_d[1024];
+    text_at(u, dump_r, before_r, sizeof before_r);
+    text_at(u, dump_h, before_h, sizeof before_h);
+    text_at(u, dump_d, before_d, sizeof before_d);
+    T_CHECK(strlen(before_r) > 100 && strlen(before_h) > 20);
+
+    struct mtr_store *s = NULL;
+    T_EQ_INT(mtr_pg_open(u, &s, &eb), 0);
+    if (!s)
+        return;
+    T_EQ_INT(scalar_at(u, "SELECT max(version) FROM schema_migrations"),
+             scalar("SELECT max(version) FROM schema_migrations"));
+    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM pg_views WHERE viewname IN ('readings',"
+                          " 'rollup_hourly', 'rollup_daily')"),
+             3);
+    /* 3 meter-days with readings, 1 with hours only, 1 with a daily rollup only */
+    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days"), 5);
+    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days_2023_11"), 4);
+    T_EQ_INT(scalar_at(u, "SELECT count(*) FROM reading_days_2009_01"), 1); /* every month's */
+    /* a block carries the highest change number of its rows */
+    T_EQ_INT(scalar_at(u, "SELECT seq FROM reading_days WHERE meter_key = 1 AND day = 1699920000"),
+             5);
+    text_at(u, dump_r, after, sizeof after);
+    T_EQ_STR(after, before_r);
+    text_at(u, dump_h, after, sizeof after);
+    T_EQ_STR(after, before_h);
+    text_at(u, dump_d, after, sizeof after);
+    T_EQ_STR(after, before_d);
+    /* the store reads the converted blocks */
+    struct mtr_stored_reading got;
+    T_EQ_INT(s->ops->reading_get(s, 1, 1699920900, &got), 0);
+    T_CHECK(isnan(got.raw_kwh) && isnan(got.voltage_v));
+    T_EQ_DBL(got.kwh, 0.5, 0);
+    T_EQ_INT(got.quality_code, 8);
+    T_EQ_INT(got.ingested_at, 0);
+    T_EQ_INT(s->ops->reading_get(s, 1, 1699921800, &got), 0);
+    T_EQ_DBL(got.kwh, 0.7, 0);
+    T_EQ_DBL(got.raw_kwh, 0.75, 0);
+    T_EQ_DBL(got.reactive_power_kvar, -0.2, 0);
+    T_EQ_INT((long long)got.flags, 4096);
+    int n = 0;
+    T_EQ_INT(s->ops->readings_range(s, 1, 1699920000, 1700092800, collect_n, &n), 0);
+    T_EQ_INT(n, 4);
+    struct mtr_store_stats st;
+    T_EQ_INT(s->ops->stats(s, &st), 0);
+    T_EQ_INT(st.readings, 5);
+    T_EQ_INT(st.estimated, 1);
+    struct mtr_query q = {.entity_id = "MIG-2"};
+    n = 0;
+    T_EQ_INT(s->ops->hour_rows(s, &q, collect_hour_n, &n), 0);
+    T_EQ_INT(n, 1);
+    T_EQ_INT(s->ops->check(s, NULL, NULL), 0);
+    /* a write after the conversion goes into the converted block */
+    struct mtr_stored_reading r = reading(1, 1699922700, 0.125);
+    T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    T_EQ_INT(scalar_at(u, "SELECT n FROM reading_days WHERE meter_key = 1 AND day = 1699920000"),
+             4);
+    s->ops->close(s);
 }
 
 /* Run last: a newer schema is refused by every new connection (another URL: another pool). */
@@ -133,7 +287,7 @@ static void test_partitions(void)
     struct tm tm;
     gmtime_r(&now, &tm);
     char q[200];
-    snprintf(q, sizeof q, "SELECT count(*) FROM pg_class WHERE relname = 'readings_%04d_%02d'",
+    snprintf(q, sizeof q, "SELECT count(*) FROM pg_class WHERE relname = 'reading_days_%04d_%02d'",
              tm.tm_year + 1900, tm.tm_mon + 1);
     T_EQ_INT(scalar(q), 1);
     int64_t key = 0;
@@ -143,23 +297,25 @@ static void test_partitions(void)
     T_EQ_INT(s->ops->begin(s), 0);
     T_EQ_INT(s->ops->reading_put(s, &r), 0);
     T_EQ_INT(s->ops->commit(s), 0);
-    T_EQ_INT(scalar("SELECT count(*) FROM readings_2010_02"), 1);
-    T_EQ_INT(scalar("SELECT count(*) FROM pg_class WHERE relname = 'readings_2010_03'"), 0);
-    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM reading_days_2010_02"), 1);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_class WHERE relname = 'reading_days_2010_03'"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM reading_days_default"), 0);
     /* rows of a month the default partition already holds stay there, and stay readable */
-    T_EQ_INT(exec("INSERT INTO readings(meter_key, ts, interval_s, quality_code, flags)"
-                  " VALUES (1, 1230768000, 900, 0, 0)"),
+    T_EQ_INT(exec("INSERT INTO reading_days(meter_key, day, n, n_estimated, sec, interval_s,"
+                  " quality_code, flags, score, h_hour, h_kwh, h_min_kwh, h_max_kwh, h_n,"
+                  " h_n_estimated) VALUES (1, 1230768000, 1, 0, '0', '900', '0', '0', '1', '',"
+                  " '', '', '', '', '')"),
              0); /* 2009-01-01, no partition: default */
-    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 1);
+    T_EQ_INT(scalar("SELECT count(*) FROM reading_days_default"), 1);
     r.ts = 1230768000 + 900;
     T_EQ_INT(s->ops->begin(s), 0);
     T_EQ_INT(s->ops->reading_put(s, &r), 0);
     T_EQ_INT(s->ops->commit(s), 0);
-    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 2);
+    T_EQ_INT(scalar("SELECT count(*) FROM reading_days_default"), 2);
     struct mtr_stored_reading got;
     T_EQ_INT(s->ops->reading_get(s, key, r.ts, &got), 0);
     T_EQ_DBL(got.kwh, 1.5, 0);
-    T_EQ_INT(exec("DELETE FROM readings WHERE meter_key = 1 AND ts = 1230768000"), 0);
+    T_EQ_INT(exec("DELETE FROM reading_days WHERE meter_key = 1 AND day = 1230768000"), 0);
     /* retention drops whole months (2009-01 is in the default partition: deleted row-wise) */
     int64_t deleted = 0;
     long long older = scalar(/* the contract suite's leftovers of 2001 count too */
@@ -175,12 +331,12 @@ static void test_partitions(void)
     T_EQ_INT(s->ops->retention(s, 1267401600, &deleted), 0); /* 2010-03-01 */
     T_EQ_INT(deleted, older);
     T_EQ_INT(scalar("SELECT count(*) FROM readings WHERE ts < 1267401600"), 0);
-    T_EQ_INT(scalar("SELECT count(*) FROM readings_default"), 0);
-    T_EQ_INT(scalar("SELECT count(*) FROM pg_class WHERE relname = 'readings_2010_02'"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM reading_days_default"), 0);
+    T_EQ_INT(scalar("SELECT count(*) FROM pg_class WHERE relname = 'reading_days_2010_02'"), 0);
     /* ... and a later write to that month makes the partition again */
     r.ts = 1262304000 + 86400 * 40;
     T_EQ_INT(s->ops->reading_put(s, &r), 0);
-    T_EQ_INT(scalar("SELECT count(*) FROM readings_2010_02"), 1);
+    T_EQ_INT(scalar("SELECT count(*) FROM reading_days_2010_02"), 1);
     s->ops->close(s);
 }
 
@@ -288,6 +444,36 @@ static void test_state_packed(void)
              (long long)key);
     long long stored = scalar(q);
     T_CHECK(stored > 0 && stored < 1024);
+    /* bytes that do not pack, and zeros up to the end */
+    static unsigned char noise[3000], tail[2000];
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)(i * 131 + 7) | 1;
+    tail[3] = 9;
+    const unsigned char *blobs[] = {noise, tail};
+    size_t lens[] = {sizeof noise, sizeof tail};
+    for (int k = 0; k < 2; k++) {
+        T_EQ_INT(s->ops->state_put(s, key, blobs[k], lens[k]), 0);
+        memset(got, 0xee, sizeof got);
+        T_EQ_INT(s->ops->state_get(s, key, got, sizeof got, &len), 0);
+        T_EQ_INT(len, lens[k]);
+        T_CHECK(memcmp(got, blobs[k], lens[k]) == 0);
+    }
+    /* a state written by an earlier version ('z': zlib) is still read */
+    unsigned char z[5000];
+    uLongf zn = sizeof z - 5;
+    T_EQ_INT(compress2(z + 5, &zn, blob, sizeof blob, 1), Z_OK);
+    z[0] = 'z';
+    z[1] = 0, z[2] = 0, z[3] = (unsigned char)(sizeof blob >> 8), z[4] = sizeof blob & 0xff;
+    char sql[12000];
+    int at = snprintf(sql, sizeof sql, "UPDATE meter_state SET state = '\\x");
+    for (uLongf i = 0; i < zn + 5; i++)
+        at += snprintf(sql + at, sizeof sql - (size_t)at, "%02x", z[i]);
+    snprintf(sql + at, sizeof sql - (size_t)at, "' WHERE meter_key = %lld", (long long)key);
+    T_EQ_INT(exec(sql), 0);
+    memset(got, 0, sizeof got);
+    T_EQ_INT(s->ops->state_get(s, key, got, sizeof got, &len), 0);
+    T_EQ_INT(len, sizeof blob);
+    T_CHECK(memcmp(got, blob, sizeof blob) == 0);
     s->ops->close(s);
 }
 
@@ -515,6 +701,7 @@ int main(void)
 
     mtr_store_contract_run(mtr_pg_open, url);
     T_RUN(test_migrations);
+    T_RUN(test_migration_to_blocks);
     T_RUN(test_partitions);
     T_RUN(test_copy_conflict);
     T_RUN(test_buffered_merges);
