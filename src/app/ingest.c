@@ -69,6 +69,7 @@ struct mtr_ingest {
     struct meter_entry **chunks;
     size_t n_chunks, chunk_used;
     struct meter_entry *last; /* the meter of the previous reading (see predict()) */
+    int adaptive_unit;        /* commit_every was not given: units grow with the meters touched */
     struct meter_entry **touched;
     size_t n_touched, cap_touched;
     struct day_key *dirty;
@@ -154,8 +155,9 @@ int mtr_ingest_create(struct mtr_store *store, const struct mtr_ingest_opts *o,
         return mtr_err(eb, MTR_ENOMEM, "out of memory");
     ing->store = store;
     ing->o = *o;
+    ing->adaptive_unit = ing->o.commit_every <= 0;
     if (ing->o.commit_every <= 0)
-        ing->o.commit_every = 1000000;
+        ing->o.commit_every = MTR_INGEST_UNIT_MIN;
     if (ing->o.max_meters <= 0)
         ing->o.max_meters = 200000;
     ing->now = o->params.now ? o->params.now : (int64_t)time(NULL);
@@ -915,6 +917,15 @@ int mtr_ingest_commit(struct mtr_ingest *ing)
     return 0;
 }
 
+/* Whether the unit of work is complete (the default unit: see MTR_INGEST_UNIT_PER_METER). */
+static int unit_done(const struct mtr_ingest *ing)
+{
+    if (ing->since_commit < ing->o.commit_every)
+        return 0;
+    return !ing->adaptive_unit || ing->since_commit >= MTR_INGEST_UNIT_MAX ||
+           ing->since_commit >= MTR_INGEST_UNIT_PER_METER * (int64_t)ing->n_touched;
+}
+
 int mtr_ingest_source(struct mtr_ingest *ing, struct mtr_source *src, struct mtr_errbuf *eb)
 {
     struct mtr_record rec;
@@ -937,7 +948,7 @@ int mtr_ingest_source(struct mtr_ingest *ing, struct mtr_source *src, struct mtr
         }
         if (rc < 0)
             return mtr_err(eb, rc, "store: %s", ing->store->err.msg);
-        if (ing->since_commit >= ing->o.commit_every && (rc = mtr_ingest_commit(ing)) < 0)
+        if (unit_done(ing) && (rc = mtr_ingest_commit(ing)) < 0)
             return mtr_err(eb, rc, "store: %s", ing->store->err.msg);
         if (ing->o.progress && ++ing->since_progress >= 100000) {
             ing->since_progress = 0;

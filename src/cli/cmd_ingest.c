@@ -57,7 +57,8 @@ static void ingest_usage(FILE *f)
             "--station-id)\n"
             "  --interval DUR      interval length when rows carry none: 15m, 30m, 1h, 900\n"
             "  --strict-meters     quarantine readings of meters that are not registered\n"
-            "  --commit-every N    records per transaction (default 1000000)\n"
+            "  --commit-every N    records per transaction (default: at least 1000000 and\n"
+            "                      300 per meter in the transaction, at most 10000000)\n"
             "  --now ISO           the clock for future-timestamp checks (default: now)\n"
             "  --json              print the summary as JSON on stdout\n\n"
             "Exit: 0 all accepted, 1 some records rejected, 2 usage, 3 I/O, 4 store.\n");
