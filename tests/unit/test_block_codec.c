@@ -5,6 +5,7 @@
  * decode, and damaged bytes are refused, never read past their end.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,25 @@ static void test_append_equals_encode(void)
     T_CHECK(memcmp(a, b, la) == 0);
 }
 
+/* A point lookup decodes the prefix up to the reading asked for, the same as the whole. */
+static void test_decode_until(void)
+{
+    struct mtr_stored_reading r[60], out[60];
+    uint8_t b[60 * MTR_BC_MAX_BYTES];
+    struct mtr_bc_state st;
+    fill(r, 60, 1);
+    size_t len = mtr_bc_encode_body(r, 60, DAY0, b, &st);
+    int got = -1;
+    T_EQ_INT(mtr_bc_decode_until(b, b + len, 60, 7, DAY0, r[40].ts, out, &got), 0);
+    T_EQ_INT(got, 41);
+    T_CHECK(same_reading(&out[40], &r[40]) && same_reading(&out[0], &r[0]));
+    T_EQ_INT(mtr_bc_decode_until(b, b + len, 60, 7, DAY0, r[40].ts - 1, out, &got), 0);
+    T_EQ_INT(got, 41); /* the first at or after */
+    T_EQ_INT(mtr_bc_decode_until(b, b + len, 60, 7, DAY0, INT64_MAX, out, &got), 0);
+    T_EQ_INT(got, 60);
+    T_EQ_INT(mtr_bc_decode_until(b, b + len - 1, 60, 7, DAY0, INT64_MAX, out, &got), MTR_ESTORE);
+}
+
 /* Every truncation and many single-byte changes are refused or decode to something; none reads
  * outside the buffer (ASan watches). */
 static void test_damaged_blocks(void)
@@ -306,6 +326,7 @@ int main(void)
     T_RUN(test_plain_day_is_compact);
     T_RUN(test_odd_values_roundtrip);
     T_RUN(test_append_equals_encode);
+    T_RUN(test_decode_until);
     T_RUN(test_damaged_blocks);
     T_RUN(test_version1_decodes);
     T_RUN(test_hours);

@@ -265,11 +265,14 @@ static int get_score(const uint8_t **p, const uint8_t *end, unsigned mask,
     return 0;
 }
 
+/* Decodes up to and including the first reading with ts >= until (INT64_MAX: all, and then the
+ * body must end exactly there); *got gets the number decoded. */
 static int decode_v2(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t meter_key,
-                     int64_t day, struct mtr_stored_reading *out)
+                     int64_t day, int64_t until, struct mtr_stored_reading *out, int *got)
 {
     struct mtr_bc_state s;
     mtr_bc_start(&s, day);
+    *got = 0;
     for (uint64_t i = 0; i < cnt; i++) {
         struct mtr_stored_reading *x = &out[i];
         uint64_t step = (uint64_t)(uint32_t)s.interval_s, u;
@@ -323,8 +326,17 @@ static int decode_v2(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t
         if (s.mask & 0x100u)
             v[1] = v[0];
         set_values(x, v);
+        *got = (int)i + 1;
+        if (x->ts >= until)
+            return 0;
     }
     return p == end && s.ts < day + DAY ? 0 : MTR_ESTORE;
+}
+
+int mtr_bc_decode_until(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t meter_key,
+                        int64_t day, int64_t until, struct mtr_stored_reading *out, int *got)
+{
+    return decode_v2(p, end, cnt, meter_key, day, until, out, got);
 }
 
 static int decode_v1(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t meter_key,
@@ -374,7 +386,8 @@ int mtr_bc_decode_body(int version, const uint8_t *p, const uint8_t *end, uint64
 {
     if (version == 1)
         return decode_v1(p, end, cnt, meter_key, day, out);
-    return decode_v2(p, end, cnt, meter_key, day, out);
+    int got;
+    return decode_v2(p, end, cnt, meter_key, day, INT64_MAX, out, &got);
 }
 
 /* Hour block, version 2 (written): u32 of the hours present with bit 31 set, then per present

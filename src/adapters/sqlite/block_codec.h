@@ -83,6 +83,11 @@ int mtr_bc_parse_header(const uint8_t **p, const uint8_t *end, int *version, uin
 int mtr_bc_decode_body(int version, const uint8_t *p, const uint8_t *end, uint64_t cnt,
                        int64_t meter_key, int64_t day, struct mtr_stored_reading *out);
 
+/* Point lookups in a version-2 body: decodes from the start up to and including the first
+ * reading with ts >= until (or all); *got gets how many. The bytes after it are not checked. */
+int mtr_bc_decode_until(const uint8_t *p, const uint8_t *end, uint64_t cnt, int64_t meter_key,
+                        int64_t day, int64_t until, struct mtr_stored_reading *out, int *got);
+
 /*
  * Hour blocks (rollup_hour_blocks.data): the hourly rollups of one meter-day. Version 2
  * (written): u32 of the hours present with bit 31 set, then per present hour varints n and

@@ -778,10 +778,15 @@ int mtr_rb_get(struct mtr_rb *rb, int64_t meter_key, int64_t ts, struct mtr_stor
             return rc;
         if (!b->n || ts > b->enc.ts)
             return not_found(rb, meter_key, ts);
-        if ((rc = blk_decode(rb, b, &d)))
-            return rc;
+        /* a point lookup (a reference-day estimate, a late reading) decodes only up to ts */
+        if ((rc = room(&rb->edit_tmp, &rb->edit_cap, (uint64_t)b->n)) ||
+            (rc = mtr_bc_decode_until(b->body, b->body + b->len, (uint64_t)b->n, b->meter_key,
+                                      b->day, ts, rb->edit_tmp, &n)))
+            return mtr_err(rb->eb, rc, "readings of meter %lld on day %lld: %s",
+                           (long long)meter_key, (long long)b->day,
+                           rc == MTR_ENOMEM ? "out of memory" : "corrupt block");
+        d = rb->edit_tmp;
         r = d;
-        n = b->n;
     } else {
         int stored;
         if ((rc = load(rb, meter_key, day_of(ts), &rb->get_tmp, &n, &rb->get_cap, &stored)))
