@@ -298,7 +298,7 @@ out:
         b->ops->close(b);
 }
 
-/* A store made with 4 KiB pages gets 16 KiB pages from maintenance vacuum, its data intact. */
+/* A store made with 4 KiB pages gets 8 KiB pages from maintenance vacuum, its data intact. */
 static void test_vacuum_page_size(void)
 {
     char p[128];
@@ -315,7 +315,7 @@ static void test_vacuum_page_size(void)
     T_EQ_INT(s->ops->meter_key(s, "PG1", 1, &key, NULL), 0);
     T_EQ_INT(s->ops->vacuum(s), 0);
     s->ops->close(s);
-    T_EQ_INT(scalar(p, "PRAGMA page_size"), 16384);
+    T_EQ_INT(scalar(p, "PRAGMA page_size"), 8192);
     T_EQ_INT(scalar(p, "SELECT count(*) FROM meters WHERE meter_id = 'PG1'"), 1);
     sqlite3 *db = NULL;
     char mode[16] = "";

@@ -1033,10 +1033,11 @@ int mtr_sqlite_open(const char *path, struct mtr_store **out, struct mtr_errbuf 
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 5000);
     /* the file is only really opened by the first statement: an error here is an I/O error */
-    /* 16 KiB pages for a new file (an existing one keeps its size): a meter-day block is ~0.6 KB
-     * and ingest writes tens of thousands per commit; a quarter of the WAL frames, syscalls and
-     * b-tree splits of 4 KiB pages, measured 20 % less ingest time (docs/performance.md) */
-    if (sqlite3_exec(s->db, "PRAGMA page_size=16384", NULL, NULL, NULL) != SQLITE_OK) {
+    /* 8 KiB pages for a new file (an existing one keeps its size): bulk ingest writes tens of
+     * thousands of ~0.6 KB meter-day blocks per commit, and fewer, larger WAL frames cut its time
+     * by ~20 %; but a small unit of work (an HTTP batch) writes whole pages for a few rows each:
+     * 16 KiB pages cost it a quarter of its rate, 8 KiB keep both (docs/performance.md) */
+    if (sqlite3_exec(s->db, "PRAGMA page_size=8192", NULL, NULL, NULL) != SQLITE_OK) {
         rc = mtr_err(eb, MTR_EIO, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -1964,13 +1965,13 @@ static int sq_vacuum(struct mtr_store *base)
         return MTR_ESTORE;
     if (sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "vacuum");
-    /* a store made with smaller pages gets the 16 KiB of new ones: the page size can only change
+    /* a store made with smaller pages gets the 8 KiB of new ones: the page size can only change
      * by a VACUUM outside WAL mode, which needs the file to itself (else it stays as it is) */
     int converted = 0;
-    if (scalar_int(s->db, "PRAGMA page_size") < 16384 &&
+    if (scalar_int(s->db, "PRAGMA page_size") < 8192 &&
         sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK) {
         converted =
-            sqlite3_exec(s->db, "PRAGMA page_size=16384; VACUUM", NULL, NULL, NULL) == SQLITE_OK;
+            sqlite3_exec(s->db, "PRAGMA page_size=8192; VACUUM", NULL, NULL, NULL) == SQLITE_OK;
         if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
             return fail(s, "vacuum (back to WAL)");
     }
