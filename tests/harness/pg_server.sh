@@ -62,6 +62,15 @@ pg_start() {
   return 1
 }
 
+# For a test script: pg_start SETTINGS..., or exit with its status (77: no server to test
+# against, a skip); then the server stops and $T is removed when the script exits.
+pg_start_for_test() {
+  local rc=0
+  pg_start "$@" || rc=$?
+  [ $rc -eq 0 ] || exit $rc
+  trap 'pg_stop; rm -rf "$T"' EXIT
+}
+
 pg_stop() {
   [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR" ] || return 0
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true

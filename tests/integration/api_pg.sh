@@ -8,12 +8,7 @@
 # stored), and the processing deadline with the /metrics cache.
 . "$(dirname "$0")/../harness/lib.sh"
 . "$TOP/tests/harness/pg_server.sh"
-set +e
-pg_start fsync=off
-rc=$?
-set -e
-[ $rc -eq 0 ] || exit $rc
-trap 'pg_stop; rm -rf "$T"' EXIT
+pg_start_for_test fsync=off
 export METRIFY_API_TEST_DB="${PG_URL%/postgres}/api"
 for t in api_routes api_auth api_concurrency api_sigterm api_deadline; do
   "$PG_BIN/psql" -q "$PG_URL" -c "DROP DATABASE IF EXISTS api" -c "CREATE DATABASE api" \

@@ -11,12 +11,7 @@
 . "$TOP/tests/harness/pg_server.sh"
 UNIT=${METRIFY_PG_UNIT:-$TOP/build/asan/tests/test_pg_store}
 [ -x "$UNIT" ] || { echo "no $UNIT (make build/asan/tests/test_pg_store)"; exit 77; }
-set +e
-pg_start fsync=off
-rc=$?
-set -e
-[ $rc -eq 0 ] || exit $rc
-trap 'pg_stop; rm -rf "$T"' EXIT
+pg_start_for_test fsync=off
 
 echo "== unit: contract suite + PostgreSQL-only tests"
 METRIFY_TEST_PG_URL=$PG_URL "$UNIT" | tee "$T/unit.out"
