@@ -339,9 +339,10 @@ static void test_state_packing(void)
     T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
     if (!s)
         return;
-    int64_t a = 0, b = 0;
+    int64_t a = 0, b = 0, c = 0;
     T_EQ_INT(s->ops->meter_key(s, "P1", 1, &a, NULL), 0);
     T_EQ_INT(s->ops->meter_key(s, "P2", 1, &b, NULL), 0);
+    T_EQ_INT(s->ops->meter_key(s, "P3", 1, &c, NULL), 0);
     uint8_t big[2600], got[3000];
     for (size_t i = 0; i < sizeof big; i++)
         big[i] =
@@ -356,10 +357,18 @@ static void test_state_packing(void)
         "INSERT INTO meter_state(meter_key, state, updated_at) VALUES (%lld, x'02000000abcd', 0)",
         (long long)b);
     T_EQ_INT(exec(p, sql), SQLITE_OK);
+    /* a packed state cut short: refused as damaged, not read as something else */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meter_state(meter_key, state, updated_at)"
+             " SELECT %lld, substr(state, 1, 20), 0 FROM meter_state WHERE meter_key = %lld",
+             (long long)c, (long long)a);
+    T_EQ_INT(exec(p, sql), SQLITE_OK);
     T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
     if (!s)
         return;
     size_t len = 0;
+    T_EQ_INT(s->ops->state_get(s, c, got, sizeof got, &len), MTR_ESTORE);
+    T_CHECK(strstr(s->err.msg, "does not unpack") != NULL);
     T_EQ_INT(s->ops->state_get(s, a, got, sizeof got, &len), 0);
     T_EQ_INT(len, sizeof big);
     T_CHECK(memcmp(got, big, sizeof big) == 0);
