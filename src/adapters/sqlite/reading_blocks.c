@@ -189,17 +189,18 @@ struct mtr_rb {
     struct blk **dirty; /* blocks with unwritten changes (readings or hours), each once */
     /* the last block used per meter_key: ingest walks the meters in order, so this array is
      * read sequentially where the hash table would be read at random */
-    struct blk **hint;
-    size_t hint_cap;
-    /* per meter_key (like hint): the latest day stored in each block table, as far as this
-     * connection knows; a later day needs no lookup (streaming ingest creates a meter-day block
-     * every ~96 readings, and each would otherwise ask the file twice for a row that is not there)
-     */
-    struct known {
-        int64_t day[2]; /* [0] reading_blocks, [1] rollup_hour_blocks */
+    /* per meter_key, what this connection knows of the meter (see meter_of()) */
+    struct per_meter {
+        /* its last block used: ingest walks the meters in order, so this array is read
+         * sequentially where the hash table would be read at random */
+        struct blk *hint;
+        /* the latest day stored in each block table ([0] readings, [1] hours), when have[t]: a
+         * later day needs no lookup (streaming ingest creates a meter-day block every ~96
+         * readings, and each would otherwise ask the file twice for a row that is not there) */
+        int64_t day[2];
         uint8_t have[2];
-    } * known;
-    size_t known_cap;
+    } * pm;
+    size_t pm_cap;
     size_t n_dirty, cap_dirty;
     uint8_t *enc; /* scratch: a whole encoded block */
     size_t enc_cap;
@@ -275,10 +276,8 @@ void mtr_rb_discard(struct mtr_rb *rb)
     rb->n = 0;
     rb->bytes = 0;
     rb->n_dirty = 0;
-    if (rb->hint)
-        memset(rb->hint, 0, rb->hint_cap * sizeof *rb->hint);
-    if (rb->known)
-        memset(rb->known, 0, rb->known_cap * sizeof *rb->known);
+    if (rb->pm)
+        memset(rb->pm, 0, rb->pm_cap * sizeof *rb->pm);
 }
 
 void mtr_rb_destroy(struct mtr_rb *rb)
@@ -289,8 +288,7 @@ void mtr_rb_destroy(struct mtr_rb *rb)
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(rb->q[i]);
     free(rb->slots);
-    free(rb->hint);
-    free(rb->known);
+    free(rb->pm);
     free(rb->dirty);
     free(rb->enc);
     free(rb->get_tmp);
@@ -413,24 +411,25 @@ static int blk_append(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_
     return mark_dirty(rb, b);
 }
 
-/* The known-days entry of meter_key, grown on demand; NULL when out of range or memory. */
-static struct known *known_of(struct mtr_rb *rb, int64_t meter_key)
+/* The per-meter entry of meter_key, grown on demand; NULL when out of range (keys beyond 2^22
+ * go without: both uses are only shortcuts) or out of memory. */
+static struct per_meter *meter_of(struct mtr_rb *rb, int64_t meter_key)
 {
     size_t k = (size_t)meter_key;
     if (meter_key < 0 || k >= ((size_t)1 << 22))
         return NULL;
-    if (k >= rb->known_cap) {
-        size_t ncap = rb->known_cap ? rb->known_cap : 1024;
+    if (k >= rb->pm_cap) {
+        size_t ncap = rb->pm_cap ? rb->pm_cap : 1024;
         while (ncap <= k)
             ncap *= 2;
-        struct known *nk = realloc(rb->known, ncap * sizeof *nk);
-        if (!nk)
+        struct per_meter *np = realloc(rb->pm, ncap * sizeof *np);
+        if (!np)
             return NULL;
-        memset(nk + rb->known_cap, 0, (ncap - rb->known_cap) * sizeof *nk);
-        rb->known = nk;
-        rb->known_cap = ncap;
+        memset(np + rb->pm_cap, 0, (ncap - rb->pm_cap) * sizeof *np);
+        rb->pm = np;
+        rb->pm_cap = ncap;
     }
-    return &rb->known[k];
+    return &rb->pm[k];
 }
 
 /* 1 when table t (0 readings, 1 hours) cannot hold a row for (meter_key, day): the day is later
@@ -439,7 +438,7 @@ static struct known *known_of(struct mtr_rb *rb, int64_t meter_key)
  * did); 0 (look it up) whenever unsure. */
 static int known_absent(struct mtr_rb *rb, int t, int64_t meter_key, int64_t day)
 {
-    struct known *k = in_tx(rb) ? known_of(rb, meter_key) : NULL;
+    struct per_meter *k = in_tx(rb) ? meter_of(rb, meter_key) : NULL;
     if (!k)
         return 0;
     if (!k->have[t]) {
@@ -466,7 +465,7 @@ static int known_absent(struct mtr_rb *rb, int t, int64_t meter_key, int64_t day
 /* Table t now holds a row for (meter_key, day). */
 static void known_stored(struct mtr_rb *rb, int t, int64_t meter_key, int64_t day)
 {
-    struct known *k = (size_t)meter_key < rb->known_cap ? &rb->known[meter_key] : NULL;
+    struct per_meter *k = (size_t)meter_key < rb->pm_cap ? &rb->pm[meter_key] : NULL;
     if (k && k->have[t] && day > k->day[t])
         k->day[t] = day;
 }
@@ -631,8 +630,8 @@ static int cache_trim(struct mtr_rb *rb)
         if (blk_is_dirty(v[i]) && (rc = blk_write(rb, v[i])))
             break;
         total -= blk_bytes(v[i]);
-        if ((size_t)v[i]->meter_key < rb->hint_cap && rb->hint[v[i]->meter_key] == v[i])
-            rb->hint[v[i]->meter_key] = NULL;
+        if ((size_t)v[i]->meter_key < rb->pm_cap && rb->pm[v[i]->meter_key].hint == v[i])
+            rb->pm[v[i]->meter_key].hint = NULL;
         if (v[i]->listed)
             v[i]->listed = -1; /* freed when it leaves the dirty list below */
         else
@@ -692,26 +691,15 @@ static int load(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct mtr_st
 /* Remembers b as its meter's last block; best effort (the hash table stays the truth). */
 static void hint_put(struct mtr_rb *rb, struct blk *b)
 {
-    size_t k = (size_t)b->meter_key;
-    if (k >= rb->hint_cap && k < ((size_t)1 << 22)) {
-        size_t ncap = rb->hint_cap ? rb->hint_cap : 1024;
-        while (ncap <= k)
-            ncap *= 2;
-        struct blk **nh = realloc(rb->hint, ncap * sizeof *nh);
-        if (!nh)
-            return;
-        memset(nh + rb->hint_cap, 0, (ncap - rb->hint_cap) * sizeof *nh);
-        rb->hint = nh;
-        rb->hint_cap = ncap;
-    }
-    if (k < rb->hint_cap)
-        rb->hint[k] = b;
+    struct per_meter *m = meter_of(rb, b->meter_key);
+    if (m)
+        m->hint = b;
 }
 
 static int cached(struct mtr_rb *rb, int64_t meter_key, int64_t day, struct blk **out)
 {
     int64_t id = mtr_rb_id(meter_key, day / DAY);
-    struct blk *b = (size_t)meter_key < rb->hint_cap ? rb->hint[meter_key] : NULL;
+    struct blk *b = (size_t)meter_key < rb->pm_cap ? rb->pm[meter_key].hint : NULL;
     int rc;
     if (b && b->id == id) {
         b->used = ++rb->tick;
