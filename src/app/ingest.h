@@ -61,6 +61,10 @@ struct mtr_ingest_opts {
 #define MTR_INGEST_UNIT_PER_METER 300
 #define MTR_INGEST_UNIT_MAX       10000000
 
+/* The heap growth step a bulk ingest asks for (base/heap.h): the peak working set of a
+ * 10,000-meter fleet (~240 MiB) in one huge-page region. */
+#define MTR_INGEST_HEAP_STEP ((size_t)256 << 20)
+
 struct mtr_ingest;
 
 /* Starts a session on store (borrowed; must outlive the session). *out is new; free it with
