@@ -316,10 +316,12 @@ void mtr_detect_step(struct mtr_meter_state *s, const struct mtr_params *p,
         fired |= 1u << MTR_DA_RANGE;
     }
 
-    /* spike: against the trailing 24 h and the meter's usual daily 3rd-highest */
-    /* ref >= third_mean, so below spike_factor * third_mean no window scan is needed */
+    /* spike: against the trailing 24 h and the meter's usual daily 3rd-highest. No window scan
+     * is needed below spike_factor times a lower bound of ref: third_mean, or the day's own
+     * 3rd-highest while all of the day is in the window (the same floats, a subset of it) */
     if (v > 0 && v > p->spike_min_kwh * hours &&
-        !(s->days_seen > 0 && v <= p->spike_factor * s->third_mean)) {
+        !(s->days_seen > 0 && v <= p->spike_factor * s->third_mean) &&
+        !(s->day_n <= s->window_n && v <= p->spike_factor * s->day_top[2])) {
         double ref = s->window_n >= 3 ? third_highest_window(s) : 0;
         if (s->days_seen > 0 && s->third_mean > ref)
             ref = s->third_mean;
