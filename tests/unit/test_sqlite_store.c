@@ -183,6 +183,69 @@ static void test_migrations(void)
     T_EQ_INT(scalar(p, "SELECT count(*) FROM quarantine"), 1);
 }
 
+/* Migration 6 rebuilds the meters table (its checks without IN lists): rows and the rows that
+ * reference them survive, the checks still refuse, and a rebuild that would leave a reference
+ * dangling is refused and rolled back. */
+static void test_meter_checks_migration(void)
+{
+    char p[128];
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    tmp_path(p, sizeof p, "meters6.db");
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (s)
+        s->ops->close(s);
+    const char *to_v5 =
+        "DROP INDEX meters_status; DROP INDEX meters_lat_lon; DROP TABLE meters;"
+        " CREATE TABLE meters(meter_key INTEGER PRIMARY KEY, meter_id TEXT NOT NULL UNIQUE,"
+        " latitude REAL, longitude REAL, address TEXT, manufacturer TEXT, model TEXT,"
+        " firmware TEXT, type TEXT NOT NULL DEFAULT 'residential'"
+        " CHECK (type IN ('residential','commercial','industrial')), tariff TEXT,"
+        " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','active',"
+        " 'inactive','maintenance','faulty','decommissioned')), installed_at INTEGER,"
+        " operator_id TEXT, station_id TEXT, base_kwh REAL, created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        " CREATE INDEX meters_status ON meters(status);"
+        " CREATE INDEX meters_lat_lon ON meters(latitude, longitude);"
+        " DELETE FROM schema_migrations WHERE version > 5;"
+        " INSERT INTO meters(meter_key, meter_id, type, status, latitude, created_at,"
+        " updated_at) VALUES (3, 'M3', 'industrial', 'faulty', 51.5, 1, 2);"
+        " INSERT OR REPLACE INTO meter_state VALUES (3, x'00', 5);";
+    T_EQ_INT(exec(p, to_v5), SQLITE_OK);
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), 0);
+    if (s)
+        s->ops->close(s);
+    T_CHECK(scalar(p, "SELECT max(version) FROM schema_migrations") >= 6);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM meters WHERE meter_key = 3 AND meter_id = 'M3'"
+                       " AND type = 'industrial' AND status = 'faulty' AND latitude = 51.5"
+                       " AND created_at = 1 AND updated_at = 2"),
+             1);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM meter_state WHERE meter_key = 3"), 1);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                       " ('meters_status', 'meters_lat_lon')"),
+             2);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%IN (%'"
+                       " AND name = 'meters'"),
+             0);
+    T_CHECK(exec(p, "INSERT INTO meters(meter_id, type, created_at, updated_at)"
+                    " VALUES ('BAD', 'domestic', 1, 1)") != SQLITE_OK);
+    T_CHECK(exec(p, "INSERT INTO meters(meter_id, status, created_at, updated_at)"
+                    " VALUES ('BAD', 'broken', 1, 1)") != SQLITE_OK);
+    T_EQ_INT(exec(p, "INSERT INTO meters(meter_id, type, status, created_at, updated_at)"
+                     " VALUES ('OK', 'commercial', 'decommissioned', 1, 1)"),
+             SQLITE_OK);
+
+    /* a state whose meter is gone: the rebuild would keep a dangling reference */
+    T_EQ_INT(exec(p, to_v5), SQLITE_OK);
+    T_EQ_INT(exec(p, "INSERT INTO meter_state VALUES (99, x'00', 5)"), SQLITE_OK);
+    s = NULL;
+    T_EQ_INT(mtr_sqlite_open(p, &s, &eb), MTR_ESTORE);
+    T_CHECK(s == NULL);
+    T_CHECK(strstr(eb.msg, "migration 6") != NULL && strstr(eb.msg, "foreign key") != NULL);
+    T_EQ_INT(scalar(p, "SELECT max(version) FROM schema_migrations"), 5);
+    T_EQ_INT(scalar(p, "SELECT count(*) FROM meters WHERE meter_id = 'M3'"), 1);
+}
+
 static void test_packed_key(void)
 {
     char p[128];
@@ -484,6 +547,7 @@ int main(void)
     mtr_store_contract_run(mtr_sqlite_open, tmp_path(p, sizeof p, "contract.db"));
     T_RUN(test_open_error);
     T_RUN(test_migrations);
+    T_RUN(test_meter_checks_migration);
     T_RUN(test_packed_key);
     T_RUN(test_check_finds_problems);
     T_RUN(test_known_days_across_connections);
