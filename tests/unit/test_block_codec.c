@@ -321,6 +321,92 @@ static void test_hours(void)
             out[2].n_estimated == 1);
 }
 
+/* The smallest scale (0..12) at which v is a decimal that reads back bit for bit, by trying
+ * each: what the encoder must choose, however it finds it. */
+static int reference_scale(double v, int64_t *m)
+{
+    static const double p10[13] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
+                                   1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+    for (int sc = 0; sc <= 12; sc++) {
+        double x = v * p10[sc];
+        if (!(fabs(x) < 9007199254740992.0))
+            continue;
+        int64_t k = (int64_t)llrint(x);
+        if (same((double)k / p10[sc], v)) {
+            *m = k;
+            return sc;
+        }
+    }
+    return -1;
+}
+
+static void check_scale(double v)
+{
+    struct mtr_bc_num f, g;
+    uint8_t buf[32];
+    int64_t m = 0;
+    int sc = reference_scale(v, &m);
+    mtr_bc_num_start(&f);
+    uint8_t *end = mtr_bc_put_num(buf, &f, v);
+    T_EQ_INT(f.scale, sc);
+    if (sc >= 0)
+        T_EQ_INT(f.mant, m);
+    const uint8_t *p = buf;
+    double back;
+    mtr_bc_num_start(&g);
+    T_EQ_INT(mtr_bc_get_num(&p, end, &g, &back), 0);
+    T_CHECK(p == end && same(back, v));
+    if (t_failed_checks)
+        printf("  value %.17g\n", v);
+}
+
+/* A first value (no scale to continue) gets the smallest exact scale, as trying each would. */
+static void test_smallest_scale(void)
+{
+    static const double fixed[] = {0,
+                                   -0.0,
+                                   1,
+                                   0.1,
+                                   0.3,
+                                   0.1 + 0.2,
+                                   1e-12,
+                                   1.5e-12,
+                                   123.456,
+                                   -7.25,
+                                   8191.999999999999,
+                                   8192,
+                                   8192.5,
+                                   9007.199254740991,
+                                   1e15,
+                                   1e16,
+                                   4503599627370495.5,
+                                   1e300,
+                                   5e-324,
+                                   2.2250738585072014e-308,
+                                   INFINITY,
+                                   -INFINITY,
+                                   NAN};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !t_failed_checks; i++)
+        check_scale(fixed[i]);
+    for (int i = 0; i < 200000 && !t_failed_checks; i++) {
+        int kind = (int)(next_rand() % 4);
+        double v;
+        if (kind == 0) { /* a decimal of 0..14 places */
+            int sc = (int)(next_rand() % 15);
+            v = (double)(int64_t)(next_rand() % 100000000) / pow(10, sc);
+        } else if (kind == 1) { /* sums of decimals, as hourly rollups are */
+            v = 0;
+            for (int k = 0; k < 4; k++)
+                v += (double)(next_rand() % 100000) / 1e4;
+        } else if (kind == 2) { /* any double of a wide range */
+            v = (unit() - 0.5) * pow(10, (double)(next_rand() % 40) - 20);
+        } else { /* near the fast path's bound */
+            v = 8192 + (unit() - 0.5) * 2;
+        }
+        check_scale(next_rand() % 2 ? v : -v);
+    }
+}
+
 int main(void)
 {
     T_RUN(test_plain_day_is_compact);
@@ -330,5 +416,6 @@ int main(void)
     T_RUN(test_damaged_blocks);
     T_RUN(test_version1_decodes);
     T_RUN(test_hours);
+    T_RUN(test_smallest_scale);
     return T_END();
 }

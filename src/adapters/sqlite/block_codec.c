@@ -115,6 +115,33 @@ static int as_decimal(double v, int scale, int64_t *m)
     return 1;
 }
 
+/* Values below this have at most one decimal of scale <= MAX_SCALE that rounds to them: any two
+ * such decimals differ by at least 10^-12, more than a double's spacing (<= 2^-40) here; and
+ * |v| * 10^12 stays below MANT_MAX. */
+#define UNIQUE_BELOW 8192.0
+
+/* The smallest scale at which v is a decimal, and its mantissa in *m; -1 when none up to
+ * MAX_SCALE. Below UNIQUE_BELOW one try at MAX_SCALE decides (the decimal at a smaller scale is
+ * the same number, so the same double: its mantissa is this one without trailing zeros); above,
+ * each scale is tried. */
+static int smallest_scale(double v, int64_t *m)
+{
+    if (fabs(v) < UNIQUE_BELOW) {
+        if (!as_decimal(v, MAX_SCALE, m))
+            return -1;
+        int sc = MAX_SCALE;
+        while (sc > 0 && *m % 10 == 0) {
+            *m /= 10;
+            sc--;
+        }
+        return sc;
+    }
+    for (int sc = 0; sc <= MAX_SCALE; sc++)
+        if (as_decimal(v, sc, m))
+            return sc;
+    return -1;
+}
+
 void mtr_bc_num_start(struct mtr_bc_num *f)
 {
     f->mant = 0;
@@ -130,13 +157,13 @@ uint8_t *mtr_bc_put_num(uint8_t *p, struct mtr_bc_num *f, double v)
         f->mant = m;
         return p;
     }
-    for (int sc = 0; sc <= MAX_SCALE; sc++)
-        if (as_decimal(v, sc, &m)) {
-            p = put_varint(p, ((uint64_t)sc << 1) | 1u);
-            f->scale = (int8_t)sc;
-            f->mant = m;
-            return put_varint(p, zigzag(m));
-        }
+    int sc = smallest_scale(v, &m);
+    if (sc >= 0) {
+        p = put_varint(p, ((uint64_t)sc << 1) | 1u);
+        f->scale = (int8_t)sc;
+        f->mant = m;
+        return put_varint(p, zigzag(m));
+    }
     *p++ = (RAW_TAG << 1) | 1u; /* one varint byte */
     memcpy(p, &v, 8);
     f->scale = -1;
