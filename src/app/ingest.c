@@ -269,6 +269,8 @@ static void predict(struct mtr_ingest *ing, struct meter_entry *e)
     __builtin_prefetch(&n1->st.how_dev[slot]);
     __builtin_prefetch(&n1->st.how_n[slot]);
     prefetch_lines(n1->st.window, sizeof n1->st.window);
+    if (ing->store->ops->reading_prefetch)
+        ing->store->ops->reading_prefetch(ing->store, n1->key);
     if (n1->next)
         prefetch_lines(n1->next, offsetof(struct meter_entry, st) + 192);
 }

@@ -224,6 +224,9 @@ struct mtr_store_ops {
     int (*reading_get)(struct mtr_store *s, int64_t meter_key, int64_t ts,
                        struct mtr_stored_reading *out);
     int (*reading_put)(struct mtr_store *s, const struct mtr_stored_reading *r);
+    /* Optional (NULL: none). A hint that a reading of meter_key is probably put next: the store
+     * may start loading what that put will touch. Never fails; no effect on any result. */
+    void (*reading_prefetch)(struct mtr_store *s, int64_t meter_key);
     int (*reading_revise)(struct mtr_store *s, const struct mtr_stored_reading *old,
                           int64_t revised_at);
     int (*readings_flag)(struct mtr_store *s, int64_t meter_key, int64_t from, int64_t to,

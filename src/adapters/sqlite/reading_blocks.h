@@ -76,6 +76,9 @@ void mtr_rb_set_in_tx(struct mtr_rb *rb, int in_tx);
 /* The reading ops of the port (semantics of app/ports.h). */
 int mtr_rb_get(struct mtr_rb *rb, int64_t meter_key, int64_t ts, struct mtr_stored_reading *out);
 int mtr_rb_put(struct mtr_rb *rb, const struct mtr_stored_reading *r);
+/* Starts loading the cached block a put for meter_key would most likely append to (its last
+ * one) into the CPU cache; a hint only (ports.h reading_prefetch). */
+void mtr_rb_prefetch(const struct mtr_rb *rb, int64_t meter_key);
 int mtr_rb_flag(struct mtr_rb *rb, int64_t meter_key, int64_t from, int64_t to, uint64_t flags,
                 int set_code);
 int mtr_rb_range(struct mtr_rb *rb, int64_t meter_key, int64_t from, int64_t to,

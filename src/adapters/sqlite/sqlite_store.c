@@ -1582,6 +1582,11 @@ static int sq_reading_put(struct mtr_store *base, const struct mtr_stored_readin
     return mtr_rb_put(s->rb, r);
 }
 
+static void sq_reading_prefetch(struct mtr_store *base, int64_t meter_key)
+{
+    mtr_rb_prefetch(sq(base)->rb, meter_key);
+}
+
 static int sq_reading_revise(struct mtr_store *base, const struct mtr_stored_reading *old,
                              int64_t revised_at)
 {
@@ -2721,6 +2726,7 @@ static const struct mtr_store_ops sq_ops = {
     .state_put = sq_state_put,
     .reading_get = sq_reading_get,
     .reading_put = sq_reading_put,
+    .reading_prefetch = sq_reading_prefetch,
     .reading_revise = sq_reading_revise,
     .readings_flag = sq_readings_flag,
     .readings_range = sq_readings_range,
