@@ -199,6 +199,9 @@ struct mtr_rb {
          * readings, and each would otherwise ask the file twice for a row that is not there) */
         int64_t day[2];
         uint8_t have[2];
+        /* where the next append to hint's body will write: a prefetch hint only (may be stale
+         * after the body moves; prefetching never faults) */
+        const uint8_t *tail;
     } * pm;
     size_t pm_cap;
     size_t n_dirty, cap_dirty;
@@ -405,6 +408,8 @@ static int blk_append(struct mtr_rb *rb, struct blk *b, const struct mtr_stored_
     rb->bytes += b->cap - before;
     uint8_t *end = mtr_bc_put(b->body + b->len, &b->enc, r);
     b->len = (size_t)(end - b->body);
+    if ((size_t)b->meter_key < rb->pm_cap)
+        rb->pm[b->meter_key].tail = end;
     b->n++;
     b->n_est += mtr_quality_code_is_estimate(r->quality_code);
     b->dirty = 1;
@@ -847,10 +852,14 @@ void mtr_rb_prefetch(const struct mtr_rb *rb, int64_t meter_key)
 {
     /* in a time-major file each reading appends to another meter's block, and the put would
      * first wait on memory for the block's header and encoder state */
-    const struct blk *b = (uint64_t)meter_key < rb->pm_cap ? rb->pm[meter_key].hint : NULL;
-    if (b)
-        for (size_t off = 0; off < sizeof *b; off += 64)
-            __builtin_prefetch((const char *)b + off);
+    if ((uint64_t)meter_key >= rb->pm_cap)
+        return;
+    const struct per_meter *m = &rb->pm[meter_key];
+    if (m->hint)
+        for (size_t off = 0; off < sizeof *m->hint; off += 64)
+            __builtin_prefetch((const char *)m->hint + off);
+    if (m->tail)
+        __builtin_prefetch(m->tail, 1);
 }
 
 int mtr_rb_put(struct mtr_rb *rb, const struct mtr_stored_reading *r)
