@@ -227,8 +227,8 @@ static int write_master(const char *dir, const struct mtr_sim_config *cfg,
         csv_field(f, m->address);
         fputc(',', f);
         csv_field(f, m->manufacturer);
-        fprintf(f, ",%s,%s,ACTIVE,UNKNOWN,%s,%s,%s,%.2f,\"(220, 240)\",\"%s\",%s,%s,%s\n",
-                m->model, inst, m->firmware, mtr_meter_type_name(m->type), m->tariff, m->base_kwh,
+        fprintf(f, ",%s,%s,ACTIVE,UNKNOWN,%s,%s,%s,%.2f,\"(220, 240)\",\"%s\",%s,%s,%s\n", m->model,
+                inst, m->firmware, mtr_meter_type_name(m->type), m->tariff, m->base_kwh,
                 current_range[m->type], created, created, m->operator_id);
     }
     int rc = close_checked(f, path);

@@ -1549,10 +1549,22 @@ static void test_retention(void)
     /* quarantine entries go by when they were rejected (`at`), not by the record's time */
     char src[MTR_ID_MAX];
     tid(src, sizeof src, "retention.csv");
-    struct mtr_quarantine q_old = {MTR_KIND_READING, src, 1, MTR_R_NUMBER, "kwh",
-                                   "not a number: \"x\"", "SM1,2023-11-14T00:00:00Z,x", OLDDAY};
-    struct mtr_quarantine q_new = {MTR_KIND_READING, src, 2, MTR_R_TIME_ANCIENT, "timestamp",
-                                   "before 2000", "SM1,1999-01-01T00:00:00Z,1", OLDDAY + 86400};
+    struct mtr_quarantine q_old = {MTR_KIND_READING,
+                                   src,
+                                   1,
+                                   MTR_R_NUMBER,
+                                   "kwh",
+                                   "not a number: \"x\"",
+                                   "SM1,2023-11-14T00:00:00Z,x",
+                                   OLDDAY};
+    struct mtr_quarantine q_new = {MTR_KIND_READING,
+                                   src,
+                                   2,
+                                   MTR_R_TIME_ANCIENT,
+                                   "timestamp",
+                                   "before 2000",
+                                   "SM1,1999-01-01T00:00:00Z,1",
+                                   OLDDAY + 86400};
     OK(s, s->ops->quarantine_put(s, &q_old));
     OK(s, s->ops->quarantine_put(s, &q_new));
     OK(s, s->ops->commit(s));
