@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "adapters/io/decode.h"
+#include "base/jsonnum.h"
 #include "base/text.h"
 
 void mtr_api_batch_free(struct mtr_api_batch *b)
@@ -157,50 +158,16 @@ static int scan_string(const char **p, const char *end, struct mtr_csv_field *f)
     return 0;
 }
 
-/* A JSON number by the grammar; integers jansson would hold in json_int_t (no more than 18
- * digits), so that both paths accept exactly the same numbers. */
+/* A JSON number (base/jsonnum.h) that both paths read as the same double; anything else is left
+ * to jansson. */
 static int scan_number(const char **p, const char *end, struct mtr_csv_field *f)
 {
-    const char *s = *p, *start = s;
-    int digits = 0, real = 0;
-    if (s < end && *s == '-')
-        s++;
-    if (s < end && *s == '0') {
-        s++;
-        digits = 1;
-    } else {
-        while (s < end && *s >= '0' && *s <= '9') {
-            s++;
-            digits++;
-        }
-        if (!digits)
-            return -1;
-    }
-    if (s < end && *s == '.') {
-        real = 1;
-        s++;
-        const char *d = s;
-        while (s < end && *s >= '0' && *s <= '9')
-            s++;
-        if (s == d)
-            return -1;
-    }
-    if (s < end && (*s == 'e' || *s == 'E')) {
-        real = 1;
-        s++;
-        if (s < end && (*s == '+' || *s == '-'))
-            s++;
-        const char *d = s;
-        while (s < end && *s >= '0' && *s <= '9')
-            s++;
-        if (s == d)
-            return -1;
-    }
-    if (!real && digits > 18)
+    struct mtr_json_number n;
+    if (mtr_json_number_scan(*p, (size_t)(end - *p), &n, NULL, 0) < 0 || !mtr_json_number_plain(&n))
         return -1;
-    f->p = start;
-    f->len = (size_t)(s - start);
-    *p = s;
+    f->p = *p + n.text_off;
+    f->len = n.len - n.text_off;
+    *p += n.len;
     return 0;
 }
 

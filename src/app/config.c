@@ -43,6 +43,8 @@ static const struct key keys[] = {
     {"kafka.topic_grid", K_STR, OFF(kafka.topic_grid), 0, 0, NULL, 0},
     {"kafka.topic_weather", K_STR, OFF(kafka.topic_weather), 0, 0, NULL, 0},
     {"kafka.topic_alerts", K_STR, OFF(kafka.topic_alerts), 0, 0, NULL, 0},
+    {"kafka.topic_dead_letter", K_STR, OFF(kafka.topic_dead_letter), 0, 0, NULL, 0},
+    {"kafka.topic_processed", K_STR, OFF(kafka.topic_processed), 0, 0, NULL, 0},
     {"kafka.security_protocol", K_ENUM, OFF(kafka.security_protocol), 0, 0,
      "plaintext|ssl|sasl_plaintext|sasl_ssl", 0},
     {"kafka.sasl_mechanism", K_ENUM, OFF(kafka.sasl_mechanism), 0, 0,
@@ -59,6 +61,8 @@ static const struct key keys[] = {
     {"mqtt.tls", K_BOOL, OFF(mqtt.tls), 0, 0, NULL, 0},
     {"worker.state_file", K_STR, OFF(worker.state_file), 0, 0, NULL, 0},
     {"worker.batch", K_INT, OFF(worker.batch), 1, 1e6, NULL, 0},
+    {"worker.ingest_batch", K_INT, OFF(worker.ingest_batch), 1, 1e6, NULL, 0},
+    {"worker.ingest_batch_ms", K_INT, OFF(worker.ingest_batch_ms), 1, 600000, NULL, 0},
     {"monitor.silent_hours", K_DBL, OFF(monitor.silent_hours), 0.25, 8760, NULL, 0},
     {"monitor.tier_drop", K_INT, OFF(monitor.tier_drop), 1, 3, NULL, 0},
     {"monitor.anomaly_rate", K_DBL, OFF(monitor.anomaly_rate), 0, 1, NULL, 0},
@@ -120,20 +124,25 @@ void mtr_config_defaults(struct mtr_config *c)
     c->api.rate_limit = 0;
     c->api.rate_burst = 20;
     c->api.public_health = 1;
-    copy(c->kafka.group, sizeof c->kafka.group, "metrify");
+    /* the topic names of docs/streaming.md (one vocabulary: metrify.*), the worker's group */
+    copy(c->kafka.group, sizeof c->kafka.group, "metrify-ingest");
     copy(c->kafka.client_id, sizeof c->kafka.client_id, "metrify");
-    copy(c->kafka.topic_readings, sizeof c->kafka.topic_readings, "smart_meter_readings");
-    copy(c->kafka.topic_grid, sizeof c->kafka.topic_grid, "grid_status_updates");
-    copy(c->kafka.topic_weather, sizeof c->kafka.topic_weather, "weather_observations");
+    copy(c->kafka.topic_readings, sizeof c->kafka.topic_readings, "metrify.readings");
+    copy(c->kafka.topic_grid, sizeof c->kafka.topic_grid, "metrify.grid-status");
+    copy(c->kafka.topic_weather, sizeof c->kafka.topic_weather, "metrify.weather");
     copy(c->kafka.topic_alerts, sizeof c->kafka.topic_alerts, "metrify.alerts");
+    copy(c->kafka.topic_dead_letter, sizeof c->kafka.topic_dead_letter, "metrify.dead-letter");
+    copy(c->kafka.topic_processed, sizeof c->kafka.topic_processed, "metrify.readings.processed");
     copy(c->kafka.security_protocol, sizeof c->kafka.security_protocol, "plaintext");
     copy(c->kafka.sasl_mechanism, sizeof c->kafka.sasl_mechanism, "plain");
     c->mqtt.port = 1883;
     c->mqtt.qos = 1;
-    copy(c->mqtt.topic, sizeof c->mqtt.topic, "metrify/readings/#");
-    copy(c->mqtt.client_id, sizeof c->mqtt.client_id, "metrify");
+    copy(c->mqtt.topic, sizeof c->mqtt.topic, "metrify/+/readings"); /* '+': the meter id */
+    copy(c->mqtt.client_id, sizeof c->mqtt.client_id, "metrify-ingest");
     copy(c->worker.state_file, sizeof c->worker.state_file, "metrify-worker.state");
     c->worker.batch = 200;
+    c->worker.ingest_batch = 5000;
+    c->worker.ingest_batch_ms = 500;
     add_job(c, "rollup_catchup", MTR_JOB_ROLLUP_CATCHUP, "15 * * * *");
     add_job(c, "quality_report", MTR_JOB_QUALITY_REPORT, "30 0 * * *");
     c->monitor.silent_hours = 6;

@@ -56,6 +56,7 @@ struct mtr_config {
         char brokers[512];
         char group[128], client_id[128];
         char topic_readings[128], topic_grid[128], topic_weather[128], topic_alerts[128];
+        char topic_dead_letter[128], topic_processed[128];
         char security_protocol[32], sasl_mechanism[32], sasl_username[128];
     } kafka;
     struct {
@@ -65,8 +66,10 @@ struct mtr_config {
         int tls;
     } mqtt;
     struct {
-        char state_file[256]; /* last run of every job, so a restart neither re-runs nor skips */
-        int64_t batch;        /* meters per transaction in rollup catch-up */
+        char state_file[256];    /* last run of every job, so a restart neither re-runs nor skips */
+        int64_t batch;           /* meters per transaction in rollup catch-up */
+        int64_t ingest_batch;    /* worker ingest: messages per batch and store commit */
+        int64_t ingest_batch_ms; /* worker ingest: longest wait to fill a batch */
         int n_jobs;
         struct mtr_config_job jobs[MTR_CONFIG_JOBS_MAX];
     } worker;

@@ -261,7 +261,8 @@ struct mtr_store_ops {
                            int (*cb)(void *ctx, const struct mtr_quarantine *r), void *ctx);
     int (*stats)(struct mtr_store *s, struct mtr_store_stats *out);
 
-    /* Maintenance. retention deletes readings/status/weather/rollups older than `before`. check
+    /* Maintenance. retention deletes readings/status/weather/rollups older than `before`, alerts
+     * that ended and quarantine entries rejected (`at`) before it; *deleted = rows. check
      * reports problems through cb (one message each) and returns MTR_ESTORE if any. */
     int (*vacuum)(struct mtr_store *s);
     int (*retention)(struct mtr_store *s, int64_t before, int64_t *deleted);

@@ -88,6 +88,18 @@ int mtr_cmd_worker(struct mtr_cli *cli, int argc, char **argv);
 /* `worker process` and `worker monitor` (cmd_worker_jobs.c); argv[0] is "process"/"monitor". */
 int mtr_cmd_worker_process(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv);
+
+/* The text of the librdkafka properties the configuration's kafka section gives (client.id,
+ * security.protocol; with SASL sasl.mechanism, sasl.username and sasl.password, the password from
+ * METRIFY_KAFKA_SASL_PASSWORD only). */
+struct mtr_cli_kafka_props {
+    char kv[5][320];
+};
+/* Fills kp from c and appends pointers into it to props[*n..] (at most max in all; kp must
+ * outlive props). Used by `worker ingest` and `worker monitor` (cmd_worker_jobs.c). Returns 0 or
+ * MTR_EINVAL when they do not fit. */
+int mtr_cli_kafka_conf(const struct mtr_config *c, struct mtr_cli_kafka_props *kp,
+                       const char **props, int *n, int max);
 int mtr_cmd_transform(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_serve(struct mtr_cli *cli, int argc, char **argv);
 int mtr_cmd_apikey(struct mtr_cli *cli, int argc, char **argv);

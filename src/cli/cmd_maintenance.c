@@ -17,7 +17,8 @@ static void usage(FILE *f)
                "       metrify maintenance backup FILE\n\n"
                "vacuum     reclaims space and refreshes the query planner's statistics\n"
                "retention  deletes readings, status, weather, rollups and alerts older than\n"
-               "           now - DURATION; prints the number of deleted rows\n"
+               "           now - DURATION, and quarantine entries rejected before it; prints\n"
+               "           the number of deleted rows\n"
                "check      verifies integrity; exit 1 and one line per problem if any\n"
                "backup     writes a consistent copy of the store to FILE (online)\n");
 }

@@ -160,7 +160,7 @@ static int ob_close(struct outbuf *o)
 static const char *const meters_header =
     "meter_id,latitude,longitude,address,manufacturer,model,installation_date,status,quality_tier,"
     "firmware_version,meter_type,tariff_type,base_consumption,voltage_range,current_range,"
-    "created_at,updated_at\n";
+    "created_at,updated_at,operator_id\n";
 static const char *const operators_header =
     "operator_id,name,operator_type,latitude,longitude,address,contact_email,contact_phone,"
     "website,status,grid_capacity_mw,voltage_level_kv,coverage_area_km2,grid_region,control_area,"
@@ -227,9 +227,9 @@ static int write_master(const char *dir, const struct mtr_sim_config *cfg,
         csv_field(f, m->address);
         fputc(',', f);
         csv_field(f, m->manufacturer);
-        fprintf(f, ",%s,%s,ACTIVE,UNKNOWN,%s,%s,%s,%.2f,\"(220, 240)\",\"%s\",%s,%s\n", m->model,
+        fprintf(f, ",%s,%s,ACTIVE,UNKNOWN,%s,%s,%s,%.2f,\"(220, 240)\",\"%s\",%s,%s,%s\n", m->model,
                 inst, m->firmware, mtr_meter_type_name(m->type), m->tariff, m->base_kwh,
-                current_range[m->type], created, created);
+                current_range[m->type], created, created, m->operator_id);
     }
     int rc = close_checked(f, path);
     if (rc)
@@ -296,7 +296,8 @@ static void usage(FILE *f)
         "  --labels FILE     fault labels: meter_id,fault,start,end (inclusive interval starts)\n"
         "  --grid FILE       grid status per operator per interval\n"
         "  --weather FILE    weather per station per hour\n"
-        "  --master DIR      write DIR/meters.csv, operators.csv, stations.csv (reference layout)\n"
+        "  --master DIR      write DIR/meters.csv, operators.csv, stations.csv (reference layout;\n"
+        "                    meters.csv adds operator_id: the TSO of the meter's city)\n"
         "  --fault-rate R    expected faults of each type per meter per 30 days (default 1.0)\n"
         "  --no-faults       a clean fleet (same as --fault-rate 0)\n"
         "  --json            summary as JSON on stdout (on stderr when readings go to stdout)\n"

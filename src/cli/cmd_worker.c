@@ -1,9 +1,11 @@
 /*
  * cmd_worker.c - `metrify worker ingest|process|monitor`: the dispatcher, and the streaming
- * ingest worker `worker ingest (--kafka BROKERS | --mqtt HOST:PORT)`; process and monitor live in
- * cmd_worker_jobs.c. Opens the store and a message source (adapters/kafka, adapters/mqtt), runs the
- * stream use case (app/stream.h) until SIGTERM/SIGINT, --max-messages or --idle-exit, prints
- * counters while running (and to a Prometheus-style --metrics-file) and a summary at the end.
+ * ingest worker `worker ingest [--kafka BROKERS | --mqtt HOST:PORT]`; process and monitor live in
+ * cmd_worker_jobs.c. Takes its settings from the configuration (kafka, mqtt and worker.ingest_*
+ * keys, METRIFY_* overrides, secrets from the environment), flags winning; opens the store and a
+ * message source (adapters/kafka, adapters/mqtt), runs the stream use case (app/stream.h) until
+ * SIGTERM/SIGINT, --max-messages or --idle-exit, prints counters while running (and to a
+ * Prometheus-style --metrics-file) and a summary at the end.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include "adapters/io/decode_msg.h"
 #include "adapters/kafka/kafka_source.h"
 #include "adapters/mqtt/mqtt_source.h"
+#include "app/config.h"
 #include "app/stream.h"
 #include "base/timeparse.h"
 #include "cli/cli.h"
@@ -31,39 +34,48 @@ static void ingest_usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: metrify worker ingest (--kafka BROKERS | --mqtt HOST:PORT) [options]\n\n"
+        "usage: metrify [--config FILE | --env ENV] worker ingest\n"
+        "                 [--kafka BROKERS | --mqtt HOST[:PORT] | --transport kafka|mqtt] "
+        "[options]\n\n"
         "Consumes readings, grid status and weather from Kafka (as a consumer group: add\n"
         "workers to scale) or readings from MQTT (QoS 1, persistent session), runs them through\n"
         "the ingest pipeline in batches and commits each batch to the store before\n"
         "acknowledging it. Messages are JSON: an object, an array of objects, or\n"
         "{\"payload\": ..., \"metadata\": ...}. See docs/streaming.md.\n\n"
+        "Settings come from the configuration (the kafka, mqtt and worker.ingest_* keys;\n"
+        "METRIFY_* variables override the file; passwords only from METRIFY_KAFKA_SASL_PASSWORD\n"
+        "and METRIFY_MQTT_PASSWORD); the options below override them. The transport:\n"
+        "--kafka or --mqtt; else --transport with the configuration's kafka.brokers or\n"
+        "mqtt.host; else the one of the two the configuration names (both named: give\n"
+        "--transport).\n\n"
         "Kafka:\n"
-        "  --kafka BROKERS        bootstrap servers host:port[,host:port]\n"
-        "  --group G              consumer group (default " MTR_KAFKA_GROUP_DEFAULT ")\n"
-        "  --topic-readings T     (default " MTR_KAFKA_TOPIC_READINGS ", env "
-        "METRIFY_KAFKA_TOPIC_READINGS)\n"
-        "  --topic-grid T         (default " MTR_KAFKA_TOPIC_GRID
-        ", env METRIFY_KAFKA_TOPIC_GRID)\n"
-        "  --topic-weather T      (default " MTR_KAFKA_TOPIC_WEATHER
-        ", env METRIFY_KAFKA_TOPIC_WEATHER)\n"
-        "  --topic-dead-letter T  (default " MTR_KAFKA_TOPIC_DEAD_LETTER
-        ", env METRIFY_KAFKA_TOPIC_DEAD_LETTER)\n"
-        "  --topic-alerts T       (default " MTR_KAFKA_TOPIC_ALERTS
-        ", env METRIFY_KAFKA_TOPIC_ALERTS)\n"
-        "  --topic-processed T    (default " MTR_KAFKA_TOPIC_PROCESSED
-        ", env METRIFY_KAFKA_TOPIC_PROCESSED)\n"
+        "  --kafka BROKERS        bootstrap servers host:port[,host:port] (kafka.brokers)\n"
+        "  --group G              consumer group (kafka.group, default " MTR_KAFKA_GROUP_DEFAULT
+        ")\n"
+        "  --topic-readings T     (kafka.topic_readings, default " MTR_KAFKA_TOPIC_READINGS ")\n"
+        "  --topic-grid T         (kafka.topic_grid, default " MTR_KAFKA_TOPIC_GRID ")\n"
+        "  --topic-weather T      (kafka.topic_weather, default " MTR_KAFKA_TOPIC_WEATHER ")\n"
+        "  --topic-dead-letter T  (kafka.topic_dead_letter, default " MTR_KAFKA_TOPIC_DEAD_LETTER
+        ")\n"
+        "  --topic-alerts T       (kafka.topic_alerts, default " MTR_KAFKA_TOPIC_ALERTS ")\n"
+        "  --topic-processed T    (kafka.topic_processed, default " MTR_KAFKA_TOPIC_PROCESSED ")\n"
         "                         an empty name disables that topic\n"
         "  -X KEY=VALUE           a librdkafka property (repeatable), e.g. "
-        "session.timeout.ms=6000\n"
+        "session.timeout.ms=6000;\n"
+        "                         after kafka.client_id, security_protocol and sasl_*\n"
         "  --no-publish           do not publish processed readings and alerts\n"
         "MQTT:\n"
-        "  --mqtt HOST:PORT       broker\n"
+        "  --mqtt HOST[:PORT]     broker (mqtt.host, mqtt.port; default port 1883)\n"
         "  --mqtt-topic FILTER    topic filter, the first '+' level is the meter id\n"
-        "                         (default " MTR_MQTT_FILTER_DEFAULT ")\n"
-        "  --client-id ID         persistent session id (default " MTR_MQTT_CLIENT_ID_DEFAULT ")\n"
+        "                         (mqtt.topic, default " MTR_MQTT_FILTER_DEFAULT ")\n"
+        "  --client-id ID         persistent session id (mqtt.client_id, "
+        "default " MTR_MQTT_CLIENT_ID_DEFAULT ")\n"
+        "                         mqtt.qos, mqtt.username and mqtt.tls: configuration only\n"
         "Both:\n"
-        "  --batch N              messages per batch and store commit (default 5000)\n"
-        "  --batch-ms MS          longest wait to fill a batch (default 500)\n"
+        "  --transport T          kafka or mqtt: the broker named by the configuration\n"
+        "  --batch N              messages per batch and store commit (worker.ingest_batch,\n"
+        "                         default 5000)\n"
+        "  --batch-ms MS          longest wait to fill a batch (worker.ingest_batch_ms, 500)\n"
         "  --max-messages N       stop after N messages\n"
         "  --idle-exit DUR        stop after DUR without messages since the last message or\n"
         "                         partition assignment (e.g. 10s)\n"
@@ -156,12 +168,6 @@ static void print_summary(const struct mtr_cli *cli, const char *transport,
            (long long)st->published, (long long)st->batches, (long long)st->resets);
 }
 
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v ? v : def;
-}
-
 static int parse_host_port(const char *s, struct mtr_mqtt_opts *m, char *host, size_t cap)
 {
     const char *colon = strrchr(s, ':');
@@ -202,7 +208,8 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
         O_IDLE,
         O_METRICS,
         O_STRICT,
-        O_NOW
+        O_NOW,
+        O_TRANSPORT
     };
     static const struct option opts[] = {{"kafka", required_argument, 0, O_KAFKA},
                                          {"mqtt", required_argument, 0, O_MQTT},
@@ -223,6 +230,7 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
                                          {"metrics-file", required_argument, 0, O_METRICS},
                                          {"strict-meters", no_argument, 0, O_STRICT},
                                          {"now", required_argument, 0, O_NOW},
+                                         {"transport", required_argument, 0, O_TRANSPORT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     struct mtr_kafka_opts ko;
@@ -233,20 +241,35 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
     struct mtr_errbuf eb = {{0}};
     struct view view = {.cli = cli};
     char host[256];
-    const char *kafka = NULL, *mqtt = NULL;
+    const char *kafka = NULL, *mqtt = NULL, *transport = NULL;
+    const char *xprops[MTR_KAFKA_PROPS_MAX];
+    int nx = 0;
+    static struct mtr_cli_kafka_props kp; /* the properties' text, borrowed by ko */
     int64_t v;
     int c;
+    /* the configuration first (file, then METRIFY_* variables; cli.c loaded it), flags after */
+    const struct mtr_config *cf = cli->config;
     mtr_kafka_opts_default(&ko);
-    ko.topics[MTR_KIND_READING] = env_or("METRIFY_KAFKA_TOPIC_READINGS", MTR_KAFKA_TOPIC_READINGS);
-    ko.topics[MTR_KIND_GRID] = env_or("METRIFY_KAFKA_TOPIC_GRID", MTR_KAFKA_TOPIC_GRID);
-    ko.topics[MTR_KIND_WEATHER] = env_or("METRIFY_KAFKA_TOPIC_WEATHER", MTR_KAFKA_TOPIC_WEATHER);
-    ko.dead_letter = env_or("METRIFY_KAFKA_TOPIC_DEAD_LETTER", MTR_KAFKA_TOPIC_DEAD_LETTER);
-    ko.alerts = env_or("METRIFY_KAFKA_TOPIC_ALERTS", MTR_KAFKA_TOPIC_ALERTS);
-    ko.processed = env_or("METRIFY_KAFKA_TOPIC_PROCESSED", MTR_KAFKA_TOPIC_PROCESSED);
+    ko.group = cf->kafka.group;
+    ko.topics[MTR_KIND_READING] = cf->kafka.topic_readings;
+    ko.topics[MTR_KIND_GRID] = cf->kafka.topic_grid;
+    ko.topics[MTR_KIND_WEATHER] = cf->kafka.topic_weather;
+    ko.dead_letter = cf->kafka.topic_dead_letter;
+    ko.alerts = cf->kafka.topic_alerts;
+    ko.processed = cf->kafka.topic_processed;
     mtr_mqtt_opts_default(&mo);
+    mo.port = (int)cf->mqtt.port;
+    mo.filter = cf->mqtt.topic;
+    mo.client_id = cf->mqtt.client_id;
+    mo.qos = (int)cf->mqtt.qos;
+    mo.username = cf->mqtt.username;
+    mo.password = cf->secrets.mqtt_password;
+    mo.tls = cf->mqtt.tls;
     memset(&so, 0, sizeof so);
     mtr_params_default(&so.ingest.params);
     so.publish = 1;
+    so.batch_max = (size_t)cf->worker.ingest_batch;
+    so.batch_ms = (int)cf->worker.ingest_batch_ms;
     mtr_format_init(&fmt);
     optind = 1;
     opterr = 0;
@@ -283,12 +306,19 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
             so.publish = 0;
             break;
         case 'X':
-            if (ko.nprops >= MTR_KAFKA_PROPS_MAX || !strchr(optarg, '=')) {
+            if (nx >= MTR_KAFKA_PROPS_MAX || !strchr(optarg, '=')) {
                 mtr_err(&eb, MTR_EINVAL, "-X: expected KEY=VALUE (at most %d): '%s'",
                         MTR_KAFKA_PROPS_MAX, optarg);
                 goto usage_err;
             }
-            ko.props[ko.nprops++] = optarg;
+            xprops[nx++] = optarg;
+            break;
+        case O_TRANSPORT:
+            if (strcmp(optarg, "kafka") != 0 && strcmp(optarg, "mqtt") != 0) {
+                mtr_err(&eb, MTR_EINVAL, "--transport: kafka or mqtt, not '%s'", optarg);
+                goto usage_err;
+            }
+            transport = optarg;
             break;
         case O_MQTT_TOPIC:
             mo.filter = optarg;
@@ -350,15 +380,60 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
         mtr_err(&eb, MTR_EINVAL, "unexpected argument '%s'", argv[optind]);
         goto usage_err;
     }
-    if (!kafka == !mqtt) {
-        mtr_err(&eb, MTR_EINVAL, "give exactly one of --kafka BROKERS or --mqtt HOST:PORT");
+    /* the transport: a flag naming a broker; else --transport or the one the configuration
+     * names, with the configuration's broker */
+    if (kafka && mqtt) {
+        mtr_err(&eb, MTR_EINVAL, "give one of --kafka BROKERS or --mqtt HOST:PORT, not both");
         goto usage_err;
     }
+    if ((kafka && transport && strcmp(transport, "kafka") != 0) ||
+        (mqtt && transport && strcmp(transport, "mqtt") != 0)) {
+        mtr_err(&eb, MTR_EINVAL, "--transport %s contradicts --%s", transport,
+                kafka ? "kafka" : "mqtt");
+        goto usage_err;
+    }
+    if (!kafka && !mqtt) {
+        int has_k = cf->kafka.brokers[0] != 0, has_m = cf->mqtt.host[0] != 0;
+        if (!transport && has_k && has_m) {
+            mtr_err(&eb, MTR_EINVAL,
+                    "the configuration names both kafka.brokers and mqtt.host: choose with "
+                    "--transport kafka|mqtt");
+            goto usage_err;
+        }
+        if (!transport)
+            transport = has_k ? "kafka" : has_m ? "mqtt" : NULL;
+        if (!transport) {
+            mtr_err(&eb, MTR_EINVAL,
+                    "no broker: give --kafka BROKERS or --mqtt HOST:PORT, or set kafka.brokers or "
+                    "mqtt.host in the configuration");
+            goto usage_err;
+        }
+        if (strcmp(transport, "kafka") == 0 && !has_k) {
+            mtr_err(&eb, MTR_EINVAL, "--transport kafka: kafka.brokers is not set");
+            goto usage_err;
+        }
+        if (strcmp(transport, "mqtt") == 0 && !has_m) {
+            mtr_err(&eb, MTR_EINVAL, "--transport mqtt: mqtt.host is not set");
+            goto usage_err;
+        }
+        if (strcmp(transport, "kafka") == 0)
+            kafka = cf->kafka.brokers;
+        else
+            mo.host = cf->mqtt.host;
+    }
     if (mqtt && parse_host_port(mqtt, &mo, host, sizeof host) < 0) {
-        mtr_err(&eb, MTR_EINVAL, "--mqtt: expected HOST:PORT, got '%s'", mqtt);
+        mtr_err(&eb, MTR_EINVAL, "--mqtt: expected HOST[:PORT], got '%s'", mqtt);
         goto usage_err;
     }
     ko.brokers = kafka;
+    /* librdkafka properties: the configuration's, then -X (applied last, so they win) */
+    if (mtr_cli_kafka_conf(cf, &kp, ko.props, &ko.nprops, MTR_KAFKA_PROPS_MAX) < 0 ||
+        ko.nprops + nx > MTR_KAFKA_PROPS_MAX) {
+        mtr_err(&eb, MTR_EINVAL, "too many -X properties (at most %d in all)", MTR_KAFKA_PROPS_MAX);
+        goto usage_err;
+    }
+    for (int i = 0; i < nx; i++)
+        ko.props[ko.nprops++] = xprops[i];
     mtr_msg_decoder_init(&dec, &fmt);
     ko.decode = mtr_decode_message; /* Kafka decodes on its fetch thread, a batch ahead */
     ko.decode_ctx = &dec;
@@ -378,6 +453,12 @@ static int worker_ingest(struct mtr_cli *cli, int argc, char **argv)
         return rc == MTR_EINVAL ? MTR_EXIT_USAGE : MTR_EXIT_IO;
     }
     view.transport = kafka ? "kafka" : "mqtt";
+    if (kafka && !cli->quiet)
+        fprintf(stderr, "worker: kafka %s, group %s, topics '%s' '%s' '%s'\n", kafka, ko.group,
+                ko.topics[MTR_KIND_READING], ko.topics[MTR_KIND_GRID], ko.topics[MTR_KIND_WEATHER]);
+    else if (!cli->quiet)
+        fprintf(stderr, "worker: mqtt %s:%d, filter %s, client id %s, qos %d%s\n", mo.host,
+                mo.port ? mo.port : 1883, mo.filter, mo.client_id, mo.qos, mo.tls ? ", tls" : "");
     /* test seams (docs/streaming.md): die between the store commit and the acknowledgement;
      * a slow store */
     const char *crash = getenv("METRIFY_WORKER_CRASH_AFTER");

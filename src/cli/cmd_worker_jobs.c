@@ -446,37 +446,40 @@ static void on_monitor_error(void *ctx, const char *msg)
               json_pack("{s:s,s:s}", "worker", "monitor", "error", msg));
 }
 
-/* librdkafka properties of the alert producer from the configuration's kafka section, then the
- * user's -X list (which wins, being applied last). */
-struct kafka_props {
-    char kv[5][320];
-};
-
-static int kafka_alert_opts(const struct mtr_config *c, const struct opts *o,
-                            struct mtr_kafka_alerts_opts *ko, struct kafka_props *kp)
+int mtr_cli_kafka_conf(const struct mtr_config *c, struct mtr_cli_kafka_props *kp,
+                       const char **props, int *n, int max)
 {
-    memset(ko, 0, sizeof *ko);
-    ko->brokers = o->kafka ? o->kafka : c->kafka.brokers;
-    ko->topic = o->topic_alerts ? o->topic_alerts : c->kafka.topic_alerts;
-    int n = 0;
-    snprintf(kp->kv[n], sizeof kp->kv[n], "client.id=%s", c->kafka.client_id);
-    ko->props[ko->nprops++] = kp->kv[n++];
-    snprintf(kp->kv[n], sizeof kp->kv[n], "security.protocol=%s", c->kafka.security_protocol);
-    ko->props[ko->nprops++] = kp->kv[n++];
+    int k = 0;
+    snprintf(kp->kv[k++], sizeof kp->kv[0], "client.id=%s", c->kafka.client_id);
+    snprintf(kp->kv[k++], sizeof kp->kv[0], "security.protocol=%s", c->kafka.security_protocol);
     if (strncmp(c->kafka.security_protocol, "sasl", 4) == 0) {
         char mech[32];
         size_t i = 0;
         for (; c->kafka.sasl_mechanism[i] && i + 1 < sizeof mech; i++) /* PLAIN, SCRAM-SHA-256 */
             mech[i] = (char)toupper((unsigned char)c->kafka.sasl_mechanism[i]);
         mech[i] = 0;
-        snprintf(kp->kv[n], sizeof kp->kv[n], "sasl.mechanism=%s", mech);
-        ko->props[ko->nprops++] = kp->kv[n++];
-        snprintf(kp->kv[n], sizeof kp->kv[n], "sasl.username=%s", c->kafka.sasl_username);
-        ko->props[ko->nprops++] = kp->kv[n++];
-        snprintf(kp->kv[n], sizeof kp->kv[n], "sasl.password=%s", c->secrets.kafka_sasl_password);
-        ko->props[ko->nprops++] = kp->kv[n++];
+        snprintf(kp->kv[k++], sizeof kp->kv[0], "sasl.mechanism=%s", mech);
+        snprintf(kp->kv[k++], sizeof kp->kv[0], "sasl.username=%s", c->kafka.sasl_username);
+        snprintf(kp->kv[k++], sizeof kp->kv[0], "sasl.password=%s", c->secrets.kafka_sasl_password);
     }
-    if (ko->nprops + o->nprops > MTR_KAFKA_PROPS_MAX)
+    if (*n + k > max)
+        return MTR_EINVAL;
+    for (int i = 0; i < k; i++)
+        props[(*n)++] = kp->kv[i];
+    return 0;
+}
+
+/* The alert producer: brokers and topic from the flags, else the configuration's kafka section;
+ * its properties from the configuration, then the user's -X list (which wins, being applied
+ * last). */
+static int kafka_alert_opts(const struct mtr_config *c, const struct opts *o,
+                            struct mtr_kafka_alerts_opts *ko, struct mtr_cli_kafka_props *kp)
+{
+    memset(ko, 0, sizeof *ko);
+    ko->brokers = o->kafka ? o->kafka : c->kafka.brokers;
+    ko->topic = o->topic_alerts ? o->topic_alerts : c->kafka.topic_alerts;
+    if (mtr_cli_kafka_conf(c, kp, ko->props, &ko->nprops, MTR_KAFKA_PROPS_MAX) < 0 ||
+        ko->nprops + o->nprops > MTR_KAFKA_PROPS_MAX)
         return MTR_EINVAL;
     for (int i = 0; i < o->nprops; i++)
         ko->props[ko->nprops++] = o->props[i];
@@ -508,7 +511,7 @@ int mtr_cmd_worker_monitor(struct mtr_cli *cli, int argc, char **argv)
     mtr_monitor_add_sink(&m, &log_sink);
     struct mtr_kafka_alerts *ka = NULL;
     struct mtr_kafka_alerts_opts ko;
-    static struct kafka_props kp; /* the properties' text, borrowed by ko */
+    static struct mtr_cli_kafka_props kp; /* the properties' text, borrowed by ko */
     struct mtr_alert_sink kafka_sink;
     if (kafka_alert_opts(c, &o, &ko, &kp) < 0) {
         mtr_cli_error("worker monitor: too many -X properties");

@@ -1546,16 +1546,47 @@ static void test_retention(void)
     a.end_ts = OLDDAY + 900;
     a.count = 1;
     OK(s, s->ops->alert_put(s, &a));
+    /* quarantine entries go by when they were rejected (`at`), not by the record's time */
+    char src[MTR_ID_MAX];
+    tid(src, sizeof src, "retention.csv");
+    struct mtr_quarantine q_old = {MTR_KIND_READING,
+                                   src,
+                                   1,
+                                   MTR_R_NUMBER,
+                                   "kwh",
+                                   "not a number: \"x\"",
+                                   "SM1,2023-11-14T00:00:00Z,x",
+                                   OLDDAY};
+    struct mtr_quarantine q_new = {MTR_KIND_READING,
+                                   src,
+                                   2,
+                                   MTR_R_TIME_ANCIENT,
+                                   "timestamp",
+                                   "before 2000",
+                                   "SM1,1999-01-01T00:00:00Z,1",
+                                   OLDDAY + 86400};
+    OK(s, s->ops->quarantine_put(s, &q_old));
+    OK(s, s->ops->quarantine_put(s, &q_new));
     OK(s, s->ops->commit(s));
     struct mtr_store_stats before = stats(s);
     int64_t deleted = -1;
     OK(s, s->ops->retention(s, OLDDAY + 86400, &deleted));
-    /* 2 readings + 1 revision + grid + weather + 1 day + 1 hour + 1 alert */
-    T_EQ_INT(deleted, 8);
+    /* 2 readings + 1 revision + grid + weather + 1 day + 1 hour + 1 alert + 1 quarantine entry */
+    T_EQ_INT(deleted, 9);
     struct mtr_store_stats after = stats(s);
     T_EQ_INT(before.readings - after.readings, 2);
     T_EQ_INT(before.revisions - after.revisions, 1);
     T_EQ_INT(before.alerts - after.alerts, 1);
+    T_EQ_INT(before.quarantined - after.quarantined, 1);
+    struct quarantine_seen seen;
+    memset(&seen, 0, sizeof seen);
+    seen.source = src;
+    struct mtr_query q;
+    memset(&q, 0, sizeof q);
+    q.kind = q.type = q.min_level = -1;
+    OK(s, s->ops->quarantine_rows(s, &q, collect_quarantine, &seen));
+    T_EQ_INT(seen.n, 1);
+    T_EQ_INT(seen.line[0], 2);
     struct mtr_stored_reading got;
     OK(s, s->ops->reading_get(s, key, OLDDAY + 2 * 86400, &got));
     T_EQ_INT(s->ops->reading_get(s, key, OLDDAY, &got), MTR_ENOTFOUND);

@@ -76,9 +76,31 @@ for pair in meters.csv:smart_meters.csv operators.csv:grid_operators.csv station
   ours=${pair%%:*} theirs=${pair##*:}
   [ -s "$tmp/a/m/$ours" ] || fail "--master did not write $ours"
   if [ -f "$ref/$theirs" ]; then
-    [ "$(head -1 "$tmp/a/m/$ours" | tr -d '\r')" = "$(head -1 "$ref/$theirs" | tr -d '\r')" ] ||
+    want=$(head -1 "$ref/$theirs" | tr -d '\r')
+    # meters.csv: the reference columns, then the meter's grid operator (the reference has none)
+    [ "$ours" = meters.csv ] && want="$want,operator_id"
+    [ "$(head -1 "$tmp/a/m/$ours" | tr -d '\r')" = "$want" ] ||
       fail "$ours header differs from reference $theirs"
   fi
+done
+[ "$(head -1 "$tmp/a/m/meters.csv" | awk -F, '{print $NF}')" = operator_id ] || fail "meters.csv lacks operator_id"
+
+# every simulated meter (beyond the 1,000 of the reference data too) has a grid operator of
+# operators.csv after import, the same whatever the fleet size
+sim --meters 1003 --days 1 --no-faults --out /dev/null --master "$tmp/big" || fail "--master 1003"
+sim --meters 2 --days 1 --no-faults --out /dev/null --master "$tmp/small" || fail "--master 2"
+"$METRIFY_BIN" --db "$tmp/big.db" --quiet import operators "$tmp/big/operators.csv" || fail "import operators"
+"$METRIFY_BIN" --db "$tmp/big.db" --quiet import meters "$tmp/big/meters.csv" || fail "import meters"
+none=$("$METRIFY_BIN" --db "$tmp/big.db" sql "select count(*) from meters m where not exists
+  (select 1 from grid_operators o where o.operator_id = m.operator_id)")
+[ "$none" = 0 ] || fail "$none imported meters without a known grid operator"
+nops=$("$METRIFY_BIN" --db "$tmp/big.db" sql "select count(distinct operator_id) from meters")
+[ "$nops" = 4 ] || fail "meters spread over $nops operators, want the 4 reference TSOs"
+[ "$(grep -c '' "$tmp/big/meters.csv")" -eq 1004 ] || fail "meters.csv rows (1003)"
+for id in SM000000 SM000001; do
+  a=$(grep "^$id," "$tmp/big/meters.csv" | awk -F, '{print $NF}')
+  b=$(grep "^$id," "$tmp/small/meters.csv" | awk -F, '{print $NF}')
+  [ -n "$a" ] && [ "$a" = "$b" ] || fail "$id: operator '$a' with 1003 meters, '$b' with 2"
 done
 [ "$(($(wc -l <"$tmp/a/m/meters.csv") - 1))" -eq 40 ] || fail "meters.csv rows"
 grep -q '"(220, 240)"' "$tmp/a/m/meters.csv" || fail "voltage_range tuple not quoted"

@@ -18,6 +18,9 @@
  *   kafka_mock count BOOTSTRAP TOPIC     number of messages in TOPIC (all partitions)
  *   kafka_mock dump BOOTSTRAP TOPIC      every message of TOPIC as a JSON line
  *                                        {"partition", "key", "value"} (key and value as text)
+ * KAFKA_MOCK_PREFIX=P (default "metrify") names the topics of serve, produce and dead-letters
+ * P.readings, P.grid-status, ... (a configuration's topic names,
+ * tests/integration/worker_config.sh).
  */
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -28,6 +31,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The topic PREFIX.suffix (KAFKA_MOCK_PREFIX, default "metrify") in one of 8 rotating buffers. */
+static const char *topic_of(const char *suffix)
+{
+    static char buf[8][160];
+    static int k;
+    const char *p = getenv("KAFKA_MOCK_PREFIX");
+    char *out = buf[k++ % 8];
+    snprintf(out, sizeof buf[0], "%s.%s", p && *p ? p : "metrify", suffix);
+    return out;
+}
 
 static volatile sig_atomic_t stop;
 
@@ -63,12 +77,11 @@ static int serve(const char *file, int partitions)
         fprintf(stderr, "kafka_mock: cannot create the mock cluster\n");
         return 1;
     }
-    static const char *single[] = {"metrify.grid-status", "metrify.weather", "metrify.dead-letter",
-                                   "metrify.alerts"};
-    rd_kafka_mock_topic_create(mc, "metrify.readings", partitions, 1);
-    rd_kafka_mock_topic_create(mc, "metrify.readings.processed", partitions, 1);
+    static const char *single[] = {"grid-status", "weather", "dead-letter", "alerts"};
+    rd_kafka_mock_topic_create(mc, topic_of("readings"), partitions, 1);
+    rd_kafka_mock_topic_create(mc, topic_of("readings.processed"), partitions, 1);
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
-        rd_kafka_mock_topic_create(mc, single[i], 1, 1);
+        rd_kafka_mock_topic_create(mc, topic_of(single[i]), 1, 1);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", file);
     FILE *f = fopen(tmp, "w");
@@ -177,24 +190,24 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
                 else if (style == 0) {
                     n += (size_t)snprintf(val + n, sizeof val - n, "%s%s", k ? "," : "", one);
                 } else if (style == 1) {
-                    send_one(rk, "metrify.readings", key, one);
+                    send_one(rk, topic_of("readings"), key, one);
                     messages++;
                 } else {
                     snprintf(val, sizeof val,
                              "{\"payload\":%s,\"metadata\":{\"source\":\"test\",\"seq\":%lld}}",
                              one, readings);
-                    send_one(rk, "metrify.readings", key, val);
+                    send_one(rk, topic_of("readings"), key, val);
                     messages++;
                 }
             }
             if (style == 0 && !file) {
                 snprintf(val + n, sizeof val - n, "]");
-                send_one(rk, "metrify.readings", key, val);
+                send_one(rk, topic_of("readings"), key, val);
                 messages++;
             }
             if (every && poisoned < poison && ((long long)b * meters + m) % every == every - 1) {
                 snprintf(val, sizeof val, poison_kinds[poisoned % 5], (int)(poison0 + poisoned));
-                send_one(rk, "metrify.readings", key, val);
+                send_one(rk, topic_of("readings"), key, val);
                 poisoned++;
                 messages++;
             }
@@ -208,7 +221,7 @@ static int produce(const char *bootstrap, int meters, int intervals, int poison,
     }
     while (poisoned < poison) {
         snprintf(val, sizeof val, poison_kinds[poisoned % 5], (int)(poison0 + poisoned));
-        send_one(rk, "metrify.readings", "SM-P", val);
+        send_one(rk, topic_of("readings"), "SM-P", val);
         poisoned++;
         messages++;
     }
@@ -332,7 +345,7 @@ int main(int argc, char **argv)
                        argc > 8 ? atoi(argv[8]) : 0);
     if (argc == 3 && strcmp(argv[1], "dead-letters") == 0) {
         static struct dlq d;
-        long long n = read_all(argv[2], "metrify.dead-letter", on_dead_letter, &d);
+        long long n = read_all(argv[2], topic_of("dead-letter"), on_dead_letter, &d);
         printf("{\"messages\": %lld, \"distinct_poison\": %lld, \"missing_headers\": %lld}\n", n,
                d.distinct, d.missing_headers);
         return 0;

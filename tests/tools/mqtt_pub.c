@@ -6,6 +6,8 @@
  * the middle loses nothing (a retry may duplicate a message: the store absorbs that).
  *
  *   mqtt_pub HOST PORT METERS INTERVALS BAD PACE_MS
+ * MQTT_PUB_TOPIC: the topic, '+' standing for the meter id (default metrify/+/readings);
+ * MQTT_PUB_USER, MQTT_PUB_PASSWORD: credentials.
  * Prints {"readings": N, "bad": N, "retries": N} and exits 0 when everything was acknowledged.
  */
 #include <mosquitto.h>
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
     int bad = atoi(argv[5]), pace_ms = atoi(argv[6]);
     mosquitto_lib_init();
     struct mosquitto *mosq = mosquitto_new("metrify-test-publisher", false, NULL);
+    if (mosq && getenv("MQTT_PUB_USER")) /* a broker that wants credentials */
+        mosquitto_username_pw_set(mosq, getenv("MQTT_PUB_USER"), getenv("MQTT_PUB_PASSWORD"));
     if (!mosq)
         return 1;
     mosquitto_publish_callback_set(mosq, on_publish);
@@ -70,14 +74,20 @@ int main(int argc, char **argv)
     const long long t0 = 1767225600; /* 2026-01-01T00:00:00Z */
     long long readings = 0, retries = 0, nbad = 0;
     int every = bad ? (meters * intervals) / bad : 0;
-    char topic[128], payload[512], iso[32];
+    char topic[256], payload[512], iso[32];
+    /* MQTT_PUB_TOPIC: the topic with '+' for the meter id (default metrify/+/readings) */
+    const char *pattern = getenv("MQTT_PUB_TOPIC");
+    if (!pattern || !strchr(pattern, '+') || strlen(pattern) > 200)
+        pattern = "metrify/+/readings";
     for (int i = 0; i < intervals; i++) {
         for (int m = 0; m < meters; m++) {
             time_t tt = (time_t)(t0 + (long long)i * 900);
             struct tm tm;
             gmtime_r(&tt, &tm);
             strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-            snprintf(topic, sizeof topic, "metrify/MQ%04d/readings", m);
+            const char *plus = strchr(pattern, '+');
+            snprintf(topic, sizeof topic, "%.*sMQ%04d%s", (int)(plus - pattern), pattern, m,
+                     plus + 1);
             double kwh = 0.3 + 0.01 * ((i + m) % 5);
             if ((i + m) % 2)
                 snprintf(payload, sizeof payload, "{\"timestamp\":\"%s\",\"consumption_kwh\":%.3f}",

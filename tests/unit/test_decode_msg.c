@@ -187,6 +187,10 @@ static const char *catalogue[] = {
     R(",\"kwh\":.5"),
     R(",\"kwh\":+1"),
     R(",\"kwh\":-"),
+    R(",\"kwh\":NaN"),
+    R(",\"kwh\":-Infinity"),
+    R(",\"kwh\":0x1F"),
+    R(",\"kwh\":2.5e-3"),
     R(",\"kwh\":1.5,\"voltage\":1e999"),
     R(",\"kwh\":0.1,\"unknown\":123456789012345678901"),
     /* wrong types, nulls, missing fields */
@@ -321,6 +325,40 @@ static void test_fast_path_taken(void)
             strncmp(l.e[0].raw, R(",\"consumption_kwh\" : 0.25 "), l.e[0].raw_len) == 0);
 }
 
+/* A number outside JSON's grammar gets the shared scanner's reason (base/jsonnum.h), not just
+ * the parser's "invalid token". */
+static void test_number_messages(void)
+{
+    static const struct {
+        const char *body, *want;
+    } cases[] = {
+        {R(",\"kwh\":NaN"), "NaN and Infinity are not JSON numbers (use null): \"NaN\""},
+        {"[" R(",\"kwh\":-Infinity") "]",
+         "NaN and Infinity are not JSON numbers (use null): \"-Infinity\""},
+        {R(",\"kwh\":+1"), "a JSON number has no leading '+': \"+1\""},
+        {R(",\"kwh\":0x1F"), "hexadecimal is not a JSON number: \"0x1F\""},
+        {R(",\"kwh\":012"), "a JSON number has no leading zeros: \"012\""},
+        {R(",\"kwh\":1.}"), "a digit must follow the decimal point: \"1.\""},
+    };
+    struct mtr_format fmt;
+    mtr_format_init(&fmt);
+    struct mtr_msg_decoder d;
+    mtr_msg_decoder_init(&d, &fmt);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        static struct log l;
+        l.n = 0;
+        struct mtr_stream_msg m = {.payload = cases[i].body, .len = strlen(cases[i].body)};
+        T_EQ_INT(mtr_decode_message(&d, &m, record, &l), 0);
+        T_EQ_INT(l.n, 1);
+        T_EQ_INT(l.e[0].is_err, 1);
+        T_EQ_INT(l.e[0].err.rule, MTR_R_PARSE_JSON);
+        if (!strstr(l.e[0].err.message, cases[i].want)) {
+            printf("  %s: %s\n", cases[i].body, l.e[0].err.message);
+            T_CHECK(0);
+        }
+    }
+}
+
 /* A small deterministic generator (xorshift) of messages near the grammar's edges. */
 static uint64_t rng = 88172645463325252ULL;
 static unsigned next(unsigned n)
@@ -442,6 +480,7 @@ int main(void)
 {
     T_RUN(test_catalogue);
     T_RUN(test_fast_path_taken);
+    T_RUN(test_number_messages);
     T_RUN(test_generated_and_mutated);
     return T_END();
 }

@@ -326,7 +326,8 @@ static void test_partitions(void)
                              " + (SELECT count(*) FROM rollup_hourly WHERE hour < 1267401600)"
                              " + (SELECT count(*) FROM rollup_daily WHERE day < 1267401600)"
                              " + (SELECT count(*) FROM rollup_grid_daily WHERE day < 1267401600)"
-                             " + (SELECT count(*) FROM alerts WHERE end_ts < 1267401600)");
+                             " + (SELECT count(*) FROM alerts WHERE end_ts < 1267401600)"
+                             " + (SELECT count(*) FROM quarantine WHERE at < 1267401600)");
     T_CHECK(older >= 2);
     T_EQ_INT(s->ops->retention(s, 1267401600, &deleted), 0); /* 2010-03-01 */
     T_EQ_INT(deleted, older);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/jsonnum.h"
+
 void mtr_msg_decoder_init(struct mtr_msg_decoder *d, const struct mtr_format *fmt)
 {
     memset(d, 0, sizeof *d);
@@ -85,7 +87,11 @@ static int decode_jansson(const struct mtr_stream_msg *m, const struct mtr_forma
     int rc = 0;
     json_t *root = json_loadb(m->payload, m->len, 0, &jerr);
     if (!root) {
-        snprintf(msg, sizeof msg, "invalid JSON: %s (byte %d)", jerr.text, jerr.position);
+        char why[160];
+        if (mtr_json_number_explain(m->payload, m->len, (size_t)jerr.position, why, sizeof why))
+            snprintf(msg, sizeof msg, "invalid JSON: %s (byte %d)", why, jerr.position);
+        else
+            snprintf(msg, sizeof msg, "invalid JSON: %s (byte %d)", jerr.text, jerr.position);
         return parse_error(msg, emit, emit_ctx, m->payload, m->len);
     }
     const json_t *body = root;
@@ -146,43 +152,17 @@ static int scan_string(const char **p, const char *end, struct span *out)
     return 0;
 }
 
-/* A JSON number that both paths read as the same double: no exponent, at most 18 integer digits
- * (jansson keeps integers in a long long and fails on larger ones), and not "-0" (an integer to
- * jansson, hence +0.0). */
+/* A JSON number (base/jsonnum.h) that both paths read as the same double; anything else, valid
+ * or not, is left to jansson, which takes or words it. */
 static int scan_number(const char **p, const char *end, struct span *out)
 {
-    const char *s = *p;
-    int digits = 0;
-    if (s < end && *s == '-')
-        s++;
-    if (s < end && *s == '0') {
-        s++;
-        digits = 1;
-    } else {
-        while (s < end && *s >= '0' && *s <= '9') {
-            s++;
-            digits++;
-        }
-    }
-    if (!digits || digits > 18)
+    struct mtr_json_number n;
+    if (mtr_json_number_scan(*p, (size_t)(end - *p), &n, NULL, 0) < 0 || !mtr_json_number_plain(&n))
         return -1;
-    int frac = 0;
-    if (s < end && *s == '.') {
-        const char *d = ++s;
-        while (s < end && *s >= '0' && *s <= '9')
-            s++;
-        if (s == d)
-            return -1;
-        frac = 1;
-    }
-    if (s < end && (*s == 'e' || *s == 'E' || *s == '.' || (*s >= '0' && *s <= '9')))
-        return -1;
-    if (!frac && s - *p == 2 && (*p)[0] == '-')
-        return -1; /* -0 */
-    out->p = *p;
-    out->len = (size_t)(s - *p);
+    out->p = *p + n.text_off;
+    out->len = n.len - n.text_off;
     out->type = 'n';
-    *p = s;
+    *p += n.len;
     return 0;
 }
 

@@ -43,6 +43,7 @@ void mtr_mqtt_opts_default(struct mtr_mqtt_opts *o)
     o->client_id = MTR_MQTT_CLIENT_ID_DEFAULT;
     o->kind = MTR_KIND_READING;
     o->keepalive_s = 30;
+    o->qos = 1;
 }
 
 static int64_t mono_ms(void)
@@ -277,7 +278,7 @@ int mtr_mqtt_source_open(const struct mtr_mqtt_opts *o, struct mtr_msg_source **
     mosquitto_lib_init();
     snprintf(m->filter, sizeof m->filter, "%s", o->filter);
     m->kind = o->kind;
-    m->qos = 1;
+    m->qos = o->qos >= 0 && o->qos <= 2 ? o->qos : 1;
     m->backoff = BACKOFF_MIN_MS;
     m->id_level = -1;
     const char *p = m->filter;
@@ -297,6 +298,17 @@ int mtr_mqtt_source_open(const struct mtr_mqtt_opts *o, struct mtr_msg_source **
     m->mosq = mosquitto_new(o->client_id, false, m);
     if (!m->mosq) {
         rc = mtr_err(eb, MTR_EIO, "mqtt: cannot create the client");
+        goto fail;
+    }
+    if (o->username && *o->username &&
+        mosquitto_username_pw_set(m->mosq, o->username,
+                                  o->password && *o->password ? o->password : NULL) !=
+            MOSQ_ERR_SUCCESS) {
+        rc = mtr_err(eb, MTR_EINVAL, "mqtt: cannot set the user name");
+        goto fail;
+    }
+    if (o->tls && mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1) != MOSQ_ERR_SUCCESS) {
+        rc = mtr_err(eb, MTR_EINVAL, "mqtt: this libmosquitto cannot use TLS");
         goto fail;
     }
     mosquitto_connect_callback_set(m->mosq, on_connect);

@@ -26,9 +26,14 @@ struct mtr_mqtt_opts {
     const char *client_id; /* fixed: the broker keeps the session's messages under this id */
     enum mtr_kind kind;    /* series carried (readings) */
     int keepalive_s;       /* 30 when 0 */
+    int qos;               /* subscription QoS 0..2 (1 by default; 0 forfeits the re-sending) */
+    const char *username;  /* NULL or "": no credentials */
+    const char *password;  /* with username; from the environment only (METRIFY_MQTT_PASSWORD) */
+    int tls;               /* TLS, the server verified against the system's CA certificates
+                              (OpenSSL's default paths; SSL_CERT_FILE / SSL_CERT_DIR apply) */
 };
 
-/* Fills o with the defaults (host NULL, port 1883, readings). */
+/* Fills o with the defaults (host NULL, port 1883, readings, QoS 1, no credentials, no TLS). */
 void mtr_mqtt_opts_default(struct mtr_mqtt_opts *o);
 
 /*

@@ -4754,7 +4754,8 @@ static int retention_day(struct pg_store *s, int64_t before, int64_t *n)
 }
 
 /* Whole monthly partitions that end before `before` are counted and dropped (no row-by-row
- * delete, no bloat); what is left older than `before` is deleted. Alerts go when they ended. */
+ * delete, no bloat); what is left older than `before` is deleted. Alerts go when they ended,
+ * quarantine entries when they were rejected. */
 static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted)
 {
     static const char *const del[] = {
@@ -4767,6 +4768,7 @@ static int pg_retention(struct mtr_store *base, int64_t before, int64_t *deleted
         "DELETE FROM weather_observations WHERE ts < $1",
         "DELETE FROM rollup_grid_daily WHERE day < $1",
         "DELETE FROM alerts WHERE end_ts < $1",
+        "DELETE FROM quarantine WHERE at < $1",
     };
     struct pg_store *s = pg(base);
     int64_t n = 0;

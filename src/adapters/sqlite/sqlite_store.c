@@ -2030,13 +2030,15 @@ static int sq_vacuum(struct mtr_store *base)
     return 0;
 }
 
-/* Deletes every row whose interval/bucket starts before `before` (alerts: that ended before). */
+/* Deletes every row whose interval/bucket starts before `before` (alerts: that ended before;
+ * quarantine entries: that were rejected before). */
 static int sq_retention(struct mtr_store *base, int64_t before, int64_t *deleted)
 {
     static const char *const del[] = {
         "DELETE FROM reading_revisions WHERE ts < ?1",    "DELETE FROM grid_status WHERE ts < ?1",
         "DELETE FROM weather_observations WHERE ts < ?1", "DELETE FROM rollup_daily WHERE day < ?1",
         "DELETE FROM rollup_grid_daily WHERE day < ?1",   "DELETE FROM alerts WHERE end_ts < ?1",
+        "DELETE FROM quarantine WHERE at < ?1",
     };
     struct sq_store *s = sq(base);
     int rc = 0;
