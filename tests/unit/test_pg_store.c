@@ -720,7 +720,8 @@ static void test_written_rows(void)
     T_EQ_INT(rc, 0);
     if (!s)
         return;
-    int64_t keys[WR_METERS];
+    int64_t keys[WR_METERS], extra = 0;
+    T_EQ_INT(s->ops->meter_key(s, "WR-EXTRA", 1, &extra, NULL), 0);
     for (int i = 0; i < WR_METERS; i++) {
         char id[32];
         snprintf(id, sizeof id, "WR-%d", i);
@@ -729,12 +730,24 @@ static void test_written_rows(void)
     struct mtr_params params;
     mtr_params_default(&params);
     T_EQ_INT(s->ops->begin(s), 0);
-    for (int j = 0; j < 96 * WR_DAYS; j++) /* time-major, as a head-end exports them */
+    for (int j = 0; j < 96 * WR_DAYS; j++) { /* time-major, as a head-end exports them */
         for (int i = 0; i < WR_METERS; i++) {
             struct mtr_stored_reading r = wr_reading(keys, i, j);
             T_EQ_INT(s->ops->reading_put(s, &r), 0);
         }
+        /* and a meter with two readings per 15 minutes: more than a day's worth of 15 */
+        struct mtr_stored_reading r = reading(extra, DAY + 900 * (int64_t)j, j / 100.0);
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+        r.ts += 420;
+        r.kwh = r.raw_kwh = j / 1000.0;
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    }
     int bad = 0;
+    for (int j = 0; j < 96 * WR_DAYS; j += 3) {
+        struct mtr_stored_reading got;
+        bad += s->ops->reading_get(s, extra, DAY + 900 * (int64_t)j + 420, &got) != 0 ||
+               got.kwh != j / 1000.0;
+    }
     for (int i = 0; i < WR_METERS; i++) /* every reading, inside the unit */
         for (int j = 0; j < 96 * WR_DAYS; j += 5) {
             struct mtr_stored_reading got, e = wr_reading(keys, i, j);
@@ -753,6 +766,9 @@ static void test_written_rows(void)
              " IN (SELECT meter_key FROM meters WHERE meter_id LIKE 'WR-%%')",
              (long long)DAY);
     T_EQ_INT(scalar(q), WR_METERS * 96LL);
+    snprintf(q, sizeof q, "SELECT sum(n) FROM reading_days WHERE meter_key = %lld",
+             (long long)extra);
+    T_EQ_INT(scalar(q), 2LL * 96 * WR_DAYS);
     /* a later unit of the same handle, then a fresh handle (the server's rows) */
     for (int pass = 0; pass < 2; pass++) {
         struct mtr_store *h = s;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1173,6 +1174,7 @@ struct pblk {
     int64_t d_seq;           /* its change number (daily dataset) */
     unsigned char has_day, dirty_d;
     unsigned char dirty_r, dirty_h, stored, listed, done;
+    unsigned char r_slab; /* r is a slot of the slab (see "memory in huge pages") */
     uint64_t used;
 };
 
@@ -1200,6 +1202,10 @@ struct pg_store {
     size_t bcap, bn, bbytes, bcap_bytes;
     uint64_t btick;
     struct pblk **hint; /* per meter key, its last used block */
+    void **slab;        /* the slab's chunks */
+    size_t slab_n, slab_cap;
+    char *slab_next, *slab_end; /* never used slots of the newest chunk */
+    void *slab_free;            /* freed slots, linked through their first bytes */
     size_t hint_cap;
     struct pblk **dirty, **done, **scratch;
     size_t n_dirty, cap_dirty, n_done, cap_done;
@@ -1710,10 +1716,83 @@ static size_t pblk_bytes(const struct pblk *b)
     return sizeof *b + (size_t)b->cap * sizeof *b->r;
 }
 
-static void pblk_free(struct pblk *b)
+/* ---- memory in huge pages ----
+ * The reading arrays of the cached days and the ring of written rows are most of the handle's
+ * memory (10,000 meters of 15-minute readings: ~115 + 48 MiB). Touched 4 KiB page by page, their
+ * first-touch page faults cost the ingest about a fifth of its CPU time (on a VM, ~10 us each).
+ * So they come from 2 MiB-aligned memory advised as transparent huge pages (MADV_HUGEPAGE, used
+ * by the kernel's default "madvise" mode): a fault per 2 MiB. Arrays of a whole 15-minute day
+ * (96 readings) are slots of a slab of such chunks, kept for reuse; other sizes use malloc. */
+
+#define HUGE_PAGE     ((size_t)2 << 20)
+#define SLAB_READINGS 96
+#define SLAB_CHUNK    (4 * HUGE_PAGE)
+
+/* bytes rounded up to huge pages, aligned to them and advised (best effort); free() frees it */
+static void *huge_alloc(size_t bytes)
+{
+    void *p = NULL;
+    size_t n = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (posix_memalign(&p, HUGE_PAGE, n) != 0)
+        return NULL;
+    (void)madvise(p, n, MADV_HUGEPAGE); /* without it: ordinary pages */
+    return p;
+}
+
+/* A slot of SLAB_READINGS readings, or NULL without memory. */
+static struct mtr_stored_reading *slab_get(struct pg_store *s)
+{
+    const size_t slot = SLAB_READINGS * sizeof(struct mtr_stored_reading);
+    void *p = s->slab_free;
+    if (p) {
+        memcpy(&s->slab_free, p, sizeof(void *));
+        return p;
+    }
+    if (s->slab_end - s->slab_next < (ptrdiff_t)slot) {
+        if (s->slab_n == s->slab_cap) {
+            size_t ncap = s->slab_cap ? 2 * s->slab_cap : 16;
+            void **nv = realloc(s->slab, ncap * sizeof *nv);
+            if (!nv)
+                return NULL;
+            s->slab = nv;
+            s->slab_cap = ncap;
+        }
+        char *c = huge_alloc(SLAB_CHUNK);
+        if (!c)
+            return NULL;
+        s->slab[s->slab_n++] = c;
+        s->slab_next = c;
+        s->slab_end = c + SLAB_CHUNK;
+    }
+    p = s->slab_next;
+    s->slab_next += slot;
+    return p;
+}
+
+static void slab_put(struct pg_store *s, void *p)
+{
+    memcpy(p, &s->slab_free, sizeof(void *));
+    s->slab_free = p;
+}
+
+static void slab_free_all(struct pg_store *s)
+{
+    for (size_t i = 0; i < s->slab_n; i++)
+        free(s->slab[i]);
+    free(s->slab);
+    s->slab = NULL;
+    s->slab_n = s->slab_cap = 0;
+    s->slab_next = s->slab_end = NULL;
+    s->slab_free = NULL;
+}
+
+static void pblk_free(struct pg_store *s, struct pblk *b)
 {
     if (b) {
-        free(b->r);
+        if (b->r_slab)
+            slab_put(s, b->r);
+        else
+            free(b->r);
         free(b);
     }
 }
@@ -1788,7 +1867,7 @@ static void blk_del(struct pg_store *s, struct pblk *b)
 static void cache_discard(struct pg_store *s)
 {
     for (size_t i = 0; i < s->bcap; i++) {
-        pblk_free(s->bslots[i]);
+        pblk_free(s, s->bslots[i]);
         s->bslots[i] = NULL;
     }
     s->bn = 0;
@@ -2463,7 +2542,7 @@ static void wr_keep(struct pg_store *s, int64_t m, int64_t day, const char *t, s
     wr_forget(s, m, day);
     if (!s->wr_buf && s->wr_cap) {
         s->wr_ecap = (uint32_t)(s->wr_cap / WR_MIN_ROW);
-        s->wr_buf = malloc(s->wr_cap);
+        s->wr_buf = huge_alloc(s->wr_cap);
         s->wr_ent = calloc(s->wr_ecap, sizeof *s->wr_ent);
         if (!s->wr_buf || !s->wr_ent) {
             free(s->wr_buf);
@@ -2755,7 +2834,7 @@ static void done_evict(struct pg_store *s)
     s->n_dirty = kept;
     for (size_t i = 0; i < s->n_done; i++) {
         blk_del(s, s->done[i]);
-        pblk_free(s->done[i]);
+        pblk_free(s, s->done[i]);
     }
     s->n_done = 0;
 }
@@ -2832,7 +2911,7 @@ static int cache_trim(struct pg_store *s)
     qsort(v, n, sizeof *v, cmp_pblk_used);
     for (size_t i = 0; i < n && s->bbytes > s->bcap_bytes / 4 * 3; i++) {
         blk_del(s, v[i]);
-        pblk_free(v[i]);
+        pblk_free(s, v[i]);
     }
     free(v);
     return 0;
@@ -2903,7 +2982,7 @@ static int blk_cached(struct pg_store *s, int64_t m, int64_t day, struct pblk **
         b->meter_key = m;
         b->day = day;
         if ((present && (rc = blk_load(s, b)) < 0) || (rc = blk_add(s, b)) < 0) {
-            pblk_free(b);
+            pblk_free(s, b);
             return rc == MTR_ENOMEM ? mtr_err(&s->base.err, rc, "out of memory caching readings")
                                     : rc;
         }
@@ -2941,7 +3020,18 @@ static int blk_room(struct pg_store *s, struct pblk *b, const struct mtr_stored_
     int ncap = b->cap
                    ? b->cap + b->cap / 2 + 1
                    : (r->interval_s >= 60 && r->interval_s <= 86400 ? 86400 / r->interval_s : 16);
-    struct mtr_stored_reading *nr = realloc(b->r, (size_t)ncap * sizeof *nr);
+    struct mtr_stored_reading *nr;
+    if (!b->cap && ncap == SLAB_READINGS && (nr = slab_get(s))) {
+        b->r_slab = 1;
+    } else if (b->r_slab) { /* more than a day's worth: out of the slab */
+        if ((nr = malloc((size_t)ncap * sizeof *nr))) {
+            memcpy(nr, b->r, (size_t)b->n * sizeof *nr);
+            slab_put(s, b->r);
+            b->r_slab = 0;
+        }
+    } else {
+        nr = realloc(b->r, (size_t)ncap * sizeof *nr);
+    }
     if (!nr)
         return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
     s->bbytes += (size_t)(ncap - b->cap) * sizeof *nr;
@@ -3550,6 +3640,7 @@ static void pg_close(struct mtr_store *base)
         pool_release(s->c);
     }
     cache_discard(s);
+    slab_free_all(s);
     free(s->bslots);
     free(s->hint);
     free(s->dirty);
