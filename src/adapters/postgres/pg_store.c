@@ -1987,18 +1987,38 @@ static int lw_f8(struct pg_store *s, double v, int *k)
             int sc = t == 0 ? *k : t - 1;
             if (t && sc == *k)
                 continue;
-            double m = nearbyint(v * p10[sc]);
-            if (fabs(m) >= 9007199254740992.0 || m / p10[sc] != v)
+            /* rounded to an integer, ties to even, without a libm call: exact while |x| < 2^51
+             * (x + 1.5 * 2^52 lands where the doubles are the integers) */
+            double x = v * p10[sc];
+            if (!(fabs(x) < 2251799813685248.0))
+                continue;
+            double m = (x + 6755399441055744.0) - 6755399441055744.0;
+            if (m / p10[sc] != v)
                 continue;
             *k = sc;
+            static const char d2[] =
+                "00010203040506070809101112131415161718192021222324252627282930"
+                "31323334353637383940414243444546474849505152535455565758596061"
+                "62636465666768697071727374757677787980818283848586878889909192"
+                "93949596979899";
             char dig[24], *e = dig + sizeof dig, *q = e;
             uint64_t u = (uint64_t)fabs(m);
-            int nd = 0;
-            do {
-                *--q = (char)('0' + u % 10);
-                u /= 10;
+            while (u >= 100) { /* two digits at a time */
+                q -= 2;
+                memcpy(q, d2 + 2 * (u % 100), 2);
+                u /= 100;
+            }
+            if (u >= 10) {
+                q -= 2;
+                memcpy(q, d2 + 2 * u, 2);
+            } else {
+                *--q = (char)('0' + u);
+            }
+            int nd = (int)(e - q);
+            while (nd <= sc) { /* at least one digit before the point */
+                *--q = '0';
                 nd++;
-            } while (u || nd <= sc); /* at least one digit before the point */
+            }
             if (m < 0)
                 *o++ = '-';
             size_t ni = (size_t)(nd - sc);
