@@ -377,6 +377,7 @@ enum sid {
     S_STATION_GET,
     S_STATE_GET,
     S_BLK_GET,
+    S_BLK_GET_KEYS,
     S_BLK_RANGE,
     S_BLK_DAYS,
     S_DIR_DAY,
@@ -455,6 +456,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_STATION_GET] = "SELECT " STATION_COLS " FROM weather_stations WHERE station_id = $1",
     [S_STATE_GET] = "SELECT state FROM meter_state WHERE meter_key = $1",
     [S_BLK_GET] = "SELECT " BLK_COLS " FROM reading_days WHERE meter_key = $1 AND day = $2",
+    [S_BLK_GET_KEYS] = "SELECT d.meter_key, d.day, " BLK_COLS " FROM reading_days d"
+                       " JOIN unnest($1::int8[], $2::int8[]) AS k(m, dd)"
+                       " ON d.meter_key = k.m AND d.day = k.dd",
     [S_BLK_RANGE] = "SELECT day, " BLK_COLS " FROM reading_days WHERE meter_key = $1"
                     " AND day >= $2 AND day <= $3 ORDER BY day",
     [S_BLK_DAYS] = "SELECT day FROM reading_days WHERE meter_key = $1 AND day >= $2"
@@ -1174,7 +1178,8 @@ struct pblk {
     int64_t d_seq;           /* its change number (daily dataset) */
     unsigned char has_day, dirty_d;
     unsigned char dirty_r, dirty_h, stored, listed, done;
-    unsigned char r_slab; /* r is a slot of the slab (see "memory in huge pages") */
+    unsigned char r_slab;  /* r is a slot of the slab (see "memory in huge pages") */
+    unsigned char revisit; /* changed other than by appending: likely recomputed at commit */
     uint64_t used;
 };
 
@@ -1251,7 +1256,8 @@ struct pg_store {
     uint64_t wr_head; /* bytes appended so far: where the next row goes (mod wr_cap) */
     struct wrow *wr_ent;
     uint32_t wr_ecap, wr_next;
-    struct kset wr_idx; /* (meter_key, day) -> entry + 1 */
+    struct kset wr_idx;  /* (meter_key, day) -> entry + 1 */
+    struct kset revisit; /* (meter_key, day) of revisit blocks that left the cache */
 };
 
 static struct pg_store *pg(struct mtr_store *s)
@@ -1878,6 +1884,7 @@ static void cache_discard(struct pg_store *s)
     kset_free(&s->dir);
     kset_free(&s->dir_days);
     kset_free(&s->wr_idx);
+    kset_free(&s->revisit);
     s->cache_seq = -1;
 }
 
@@ -2626,6 +2633,38 @@ static int wr_find(const struct pg_store *s, int64_t m, int64_t day, struct vrow
 
 /* ---- loading ---- */
 
+/* Fills b (meter_key, day set) from its stored row vr. */
+static int blk_fill(struct pg_store *s, struct pblk *b, const struct vrow *vr)
+{
+    b->stored = 1;
+    int rc =
+        blk_decode(s, vr, b->meter_key, b->day, &b->r, &b->cap, &b->n, b->h, &b->hours, &b->seq);
+    for (int i = 0; i < b->n; i++)
+        b->n_est += mtr_quality_code_is_estimate(b->r[i].quality_code);
+    int c = BLK_DAY_COL; /* the daily rollup */
+    b->has_day = !vr_null(vr, c + 6);
+    if (b->has_day) {
+        struct mtr_rollup_day *d = &b->d;
+        d->meter_key = b->meter_key;
+        d->day = b->day;
+        d->interval_s = (int32_t)vr_int(vr, c);
+        d->kwh = vr_dbl(vr, c + 1);
+        d->peak_kwh = vr_dbl(vr, c + 2);
+        d->offpeak_kwh = vr_dbl(vr, c + 3);
+        d->min_kwh = vr_dbl(vr, c + 4);
+        d->max_kwh = vr_dbl(vr, c + 5);
+        d->n_valid = (int32_t)vr_int(vr, c + 6);
+        d->n_estimated = (int32_t)vr_int(vr, c + 7);
+        d->n_flagged = (int32_t)vr_int(vr, c + 8);
+        d->n_anomalous = (int32_t)vr_int(vr, c + 9);
+        d->first_ts = vr_int(vr, c + 10);
+        d->last_ts = vr_int(vr, c + 11);
+        d->timeliness_sum = vr_dbl(vr, c + 12);
+        b->d_seq = vr_int(vr, c + 13);
+    }
+    return rc;
+}
+
 /* Loads the stored row of b (meter_key, day set) if any: from the written rows, else the
  * server. */
 static int blk_load(struct pg_store *s, struct pblk *b)
@@ -2643,35 +2682,7 @@ static int blk_load(struct pg_store *s, struct pblk *b)
         found = PQntuples(r) > 0;
         vr_res(&vr, r, 0, 0);
     }
-    int rc = 0;
-    if (found) {
-        b->stored = 1;
-        rc = blk_decode(s, &vr, b->meter_key, b->day, &b->r, &b->cap, &b->n, b->h, &b->hours,
-                        &b->seq);
-        for (int i = 0; i < b->n; i++)
-            b->n_est += mtr_quality_code_is_estimate(b->r[i].quality_code);
-        int c = BLK_DAY_COL; /* the daily rollup */
-        b->has_day = !vr_null(&vr, c + 6);
-        if (b->has_day) {
-            struct mtr_rollup_day *d = &b->d;
-            d->meter_key = b->meter_key;
-            d->day = b->day;
-            d->interval_s = (int32_t)vr_int(&vr, c);
-            d->kwh = vr_dbl(&vr, c + 1);
-            d->peak_kwh = vr_dbl(&vr, c + 2);
-            d->offpeak_kwh = vr_dbl(&vr, c + 3);
-            d->min_kwh = vr_dbl(&vr, c + 4);
-            d->max_kwh = vr_dbl(&vr, c + 5);
-            d->n_valid = (int32_t)vr_int(&vr, c + 6);
-            d->n_estimated = (int32_t)vr_int(&vr, c + 7);
-            d->n_flagged = (int32_t)vr_int(&vr, c + 8);
-            d->n_anomalous = (int32_t)vr_int(&vr, c + 9);
-            d->first_ts = vr_int(&vr, c + 10);
-            d->last_ts = vr_int(&vr, c + 11);
-            d->timeliness_sum = vr_dbl(&vr, c + 12);
-            b->d_seq = vr_int(&vr, c + 13);
-        }
-    }
+    int rc = found ? blk_fill(s, b, &vr) : 0;
     PQclear(r);
     if (!rc)
         rc = kset_put(&s->dir, b->meter_key, b->day, b->stored ? 1 : 2);
@@ -2840,6 +2851,13 @@ static int blocks_write(struct pg_store *s, struct pblk **v, size_t n, int async
     return 0;
 }
 
+/* A written block leaves the cache: a revisit one is remembered (see prefetch). */
+static void blk_leave(struct pg_store *s, const struct pblk *b)
+{
+    if (b->revisit && b->stored)
+        (void)kset_put(&s->revisit, b->meter_key, b->day, 1); /* best effort */
+}
+
 /* Drops the blocks of the done list from the cache (they are written). */
 static void done_evict(struct pg_store *s)
 {
@@ -2853,6 +2871,7 @@ static void done_evict(struct pg_store *s)
     }
     s->n_dirty = kept;
     for (size_t i = 0; i < s->n_done; i++) {
+        blk_leave(s, s->done[i]);
         blk_del(s, s->done[i]);
         pblk_free(s, s->done[i]);
     }
@@ -2930,6 +2949,7 @@ static int cache_trim(struct pg_store *s)
             v[n++] = s->bslots[i];
     qsort(v, n, sizeof *v, cmp_pblk_used);
     for (size_t i = 0; i < n && s->bbytes > s->bcap_bytes / 4 * 3; i++) {
+        blk_leave(s, v[i]);
         blk_del(s, v[i]);
         pblk_free(s, v[i]);
     }
@@ -2980,6 +3000,73 @@ static int cache_enter(struct pg_store *s)
     return cur_seq(s, &seq);
 }
 
+#define PREFETCH_MAX 4096
+
+/* Blocks changed other than by appending (a flag, a late or replaced reading, an estimate) are
+ * the ones the ingest recomputes at commit, after they left the cache; the rows of the earliest
+ * days may have left the written rows as well. The first of them read back from the server
+ * brings the others along (up to PREFETCH_MAX): one query, not a round trip each. */
+static int prefetch(struct pg_store *s)
+{
+    struct kset set = s->revisit;
+    memset(&s->revisit, 0, sizeof s->revisit);
+    struct bbuf *k = &s->keys;
+    size_t n = 0;
+    int rc = 0;
+    k->n = 0;
+    if (bb_reserve(k, 2 * (20 + PREFETCH_MAX * 12)) < 0)
+        rc = mtr_err(&s->base.err, MTR_ENOMEM, "out of memory");
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        char *h = k->p + k->n;
+        k->n += 20;
+        size_t got = 0;
+        for (size_t i = 0; i < set.cap && got < (pass ? n : PREFETCH_MAX); i++) {
+            const struct kslot *x = &set.slots[i];
+            struct vrow vr;
+            if (!x->pos1 || blk_find(s, x->a, x->b) || wr_find(s, x->a, x->b, &vr))
+                continue;
+            put_be32(k->p + k->n, 8);
+            put_be64(k->p + k->n + 4, (uint64_t)(pass ? x->b : x->a));
+            k->n += 12;
+            got++;
+        }
+        n = got;
+        put_be32(h, 1);
+        put_be32(h + 4, 0);
+        put_be32(h + 8, OID_INT8);
+        put_be32(h + 12, (uint32_t)n);
+        put_be32(h + 16, 1);
+    }
+    kset_free(&set);
+    if (rc || !n)
+        return rc;
+    struct params p;
+    p_init(&p);
+    p_i8_array(&p, k, 0, n);
+    p_i8_array(&p, k, 20 + n * 12, n);
+    PGresult *r = stmt(s, S_BLK_GET_KEYS, &p, "reading_get");
+    if (!r)
+        return MTR_ESTORE;
+    for (int i = 0, rows = PQntuples(r); i < rows && !rc; i++) {
+        struct pblk *b = calloc(1, sizeof *b);
+        if (!b) {
+            rc = mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
+            break;
+        }
+        b->meter_key = r_int(r, i, 0);
+        b->day = r_int(r, i, 1);
+        struct vrow vr;
+        vr_res(&vr, r, i, 2);
+        if ((rc = blk_fill(s, b, &vr)) < 0 || (rc = blk_add(s, b)) < 0) {
+            pblk_free(s, b);
+            if (rc == MTR_ENOMEM)
+                rc = mtr_err(&s->base.err, rc, "out of memory caching readings");
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
 /* The cached block of (m, day), loaded on first use (an absent one is cached empty). Only inside
  * a transaction, after cache_enter. */
 static int blk_cached(struct pg_store *s, int64_t m, int64_t day, struct pblk **out)
@@ -2997,14 +3084,21 @@ static int blk_cached(struct pg_store *s, int64_t m, int64_t day, struct pblk **
         prev = (size_t)m < s->hint_cap ? s->hint[m] : NULL; /* the trim may have freed it */
         if ((rc = dir_present(s, m, day, &present)) < 0)
             return rc;
-        if (!(b = calloc(1, sizeof *b)))
-            return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
-        b->meter_key = m;
-        b->day = day;
-        if ((present && (rc = blk_load(s, b)) < 0) || (rc = blk_add(s, b)) < 0) {
-            pblk_free(s, b);
-            return rc == MTR_ENOMEM ? mtr_err(&s->base.err, rc, "out of memory caching readings")
-                                    : rc;
+        struct vrow vr;
+        if (present && s->revisit.n && kset_get(&s->revisit, m, day) && !wr_find(s, m, day, &vr) &&
+            (rc = prefetch(s)) < 0)
+            return rc;
+        if (!(b = blk_find(s, m, day))) { /* not prefetched */
+            if (!(b = calloc(1, sizeof *b)))
+                return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory caching readings");
+            b->meter_key = m;
+            b->day = day;
+            if ((present && (rc = blk_load(s, b)) < 0) || (rc = blk_add(s, b)) < 0) {
+                pblk_free(s, b);
+                return rc == MTR_ENOMEM
+                           ? mtr_err(&s->base.err, rc, "out of memory caching readings")
+                           : rc;
+            }
         }
         /* a later day of the meter has begun: the one before is complete, write it soon */
         if (prev && prev->day < day && !prev->done && blk_dirty(prev) &&
@@ -3065,6 +3159,8 @@ static int blk_upsert(struct pg_store *s, struct pblk *b, const struct mtr_store
 {
     int i = b->n && r->ts <= b->r[b->n - 1].ts ? lower_bound(b->r, b->n, r->ts) : b->n;
     int rc;
+    if (i < b->n || mtr_quality_code_is_estimate(r->quality_code))
+        b->revisit = 1;
     if (i < b->n && b->r[i].ts == r->ts) {
         b->n_est -= mtr_quality_code_is_estimate(b->r[i].quality_code);
     } else {
@@ -3684,6 +3780,7 @@ static void pg_close(struct mtr_store *base)
     free(s->wr_buf);
     free(s->wr_ent);
     kset_free(&s->wr_idx);
+    kset_free(&s->revisit);
     free(s);
 }
 
@@ -4380,7 +4477,7 @@ static int flag_block(struct pg_store *s, struct pblk *b, int64_t from, int64_t 
     }
     if (!changed)
         return 0;
-    b->dirty_r = 1;
+    b->dirty_r = b->revisit = 1;
     return mark_dirty(s, b);
 }
 
