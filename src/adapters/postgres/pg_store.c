@@ -1154,7 +1154,7 @@ static int bb_reserve(struct bbuf *b, size_t more)
 
 #define BLK_HOURS       24
 #define DONE_BATCH      1024 /* complete days written per asynchronous batch, at least */
-#define DONE_MAX        2048 /* complete days waiting for the server, at most */
+#define DONE_MAX        4096 /* complete days waiting for the server, at most */
 #define CACHE_DEFAULT   (192u << 20)
 #define DIR_MAX         (4u << 20) /* known meter-days before the directory starts over */
 #define DIR_LOAD_MISSES 32         /* point lookups of a day before its whole directory is read */
