@@ -3,10 +3,10 @@
  * server, then what only PostgreSQL has: migrations (idempotent, refusing a newer schema, and the
  * conversion of a store with one row per reading into meter-day blocks), monthly partitions
  * created on demand and the default partition, stored blocks rewritten by a later unit, the
- * connection pool, URL errors, text that is not UTF-8, and check() finding an inconsistent
- * rollup. Needs METRIFY_TEST_PG_URL (a superuser URL);
- * tests/integration/pg_store.sh starts a server and runs it. Without the variable it runs nothing
- * and says so.
+ * connection pool, URL errors, text that is not UTF-8, check() finding an inconsistent rollup,
+ * and days that left a small cache read back from the rows the handle wrote. Needs
+ * METRIFY_TEST_PG_URL (a superuser URL); tests/integration/pg_store.sh starts a server and runs it.
+ * Without the variable it runs nothing and says so.
  */
 #include <libpq-fe.h>
 #include <math.h>
@@ -20,6 +20,7 @@
 
 #include "adapters/postgres/pg_store.h"
 #include "adapters/store_open.h"
+#include "core/params.h"
 #include "core/quality.h"
 #include "store_contract.h"
 #include "t.h"
@@ -651,6 +652,177 @@ static int count_problem(void *ctx, const char *problem)
     return 0;
 }
 
+/* ---- days that left a small cache come back from the rows the handle wrote ---- */
+
+#define WR_METERS 60
+#define WR_DAYS   3
+
+/* The reading of meter i at slot j (96 a day) as the test puts it: decimals, a hex-float kWh,
+ * absent and varying measurements, estimates, irregular ingest times. */
+static struct mtr_stored_reading wr_reading(const int64_t *keys, int i, int j)
+{
+    struct mtr_stored_reading r =
+        reading(keys[i], DAY + 900 * (int64_t)j, (j * 7 % 1000) / 1000.0 + i);
+    r.voltage_v = j % 5 ? 230 + (j % 31) / 10.0 : NAN;
+    r.current_a = i % 2 ? (j % 97) / 100.0 : NAN;
+    r.power_factor = 0.9 + (j % 9) / 100.0;
+    r.frequency_hz = 50 + (j % 3 - 1) / 1000.0;
+    if (j % 11 == 0)
+        r.raw_kwh = r.kwh = 1.0 / 3.0 + i; /* no short decimal: a hex float */
+    if (j % 17 == 3) {                     /* an estimate */
+        r.raw_kwh = NAN;
+        r.quality_code = MTR_Q_EST_INTERPOLATION;
+        r.score = mtr_reading_score(r.quality_code, 0);
+    }
+    r.ingested_at = DAY + 86400 * WR_DAYS + (j % 4) * 60;
+    return r;
+}
+
+static int same_reading(const struct mtr_stored_reading *a, const struct mtr_stored_reading *b)
+{
+#define SAMED(x) (memcmp(&a->x, &b->x, sizeof a->x) == 0 || (isnan(a->x) && isnan(b->x)))
+    return a->meter_key == b->meter_key && a->ts == b->ts && a->interval_s == b->interval_s &&
+           SAMED(raw_kwh) && SAMED(kwh) && SAMED(voltage_v) && SAMED(current_a) &&
+           SAMED(power_factor) && SAMED(frequency_hz) && SAMED(active_power_kw) &&
+           SAMED(reactive_power_kvar) && a->quality_code == b->quality_code &&
+           a->flags == b->flags && SAMED(score) && a->ingested_at == b->ingested_at;
+#undef SAMED
+}
+
+struct wr_expect {
+    const int64_t *keys;
+    int i, n, bad;
+    uint64_t flag; /* ORed into day 0 */
+};
+
+static int wr_check(void *ctx, const struct mtr_stored_reading *r)
+{
+    struct wr_expect *x = ctx;
+    struct mtr_stored_reading e = wr_reading(x->keys, x->i, x->n++);
+    if (e.ts < DAY + 86400 && x->flag) {
+        e.flags |= x->flag;
+        e.score = mtr_reading_score(e.quality_code, e.flags);
+    }
+    x->bad += !same_reading(r, &e);
+    return 0;
+}
+
+/* With a cache of 1 MiB (a ring of 256 KiB for written rows), 60 meters x 3 days do not stay
+ * cached: days are written and leave while the unit goes on. Reading them back, flagging and
+ * recomputing them inside the unit, after its commit and after a rollback must give exactly
+ * what was put, whether a day comes from the cache, the written rows or the server. */
+static void test_written_rows(void)
+{
+    struct mtr_store *s = NULL;
+    struct mtr_errbuf eb = {{0}};
+    setenv("METRIFY_PG_CACHE_MB", "1", 1);
+    int rc = mtr_pg_open(url, &s, &eb);
+    unsetenv("METRIFY_PG_CACHE_MB");
+    T_EQ_INT(rc, 0);
+    if (!s)
+        return;
+    int64_t keys[WR_METERS], extra = 0;
+    T_EQ_INT(s->ops->meter_key(s, "WR-EXTRA", 1, &extra, NULL), 0);
+    for (int i = 0; i < WR_METERS; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "WR-%d", i);
+        T_EQ_INT(s->ops->meter_key(s, id, 1, &keys[i], NULL), 0);
+    }
+    struct mtr_params params;
+    mtr_params_default(&params);
+    T_EQ_INT(s->ops->begin(s), 0);
+    for (int j = 0; j < 96 * WR_DAYS; j++) { /* time-major, as a head-end exports them */
+        for (int i = 0; i < WR_METERS; i++) {
+            struct mtr_stored_reading r = wr_reading(keys, i, j);
+            T_EQ_INT(s->ops->reading_put(s, &r), 0);
+        }
+        /* and a meter with two readings per 15 minutes: more than a day's worth of 15 */
+        struct mtr_stored_reading r = reading(extra, DAY + 900 * (int64_t)j, j / 100.0);
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+        r.ts += 420;
+        r.kwh = r.raw_kwh = j / 1000.0;
+        T_EQ_INT(s->ops->reading_put(s, &r), 0);
+    }
+    int bad = 0;
+    for (int j = 0; j < 96 * WR_DAYS; j += 3) {
+        struct mtr_stored_reading got;
+        bad += s->ops->reading_get(s, extra, DAY + 900 * (int64_t)j + 420, &got) != 0 ||
+               got.kwh != j / 1000.0;
+    }
+    for (int i = 0; i < WR_METERS; i++) /* every reading, inside the unit */
+        for (int j = 0; j < 96 * WR_DAYS; j += 5) {
+            struct mtr_stored_reading got, e = wr_reading(keys, i, j);
+            bad += s->ops->reading_get(s, keys[i], e.ts, &got) != 0 || !same_reading(&got, &e);
+        }
+    T_EQ_INT(bad, 0);
+    uint64_t flag = 1u << 3;
+    for (int i = 0; i < WR_METERS; i++) { /* day 0 left the cache long ago */
+        T_EQ_INT(s->ops->readings_flag(s, keys[i], DAY, DAY + 86399, flag, -1), 0);
+        T_EQ_INT(s->ops->rollup_recompute(s, keys[i], DAY, &params), 0);
+    }
+    T_EQ_INT(s->ops->commit(s), 0);
+    char q[200];
+    snprintf(q, sizeof q,
+             "SELECT sum(n_valid + n_estimated) FROM rollup_daily WHERE day = %lld AND meter_key"
+             " IN (SELECT meter_key FROM meters WHERE meter_id LIKE 'WR-%%')",
+             (long long)DAY);
+    T_EQ_INT(scalar(q), WR_METERS * 96LL);
+    snprintf(q, sizeof q, "SELECT sum(n) FROM reading_days WHERE meter_key = %lld",
+             (long long)extra);
+    T_EQ_INT(scalar(q), 2LL * 96 * WR_DAYS);
+    /* a later unit of the same handle, then a fresh handle (the server's rows) */
+    for (int pass = 0; pass < 2; pass++) {
+        struct mtr_store *h = s;
+        if (pass == 1) {
+            s->ops->close(s);
+            s = NULL;
+            T_EQ_INT(mtr_pg_open(url, &h, &eb), 0);
+            if (!h)
+                return;
+            s = h;
+        }
+        T_EQ_INT(h->ops->begin(h), 0);
+        for (int i = 0; i < WR_METERS; i++) {
+            struct wr_expect x = {keys, i, 0, 0, flag};
+            T_EQ_INT(h->ops->readings_range(h, keys[i], DAY, DAY + 86400 * WR_DAYS, wr_check, &x),
+                     0);
+            T_EQ_INT(x.n, 96 * WR_DAYS);
+            T_EQ_INT(x.bad, 0);
+        }
+        T_EQ_INT(h->ops->commit(h), 0);
+    }
+    s->ops->close(s);
+    /* a rolled back unit leaves nothing behind, in the written rows either */
+    setenv("METRIFY_PG_CACHE_MB", "1", 1);
+    rc = mtr_pg_open(url, &s, &eb);
+    unsetenv("METRIFY_PG_CACHE_MB");
+    T_EQ_INT(rc, 0);
+    if (!s)
+        return;
+    T_EQ_INT(s->ops->begin(s), 0);
+    for (int j = 0; j < 96 * WR_DAYS; j++)
+        for (int i = 0; i < WR_METERS; i++) {
+            struct mtr_stored_reading r = wr_reading(keys, i, j);
+            r.raw_kwh = r.kwh = 99; /* changed, written, then rolled back */
+            T_EQ_INT(s->ops->reading_put(s, &r), 0);
+        }
+    T_EQ_INT(s->ops->rollback(s), 0);
+    T_EQ_INT(s->ops->begin(s), 0);
+    bad = 0;
+    for (int i = 0; i < WR_METERS; i++)
+        for (int j = 0; j < 96 * WR_DAYS; j += 7) {
+            struct mtr_stored_reading got, e = wr_reading(keys, i, j);
+            if (e.ts < DAY + 86400) {
+                e.flags |= flag;
+                e.score = mtr_reading_score(e.quality_code, e.flags);
+            }
+            bad += s->ops->reading_get(s, keys[i], e.ts, &got) != 0 || !same_reading(&got, &e);
+        }
+    T_EQ_INT(bad, 0);
+    T_EQ_INT(s->ops->commit(s), 0);
+    s->ops->close(s);
+}
+
 static void test_check_finds_problems(void)
 {
     struct mtr_store *s = NULL;
@@ -706,6 +878,7 @@ int main(void)
     T_RUN(test_partitions);
     T_RUN(test_copy_conflict);
     T_RUN(test_buffered_merges);
+    T_RUN(test_written_rows);
     T_RUN(test_state_packed);
     T_RUN(test_pool);
     T_RUN(test_pool_threads);
