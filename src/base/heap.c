@@ -1,5 +1,5 @@
 /* heap.c - bulk-job heap policy: large growth steps and transparent huge pages (see heap.h). */
-#define _DEFAULT_SOURCE /* sbrk, madvise */
+#define _DEFAULT_SOURCE /* sbrk, madvise; posix_memalign */
 #include "base/heap.h"
 
 #include <stdint.h>
@@ -10,6 +10,8 @@
 
 #if defined(__GLIBC__) && defined(__linux__)
 #include <malloc.h>
+#endif
+#if defined(__linux__)
 #include <sys/mman.h>
 #endif
 
@@ -43,4 +45,16 @@ int mtr_heap_bulk(size_t step)
     (void)step;
     return MTR_EINVAL;
 #endif
+}
+
+void *mtr_heap_huge_alloc(size_t bytes)
+{
+    void *p = NULL;
+    size_t n = (bytes + MTR_HUGE_PAGE - 1) / MTR_HUGE_PAGE * MTR_HUGE_PAGE;
+    if (!n || posix_memalign(&p, MTR_HUGE_PAGE, n) != 0)
+        return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, n, MADV_HUGEPAGE); /* without it: ordinary pages */
+#endif
+    return p;
 }

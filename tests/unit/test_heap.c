@@ -1,9 +1,11 @@
 /*
- * test_heap.c - the bulk-job heap policy (base/heap.h): where it can apply (a glibc brk heap,
- * transparent huge pages not disabled) the grown heap carries the huge-page advice in
- * /proc/self/smaps; where it cannot (AddressSanitizer's allocator, which `make test` uses) it
- * says so and changes nothing; in both cases allocation goes on working.
+ * test_heap.c - memory on huge pages (base/heap.h): huge-page arrays are aligned and whole; the
+ * bulk-job heap policy, where it can apply (a glibc brk heap, transparent huge pages not
+ * disabled), leaves the grown heap with the huge-page advice in /proc/self/smaps, and where it
+ * cannot (AddressSanitizer's allocator, which `make test` uses) says so and changes nothing; in
+ * both cases allocation goes on working.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +75,28 @@ static void test_advice_where_possible(void)
     }
 }
 
+static void test_huge_alloc(void)
+{
+    T_CHECK(mtr_heap_huge_alloc(0) == NULL);
+    size_t sizes[] = {1, MTR_HUGE_PAGE, MTR_HUGE_PAGE + 1, 3 * MTR_HUGE_PAGE - 7};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *p = mtr_heap_huge_alloc(sizes[i]);
+        T_CHECK(p != NULL);
+        if (!p)
+            continue;
+        T_EQ_INT((uintptr_t)p % MTR_HUGE_PAGE, 0);
+        /* the whole rounded-up size is usable */
+        size_t n = (sizes[i] + MTR_HUGE_PAGE - 1) / MTR_HUGE_PAGE * MTR_HUGE_PAGE;
+        memset(p, 0x5a, n);
+        T_EQ_INT(p[n - 1], 0x5a);
+        free(p);
+    }
+}
+
 int main(void)
 {
     T_RUN(test_too_small_step_is_refused);
     T_RUN(test_advice_where_possible);
+    T_RUN(test_huge_alloc);
     return T_END();
 }

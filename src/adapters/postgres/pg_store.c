@@ -20,13 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "app/rollup.h"
+#include "base/heap.h"
 #include "base/num.h"
 #include "base/text.h"
 #include "base/timeparse.h"
@@ -1730,20 +1730,8 @@ static size_t pblk_bytes(const struct pblk *b)
  * by the kernel's default "madvise" mode): a fault per 2 MiB. Arrays of a whole 15-minute day
  * (96 readings) are slots of a slab of such chunks, kept for reuse; other sizes use malloc. */
 
-#define HUGE_PAGE     ((size_t)2 << 20)
 #define SLAB_READINGS 96
-#define SLAB_CHUNK    (4 * HUGE_PAGE)
-
-/* bytes rounded up to huge pages, aligned to them and advised (best effort); free() frees it */
-static void *huge_alloc(size_t bytes)
-{
-    void *p = NULL;
-    size_t n = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    if (posix_memalign(&p, HUGE_PAGE, n) != 0)
-        return NULL;
-    (void)madvise(p, n, MADV_HUGEPAGE); /* without it: ordinary pages */
-    return p;
-}
+#define SLAB_CHUNK    (4 * MTR_HUGE_PAGE)
 
 /* A slot of SLAB_READINGS readings, or NULL without memory. */
 static struct mtr_stored_reading *slab_get(struct pg_store *s)
@@ -1763,7 +1751,7 @@ static struct mtr_stored_reading *slab_get(struct pg_store *s)
             s->slab = nv;
             s->slab_cap = ncap;
         }
-        char *c = huge_alloc(SLAB_CHUNK);
+        char *c = mtr_heap_huge_alloc(SLAB_CHUNK);
         if (!c)
             return NULL;
         s->slab[s->slab_n++] = c;
@@ -2569,7 +2557,7 @@ static void wr_keep(struct pg_store *s, int64_t m, int64_t day, const char *t, s
     wr_forget(s, m, day);
     if (!s->wr_buf && s->wr_cap) {
         s->wr_ecap = (uint32_t)(s->wr_cap / WR_MIN_ROW);
-        s->wr_buf = huge_alloc(s->wr_cap);
+        s->wr_buf = mtr_heap_huge_alloc(s->wr_cap);
         s->wr_ent = calloc(s->wr_ecap, sizeof *s->wr_ent);
         if (!s->wr_buf || !s->wr_ent) {
             free(s->wr_buf);
