@@ -12,13 +12,10 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -792,94 +789,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---------------- start, run, stop ---------------- */
 
-/* Connections open at once, over all workers (what MHD's default limit was for its pool); more
- * wait in the listen backlog. */
-#define MAX_CONNECTIONS 1020
-
-/* One worker thread: a libmicrohttpd daemon with its own epoll loop and no listen socket. */
-struct api_worker {
-    struct MHD_Daemon *d;
-    int conns; /* handed to it by accept_loop and not yet closed (atomic) */
-};
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    struct api_worker *w = cls;
-    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-        __atomic_fetch_sub(&w->conns, 1, __ATOMIC_RELAXED);
-}
-
-/* Opens the listening socket of cfg (address sa) into *fd: non-blocking, SO_REUSEADDR as
- * libmicrohttpd set it, a backlog of 1024. */
-static int listen_on(const struct mtr_api_config *cfg, const struct sockaddr_in *sa, int *fd,
-                     struct mtr_errbuf *eb)
-{
-    int one = 1;
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(s, (const struct sockaddr *)sa, sizeof *sa) < 0 || listen(s, 1024) < 0) {
-        int rc = mtr_err(eb, MTR_EIO, "cannot listen on %s:%d: %s", cfg->listen_host, cfg->port,
-                         strerror(errno));
-        if (s >= 0)
-            close(s);
-        return rc;
-    }
-    *fd = s;
-    return 0;
-}
-
-/*
- * Accepts connections on lfd and hands each to the worker with the fewest open connections, until
- * SIGTERM or SIGINT arrives on sfd (blocked signals read through a signalfd); returns the signal.
- * Balanced by count because a keep-alive connection's requests all go to its worker: an uneven
- * share of busy connections is an uneven share of the work, and the requests of the fuller
- * worker wait longer (the p99 of the benchmark). A failed start of a connection inside MHD (out
- * of memory) never reports its close, so its count stays: it only skews the balance.
- */
-static int accept_loop(int lfd, int sfd, struct api_worker *w, int nw)
-{
-    for (;;) {
-        int open = 0, best = 0;
-        for (int i = 0; i < nw; i++) {
-            int n = __atomic_load_n(&w[i].conns, __ATOMIC_RELAXED);
-            open += n;
-            if (n < __atomic_load_n(&w[best].conns, __ATOMIC_RELAXED))
-                best = i;
-        }
-        int full = open >= MAX_CONNECTIONS;
-        struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN}, {.fd = lfd, .events = POLLIN}};
-        /* at the limit (or out of descriptors) the backlog waits; look again in 50 ms */
-        int n = poll(pf, full ? 1 : 2, full ? 50 : -1);
-        if (n < 0 && errno != EINTR)
-            return SIGTERM; /* cannot wait: behave as told to stop */
-        if (n > 0 && (pf[0].revents & POLLIN)) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si && si.ssi_signo != SIGPIPE)
-                return (int)si.ssi_signo;
-        }
-        if (full || n <= 0 || !(pf[1].revents & POLLIN))
-            continue;
-        struct sockaddr_storage ca;
-        socklen_t cl = sizeof ca;
-        int c = accept4(lfd, (struct sockaddr *)&ca, &cl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                usleep(50000); /* out of descriptors or memory: let connections close first */
-            continue;          /* EAGAIN, ECONNABORTED, EINTR, ...: the next one */
-        }
-        __atomic_fetch_add(&w[best].conns, 1, __ATOMIC_RELAXED);
-        if (MHD_add_connection(w[best].d, c, (struct sockaddr *)&ca, cl) != MHD_YES)
-            __atomic_fetch_sub(&w[best].conns, 1, __ATOMIC_RELAXED); /* MHD closed it */
-    }
-}
-
 int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
 {
     struct mtr_api_server *srv = calloc(1, sizeof *srv);
-    struct api_worker *w = NULL;
+    struct MHD_Daemon *d = NULL;
     struct mtr_store *s = NULL;
-    int rc = 0, mu = 0, nw = 0, lfd = -1, sfd = -1;
+    int rc = 0, mu = 0;
     if (!srv)
         return mtr_err(eb, MTR_ENOMEM, "out of memory");
     srv->cfg = *cfg;
@@ -936,71 +851,49 @@ int mtr_api_serve(const struct mtr_api_config *cfg, struct mtr_errbuf *eb)
         rc = mtr_err(eb, MTR_EINVAL, "--listen: not an IPv4 address: %s", cfg->listen_host);
         goto out;
     }
-    if ((rc = listen_on(cfg, &sa, &lfd, eb)) < 0)
-        goto out;
-    if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-        rc = mtr_err(eb, MTR_EIO, "signalfd: %s", strerror(errno));
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO,
+        (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)srv->cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, MHD_POOL_BYTES,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (!d) {
+        rc = mtr_err(eb, MTR_EIO, "cannot listen on %s:%d (port in use?)", cfg->listen_host,
+                     cfg->port);
         goto out;
     }
-    nw = srv->cfg.threads;
-    if (!(w = calloc((size_t)nw, sizeof *w))) {
-        rc = mtr_err(eb, MTR_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < nw; i++) {
-        /* one daemon per worker thread, fed by accept_loop: MHD's own thread pool lets its
-         * threads race for accept(), which left 11 of 64 connections on one thread and 54 on
-         * the other (see docs/performance.md) */
-        w[i].d = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
-                MHD_USE_NO_LISTEN_SOCKET,
-            0, NULL, NULL, on_request, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, &w[i], MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)srv->cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, MHD_POOL_BYTES,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
-        if (!w[i].d) {
-            rc = mtr_err(eb, MTR_EIO, "cannot start the HTTP worker %d of %d", i + 1, nw);
-            goto out;
-        }
-    }
-    struct sockaddr_in bound;
-    socklen_t bl = sizeof bound;
-    int port =
-        getsockname(lfd, (struct sockaddr *)&bound, &bl) == 0 ? ntohs(bound.sin_port) : cfg->port;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    int port = di ? di->port : cfg->port;
     if (cfg->announce) {
         fprintf(cfg->announce, "metrify: listening on http://%s:%d (%d threads)\n",
                 cfg->listen_host, port, srv->cfg.threads);
         fflush(cfg->announce);
     }
-    int sig = accept_loop(lfd, sfd, w, nw);
-    /* stop accepting (new connections are refused); let in-flight requests finish; then close
-     * idle connections */
+    int sig = 0;
+    sigwait(&set, &sig);
+    while (sig == SIGPIPE)
+        sigwait(&set, &sig);
+    /* stop accepting; let in-flight requests finish; then close idle connections */
     __atomic_store_n(&srv->draining, 1, __ATOMIC_RELAXED);
-    close(lfd);
-    lfd = -1;
+    MHD_socket lfd = MHD_quiesce_daemon(d);
     int64_t deadline = mtr_api_now_ns() + 30 * (int64_t)1000000000;
     while (__atomic_load_n(&srv->metrics.in_flight, __ATOMIC_RELAXED) > 0 &&
            mtr_api_now_ns() < deadline)
         usleep(5000);
     __atomic_store_n(&pool_off, 1, __ATOMIC_RELAXED);
-    for (int i = 0; i < nw; i++) {
-        MHD_stop_daemon(w[i].d);
-        w[i].d = NULL;
-    }
+    MHD_stop_daemon(d);
+    d = NULL;
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
     if (cfg->announce) {
         fprintf(cfg->announce, "metrify: stopped (signal %d), in-flight requests finished\n", sig);
         fflush(cfg->announce);
     }
 out:
     __atomic_store_n(&pool_off, 1, __ATOMIC_RELAXED);
-    for (int i = 0; w && i < nw; i++)
-        if (w[i].d)
-            MHD_stop_daemon(w[i].d);
-    free(w);
-    if (lfd >= 0)
-        close(lfd);
-    if (sfd >= 0)
-        close(sfd);
+    if (d)
+        MHD_stop_daemon(d);
     if (srv->log) {
         fflush(srv->log);
         if (srv->log_owned)
