@@ -6,6 +6,9 @@
 #      2 worker processes) reading the same SQLite file; the ratio is printed.
 # Targets (issue 3, 2-core machine): >= 30,000 GET/s with p99 <= 5 ms; >= 500,000 readings/s;
 # >= 20x the FastAPI app. Needs wrk, python3-fastapi, python3-uvicorn (scripts/deps.sh).
+# wrk runs on the same 2 cores as the server: 2 wrk threads (one per core; -t1 gave a worse p99,
+# as one thread then carries all 64 connections), and its CPU per GET is printed with the
+# server's, since at this rate the two together fill both cores (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
@@ -55,12 +58,14 @@ cpu() { awk '{print $14 + $15}' "/proc/$SPID/stat"; } # user + system ticks of t
 echo "== metrify serve: GET latest day, wrk -t2 -c64 -d${DURATION}s (load average $load_start)"
 c0=$(cpu)
 KEY=$VIEWER FROM="${last}T00:00:00Z" TO="$(date -u -d "$last + 1 day" +%F)T00:00:00Z" \
+  /usr/bin/time -f '%U %S' -o "$T/wrk.cpu" \
   wrk -t2 -c64 -d"${DURATION}s" --latency -s bench/api_get.lua "http://127.0.0.1:$port" | tee "$T/get.txt"
 c1=$(cpu)
 read -r get_rps get_p99 get_err < <(summary <"$T/get.txt")
 get_n=$(awk '/requests in/ {print $1}' "$T/get.txt")
 # server CPU per request: steadier than req/s on a shared machine (ticks are 1/100 s)
 get_cpu_us=$(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / (get_n > 0 ? get_n : 1) ))
+wrk_cpu_us=$(awk -v n="$get_n" '{printf "%d", ($1 + $2) * 1000000 / (n > 0 ? n : 1)}' "$T/wrk.cpu")
 echo "== metrify serve: POST 1,000-reading batches, wrk -t2 -c64 -d${DURATION}s"
 KEY=$OPERATOR RUN=$$ wrk -t2 -c64 -d"${DURATION}s" --latency -s bench/api_post.lua \
   "http://127.0.0.1:$port" | tee "$T/post.txt"
@@ -82,13 +87,13 @@ kill "$FPID"
 wait "$FPID" 2>/dev/null || true
 FPID=""
 
-python3 - "$get_rps" "$get_p99" "$get_err" "$post_rps" "$post_p99" "$post_err" "$fa_rps" "$fa_p99" "$fa_err" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$get_cpu_us" <<'PY'
+python3 - "$get_rps" "$get_p99" "$get_err" "$post_rps" "$post_p99" "$post_err" "$fa_rps" "$fa_p99" "$fa_err" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$get_cpu_us" "$wrk_cpu_us" <<'PY'
 import sys
-g, gp, ge, p, pp, pe, f, fp, fe, cores, load0, load, gcpu = sys.argv[1:]
+g, gp, ge, p, pp, pe, f, fp, fe, cores, load0, load, gcpu, wcpu = sys.argv[1:]
 g, p, f = float(g), float(p), float(f)
 print()
 print(f"machine: {cores} cores, load average at the start {load0}, at the end {load}")
-print(f"| GET latest day | metrify serve | {g:,.0f} req/s | p99 {gp} | non-2xx {ge} | server CPU {gcpu} us/request |")
+print(f"| GET latest day | metrify serve | {g:,.0f} req/s | p99 {gp} | non-2xx {ge} | server CPU {gcpu} us/request, wrk {wcpu} us |")
 print(f"| POST 1,000 readings | metrify serve | {p:,.0f} req/s = {p * 1000:,.0f} readings/s | p99 {pp} | non-2xx {pe} |")
 print(f"| GET latest day | FastAPI + uvicorn (baseline) | {f:,.0f} req/s | p99 {fp} | non-2xx {fe} |")
 print(f"| ratio GET | metrify / FastAPI | {g / f:.1f}x | | |")

@@ -11,3 +11,12 @@ request = function()
   return wrk.format("GET", prefix .. id .. "/readings?from=" .. day_from .. "&to=" .. day_to,
                     {["Authorization"] = "Bearer " .. key})
 end
+
+-- the tail beyond wrk's --latency table (50/75/90/99 %)
+done = function(summary, latency, requests)
+  local s = "Tail:"
+  for _, p in ipairs({95, 98, 99, 99.5, 99.9}) do
+    s = s .. string.format(" p%s %.2fms", p, latency:percentile(p) / 1000)
+  end
+  io.write(s .. string.format(" max %.2fms\n", latency.max / 1000))
+end
