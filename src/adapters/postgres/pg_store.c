@@ -28,6 +28,7 @@
 #include "app/rollup.h"
 #include "base/heap.h"
 #include "base/num.h"
+#include "base/ptab.h"
 #include "base/text.h"
 #include "base/timeparse.h"
 #include "core/quality.h"
@@ -1203,8 +1204,8 @@ struct pg_store {
     int pending; /* an asynchronous COPY's result is still to be collected (drain) */
     unsigned pump_tick;
     /* the meter-day block cache (see "meter-day blocks") */
-    struct pblk **bslots;
-    size_t bcap, bn, bbytes, bcap_bytes;
+    struct mtr_ptab blocks; /* the cached blocks, on (meter_key, day) */
+    size_t bbytes, bcap_bytes;
     uint64_t btick;
     struct pblk **hint; /* per meter key, its last used block */
     void **slab;        /* the slab's chunks */
@@ -1791,46 +1792,28 @@ static void pblk_free(struct pg_store *s, struct pblk *b)
     }
 }
 
-static size_t pblk_home(const struct pblk *b, size_t cap)
+static size_t pblk_hash(const void *b)
 {
-    return kidx_hash(b->meter_key, b->day) & (cap - 1);
+    return kidx_hash(((const struct pblk *)b)->meter_key, ((const struct pblk *)b)->day);
 }
 
 static struct pblk *blk_find(const struct pg_store *s, int64_t m, int64_t day)
 {
-    if (!s->bcap)
+    const struct mtr_ptab *t = &s->blocks;
+    if (!t->cap)
         return NULL;
-    for (size_t i = kidx_hash(m, day) & (s->bcap - 1);; i = (i + 1) & (s->bcap - 1)) {
-        struct pblk *b = s->bslots[i];
-        if (!b || (b->meter_key == m && b->day == day))
+    for (size_t i = mtr_ptab_first(t, kidx_hash(m, day)); t->slots[i]; i = mtr_ptab_next(t, i)) {
+        struct pblk *b = t->slots[i];
+        if (b->meter_key == m && b->day == day)
             return b;
     }
-}
-
-static void bslots_put(struct pblk **slots, size_t cap, struct pblk *b)
-{
-    size_t i = pblk_home(b, cap);
-    while (slots[i])
-        i = (i + 1) & (cap - 1);
-    slots[i] = b;
+    return NULL;
 }
 
 static int blk_add(struct pg_store *s, struct pblk *b)
 {
-    if ((s->bn + 1) * 10 > s->bcap * 7) {
-        size_t ncap = s->bcap ? s->bcap * 2 : 4096;
-        struct pblk **ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return MTR_ENOMEM;
-        for (size_t i = 0; i < s->bcap; i++)
-            if (s->bslots[i])
-                bslots_put(ns, ncap, s->bslots[i]);
-        free(s->bslots);
-        s->bslots = ns;
-        s->bcap = ncap;
-    }
-    bslots_put(s->bslots, s->bcap, b);
-    s->bn++;
+    if (mtr_ptab_add(&s->blocks, b))
+        return MTR_ENOMEM;
     s->bbytes += pblk_bytes(b);
     return 0;
 }
@@ -1838,20 +1821,7 @@ static int blk_add(struct pg_store *s, struct pblk *b)
 /* Takes b out of the table (backward-shift deletion) and the hints; the caller frees it. */
 static void blk_del(struct pg_store *s, struct pblk *b)
 {
-    size_t mask = s->bcap - 1, i = pblk_home(b, s->bcap);
-    while (s->bslots[i] != b)
-        i = (i + 1) & mask;
-    s->bslots[i] = NULL;
-    for (size_t j = (i + 1) & mask; s->bslots[j]; j = (j + 1) & mask) {
-        size_t k = pblk_home(s->bslots[j], s->bcap);
-        /* move j back into the hole at i unless its home lies cyclically in (i, j] */
-        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
-            s->bslots[i] = s->bslots[j];
-            s->bslots[j] = NULL;
-            i = j;
-        }
-    }
-    s->bn--;
+    mtr_ptab_del(&s->blocks, b);
     s->bbytes -= pblk_bytes(b);
     if ((size_t)b->meter_key < s->hint_cap && s->hint[b->meter_key] == b)
         s->hint[b->meter_key] = NULL;
@@ -1860,11 +1830,9 @@ static void blk_del(struct pg_store *s, struct pblk *b)
 /* Forgets every cached block and what is known about stored meter-days. */
 static void cache_discard(struct pg_store *s)
 {
-    for (size_t i = 0; i < s->bcap; i++) {
-        pblk_free(s, s->bslots[i]);
-        s->bslots[i] = NULL;
-    }
-    s->bn = 0;
+    for (size_t i = 0; i < s->blocks.cap; i++)
+        pblk_free(s, s->blocks.slots[i]);
+    mtr_ptab_clear(&s->blocks);
     s->bbytes = 0;
     s->n_dirty = s->n_done = 0;
     if (s->hint)
@@ -2929,12 +2897,12 @@ static int cache_trim(struct pg_store *s)
     if (rc < 0)
         return rc;
     size_t n = 0;
-    struct pblk **v = malloc((s->bn ? s->bn : 1) * sizeof *v);
+    struct pblk **v = malloc((s->blocks.n ? s->blocks.n : 1) * sizeof *v);
     if (!v)
         return mtr_err(&s->base.err, MTR_ENOMEM, "out of memory trimming the reading cache");
-    for (size_t i = 0; i < s->bcap; i++)
-        if (s->bslots[i])
-            v[n++] = s->bslots[i];
+    for (size_t i = 0; i < s->blocks.cap; i++)
+        if (s->blocks.slots[i])
+            v[n++] = s->blocks.slots[i];
     qsort(v, n, sizeof *v, cmp_pblk_used);
     for (size_t i = 0; i < n && s->bbytes > s->bcap_bytes / 4 * 3; i++) {
         blk_leave(s, v[i]);
@@ -3745,7 +3713,7 @@ static void pg_close(struct mtr_store *base)
     }
     cache_discard(s);
     slab_free_all(s);
-    free(s->bslots);
+    mtr_ptab_free(&s->blocks);
     free(s->hint);
     free(s->dirty);
     free(s->done);
@@ -3815,6 +3783,7 @@ int mtr_pg_open(const char *url, struct mtr_store **out, struct mtr_errbuf *eb)
     s->base.ops = &pg_ops;
     s->cache_seq = -1;
     const char *mb = getenv("METRIFY_PG_CACHE_MB");
+    s->blocks.hash = pblk_hash;
     s->bcap_bytes = mb && atoi(mb) > 0 ? (size_t)atoi(mb) << 20 : CACHE_DEFAULT;
     s->wr_cap = s->bcap_bytes / 4;
     if ((rc = pool_acquire(conninfo, pool, &s->c, eb)) < 0)

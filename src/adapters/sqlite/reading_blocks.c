@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "adapters/sqlite/block_codec.h"
+#include "base/ptab.h"
 #include "core/quality.h"
 #include "core/vocab.h"
 
@@ -181,8 +182,7 @@ struct mtr_rb {
     struct mtr_rb_hooks hooks;
     struct mtr_errbuf *eb;
     sqlite3_stmt *q[Q_COUNT];
-    struct blk **slots; /* open addressing on id; NULL = empty */
-    size_t cap, n;
+    struct mtr_ptab blocks; /* the cached blocks, on id */
     size_t bytes, cap_bytes;
     uint64_t tick;
     int64_t data_version;
@@ -212,6 +212,15 @@ struct mtr_rb {
     struct mtr_stored_reading *get_tmp, *range_tmp, *edit_tmp;
     int get_cap, range_cap, edit_cap;
 };
+
+static size_t blk_hash_id(int64_t id)
+{
+    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 20);
+}
+static size_t blk_hash(const void *b)
+{
+    return blk_hash_id(((const struct blk *)b)->id);
+}
 
 static int db_fail(struct mtr_rb *rb, const char *what)
 {
@@ -253,6 +262,7 @@ struct mtr_rb *mtr_rb_create(sqlite3 *db, size_t cap_bytes, struct mtr_errbuf *e
     rb->eb = eb;
     rb->cap_bytes = cap_bytes;
     rb->data_version = -1;
+    rb->blocks.hash = blk_hash;
     return rb;
 }
 
@@ -272,11 +282,9 @@ static void blk_free(struct blk *b)
 
 void mtr_rb_discard(struct mtr_rb *rb)
 {
-    for (size_t i = 0; i < rb->cap; i++) {
-        blk_free(rb->slots[i]);
-        rb->slots[i] = NULL;
-    }
-    rb->n = 0;
+    for (size_t i = 0; i < rb->blocks.cap; i++)
+        blk_free(rb->blocks.slots[i]);
+    mtr_ptab_clear(&rb->blocks);
     rb->bytes = 0;
     rb->n_dirty = 0;
     if (rb->pm)
@@ -290,7 +298,7 @@ void mtr_rb_destroy(struct mtr_rb *rb)
     mtr_rb_discard(rb);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(rb->q[i]);
-    free(rb->slots);
+    mtr_ptab_free(&rb->blocks);
     free(rb->pm);
     free(rb->dirty);
     free(rb->enc);
@@ -300,48 +308,21 @@ void mtr_rb_destroy(struct mtr_rb *rb)
     free(rb);
 }
 
-static size_t slot_of(int64_t id, size_t cap)
-{
-    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & (cap - 1);
-}
-
 static struct blk *cache_find(const struct mtr_rb *rb, int64_t id)
 {
-    if (!rb->cap)
+    const struct mtr_ptab *t = &rb->blocks;
+    if (!t->cap)
         return NULL;
-    for (size_t i = slot_of(id, rb->cap);; i = (i + 1) & (rb->cap - 1)) {
-        if (!rb->slots[i])
-            return NULL;
-        if (rb->slots[i]->id == id)
-            return rb->slots[i];
-    }
-}
-
-static void slots_insert(struct blk **slots, size_t cap, struct blk *b)
-{
-    size_t i = slot_of(b->id, cap);
-    while (slots[i])
-        i = (i + 1) & (cap - 1);
-    slots[i] = b;
+    for (size_t i = mtr_ptab_first(t, blk_hash_id(id)); t->slots[i]; i = mtr_ptab_next(t, i))
+        if (((struct blk *)t->slots[i])->id == id)
+            return t->slots[i];
+    return NULL;
 }
 
 static int cache_add(struct mtr_rb *rb, struct blk *b)
 {
-    if ((rb->n + 1) * 10 > rb->cap * 7) {
-        size_t ncap = rb->cap ? rb->cap * 2 : 4096;
-        struct blk **ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return MTR_ENOMEM;
-        for (size_t i = 0; i < rb->cap; i++)
-            if (rb->slots[i])
-                slots_insert(ns, ncap, rb->slots[i]);
-        free(rb->slots);
-        rb->slots = ns;
-        rb->cap = ncap;
-    }
-    slots_insert(rb->slots, rb->cap, b);
-    rb->n++;
+    if (mtr_ptab_add(&rb->blocks, b))
+        return MTR_ENOMEM;
     rb->bytes += blk_bytes(b);
     return 0;
 }
@@ -582,12 +563,12 @@ static int blk_is_dirty(const struct blk *b)
 static struct blk **cache_list(struct mtr_rb *rb, size_t *n)
 {
     *n = 0;
-    struct blk **v = rb->n ? malloc(rb->n * sizeof *v) : NULL;
+    struct blk **v = rb->blocks.n ? malloc(rb->blocks.n * sizeof *v) : NULL;
     if (!v)
         return NULL;
-    for (size_t i = 0; i < rb->cap; i++)
-        if (rb->slots[i])
-            v[(*n)++] = rb->slots[i];
+    for (size_t i = 0; i < rb->blocks.cap; i++)
+        if (rb->blocks.slots[i])
+            v[(*n)++] = rb->blocks.slots[i];
     return v;
 }
 
@@ -624,8 +605,7 @@ static int cache_trim(struct mtr_rb *rb)
     if (!v)
         return mtr_err(rb->eb, MTR_ENOMEM, "out of memory trimming the reading cache");
     qsort(v, n, sizeof *v, cmp_blk_used);
-    memset(rb->slots, 0, rb->cap * sizeof *rb->slots);
-    rb->n = 0;
+    mtr_ptab_clear(&rb->blocks);
     rb->bytes = 0;
     size_t i = 0, total = 0;
     for (size_t k = 0; k < n; k++)
