@@ -9,10 +9,14 @@
 # wrk runs on the same 2 cores as the server: 2 wrk threads (one per core; -t1 gave a worse p99,
 # as one thread then carries all 64 connections), and its CPU per GET is printed with the
 # server's, since at this rate the two together fill both cores (docs/performance.md).
+# The server gets THREADS worker threads, default 1: wrk needs about one core, and one server
+# thread on the core left serves its connections first come, first served; with 2-4 threads the
+# connections split unevenly between threads and cores and the p99 was 5.6-8.6 ms against
+# 3.4-4.5 ms (docs/performance.md, thread sweep).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 command -v wrk >/dev/null || { echo "api_bench: wrk is not installed (scripts/deps.sh)"; exit 1; }
 make -s build/release/metrify
 B=$PWD/build/release/metrify
@@ -55,7 +59,7 @@ SPID=$!
 for _ in $(seq 1 50); do grep -q listening "$T/serve.err" && break; sleep 0.1; done
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu() { awk '{print $14 + $15}' "/proc/$SPID/stat"; } # user + system ticks of the server
-echo "== metrify serve: GET latest day, wrk -t2 -c64 -d${DURATION}s (load average $load_start)"
+echo "== metrify serve --threads $THREADS: GET latest day, wrk -t2 -c64 -d${DURATION}s (load average $load_start)"
 c0=$(cpu)
 KEY=$VIEWER FROM="${last}T00:00:00Z" TO="$(date -u -d "$last + 1 day" +%F)T00:00:00Z" \
   /usr/bin/time -f '%U %S' -o "$T/wrk.cpu" \

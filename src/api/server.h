@@ -26,7 +26,9 @@ struct mtr_api_server {
     int log_owned;
     int64_t log_flushed_ns;
     pthread_key_t store_key;
-    int draining;
+    int draining;       /* SIGTERM: no new connections; in-flight requests finish */
+    int stopping;       /* then the worker threads leave their loops */
+    uint64_t write_gen; /* bumped after every write request (see the read snapshots in server.c) */
     int64_t started_at;
     uint64_t seq;
     struct mtr_params params; /* ingest parameters (defaults + --strict-meters) */

@@ -339,6 +339,13 @@ struct mtr_store_ops {
     int (*apikey_list)(struct mtr_store *s, int (*cb)(void *ctx, const struct mtr_apikey *k),
                        void *ctx);
     int (*apikey_revoke)(struct mtr_store *s, const char *id, int64_t at);
+    /* Read snapshots, optional (NULL when the store has none). read_hold opens one unless one is
+     * held or a unit of work is open: the reads until read_release then all see the store as of
+     * the first of them, and pay for one lock round instead of one per query (the API server
+     * holds one across the requests of an event-loop pass). Only reads may happen while it is
+     * held; begin releases it first. read_release ends it; a no-op when none is held. */
+    int (*read_hold)(struct mtr_store *s);
+    void (*read_release)(struct mtr_store *s);
 };
 struct mtr_store {
     const struct mtr_store_ops *ops;

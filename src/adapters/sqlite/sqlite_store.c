@@ -203,6 +203,7 @@ static const struct migration migrations[] = {
 
 enum sid {
     S_BEGIN,
+    S_BEGIN_READ,
     S_COMMIT,
     S_ROLLBACK,
     S_METER_PUT,
@@ -257,6 +258,7 @@ enum sid {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_BEGIN_READ] = "BEGIN DEFERRED",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_METER_PUT] =
@@ -551,6 +553,7 @@ struct sq_store {
     sqlite3_stmt *st[S_COUNT];
     struct key_cache keys;
     struct mtr_rb *rb; /* readings: blocks and their cache */
+    int held;          /* a read snapshot is open (read_hold) */
     /* change tracking (see track()): the unit of work's change number once known, and the
      * (dataset, day) pairs it touched that are not yet in export_changes */
     int seq_known;
@@ -1135,9 +1138,12 @@ fail:
 
 /* ======================= transactions ======================= */
 
+static void sq_read_release(struct mtr_store *base);
+
 static int sq_begin(struct mtr_store *base)
 {
     struct sq_store *s = sq(base);
+    sq_read_release(base); /* a write needs the newest snapshot, taken with the write lock */
     sqlite3_stmt *st = stmt(s, S_BEGIN);
     int rc = st ? run(s, st, "begin") : MTR_ESTORE;
     if (!rc)
@@ -1159,6 +1165,32 @@ static int sq_commit(struct mtr_store *base)
     if ((rc = run(s, st, "commit")) == 0)
         forget_unit(s);
     return rc;
+}
+
+/* A deferred BEGIN takes no lock: SQLite's WAL read lock comes with the first read and goes with
+ * the COMMIT, so the reads in between cost one fcntl lock round (and one size check) in all. */
+static int sq_read_hold(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    if (s->held || !sqlite3_get_autocommit(s->db))
+        return 0;
+    sqlite3_stmt *st = stmt(s, S_BEGIN_READ);
+    int rc = st ? run(s, st, "begin a read snapshot") : MTR_ESTORE;
+    if (!rc)
+        s->held = 1;
+    return rc;
+}
+
+static void sq_read_release(struct mtr_store *base)
+{
+    struct sq_store *s = sq(base);
+    if (!s->held)
+        return;
+    s->held = 0;
+    sqlite3_stmt *st = stmt(s, S_COMMIT);
+    /* a transaction that only read cannot fail to commit; should it anyway, end it */
+    if ((!st || run(s, st, "end a read snapshot")) && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int sq_rollback(struct mtr_store *base)
@@ -2776,4 +2808,6 @@ static const struct mtr_store_ops sq_ops = {
     .apikey_find = sq_apikey_find,
     .apikey_list = sq_apikey_list,
     .apikey_revoke = sq_apikey_revoke,
+    .read_hold = sq_read_hold,
+    .read_release = sq_read_release,
 };
