@@ -1,7 +1,8 @@
 /*
  * store_contract.c - the store contract suite (see store_contract.h): master data, meter keys,
  * detector state, readings, revisions, flags, rollup arithmetic, recompute, alerts, quarantine,
- * stats, transactions, retention, backup, durability and check, all through the store port.
+ * stats, transactions, read snapshots, retention, backup, durability and check, all through the
+ * store port.
  */
 #include "store_contract.h"
 
@@ -1507,6 +1508,56 @@ static void test_transactions(void)
     s->ops->close(s);
 }
 
+/* Read snapshots (optional ops): while one is held, another handle's commit is not seen; once
+ * released it is; a unit of work begun while one is held writes on the newest data. */
+static void test_read_snapshot(void)
+{
+    struct mtr_store *s = open_store(), *w = open_store();
+    if (!s || !w)
+        goto out;
+    if (!s->ops->read_hold) {
+        T_EQ_INT(s->ops->read_release == NULL, 1); /* both or neither */
+        goto out;
+    }
+    int64_t key = new_meter(w, "snap");
+    struct mtr_stored_reading r1 = reading(key, DAY, 1.5, MTR_Q_VALID), got;
+    struct mtr_stored_reading r2 = reading(key, DAY + 900, 2.5, MTR_Q_VALID);
+    OK(w, w->ops->begin(w));
+    OK(w, w->ops->reading_put(w, &r1));
+    OK(w, w->ops->commit(w));
+    OK(s, s->ops->read_hold(s));
+    OK(s, s->ops->read_hold(s)); /* held already: a no-op */
+    OK(s, s->ops->reading_get(s, key, DAY, &got));
+    OK(w, w->ops->begin(w));
+    OK(w, w->ops->reading_put(w, &r2));
+    OK(w, w->ops->commit(w));
+    /* the snapshot is as of the first read after read_hold */
+    T_EQ_INT(s->ops->reading_get(s, key, DAY + 900, &got), MTR_ENOTFOUND);
+    s->ops->read_release(s);
+    s->ops->read_release(s); /* none held: a no-op */
+    OK(s, s->ops->reading_get(s, key, DAY + 900, &got));
+    T_EQ_DBL(got.kwh, 2.5, 0);
+    /* begin releases a held snapshot: the unit sees (and may change) what w committed since */
+    OK(s, s->ops->read_hold(s));
+    OK(s, s->ops->reading_get(s, key, DAY, &got));
+    struct mtr_stored_reading r3 = reading(key, DAY + 1800, 3.5, MTR_Q_VALID);
+    OK(w, w->ops->begin(w));
+    OK(w, w->ops->reading_put(w, &r3));
+    OK(w, w->ops->commit(w));
+    OK(s, s->ops->begin(s));
+    OK(s, s->ops->reading_get(s, key, DAY + 1800, &got));
+    struct mtr_stored_reading r4 = reading(key, DAY + 2700, 4.5, MTR_Q_VALID);
+    OK(s, s->ops->reading_put(s, &r4));
+    OK(s, s->ops->commit(s));
+    OK(w, w->ops->reading_get(w, key, DAY + 2700, &got));
+    T_EQ_DBL(got.kwh, 4.5, 0);
+out:
+    if (s)
+        s->ops->close(s);
+    if (w)
+        w->ops->close(w);
+}
+
 static void test_retention(void)
 {
     struct mtr_store *s = open_store();
@@ -1846,6 +1897,7 @@ void mtr_store_contract_run(int (*open)(const char *loc, struct mtr_store **out,
     T_RUN(test_recompute_hours);
     T_RUN(test_stats);
     T_RUN(test_transactions);
+    T_RUN(test_read_snapshot);
     T_RUN(test_retention);
     T_RUN(test_backup);
     T_RUN(test_durability);
