@@ -856,8 +856,10 @@ static void *worker_run(void *arg)
             MHD_quiesce_daemon(w->d); /* no new connections here; the socket stays open */
             quiesced = 1;
         }
-        /* waits at most 100 ms, so that draining and stopping are seen without a wake-up */
-        MHD_run_wait(w->d, 100);
+        /* waits at most 100 ms, so that draining and stopping are seen without a wake-up; a
+         * failing daemon (its epoll broken) is retried, not spun on */
+        if (MHD_run_wait(w->d, 100) != MHD_YES)
+            usleep(100000);
         snapshot_release();
     }
     snapshot_release();
