@@ -106,13 +106,19 @@ static void snapshot_release(void)
     tls_snap = 0;
 }
 
+/* Only GET routes read and nothing else; every other method may write. */
+static int route_reads(const struct mtr_api_route *rt)
+{
+    return rt->method[0] == 'G';
+}
+
 /* Before the handler of request q runs: a snapshot for a GET, none for a write. */
 static void snapshot_for(struct mtr_api_server *srv, struct creq *q)
 {
     struct mtr_store *st = q->r.store;
     if (!st->ops->read_hold)
         return;
-    if (q->r.route->method[0] != 'G') {
+    if (!route_reads(q->r.route)) {
         snapshot_release();
         return;
     }
@@ -800,7 +806,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     tls_req = &q->r;
     snapshot_for(srv, q);
     int hrc = q->r.route->fn(&q->r);
-    if (q->r.route->method[0] != 'G') /* committed (or not): later GETs take a new snapshot */
+    if (!route_reads(q->r.route)) /* committed (or not): later GETs take a new snapshot */
         __atomic_add_fetch(&srv->write_gen, 1, __ATOMIC_RELEASE);
     tls_req = NULL;
     if (q->r.timed_out) {
